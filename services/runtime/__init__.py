@@ -1,0 +1,1 @@
+"""What every csd-ops process shares: logging, the gRPC server frame, the database, errors."""

@@ -1,0 +1,90 @@
+"""The server interceptor every csd-ops service runs.
+
+It binds the request id and the caller into structlog's contextvars for the whole call, logs one
+line per call with its status and duration, and maps business errors (and a lost database) to
+gRPC statuses, so no servicer has to.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from services.runtime.errors import ServiceError
+
+REQUEST_ID_KEY = "x-request-id"
+CALLER_KEY = "x-csd-user"
+
+log = structlog.get_logger("csd.rpc")
+
+
+class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Bind request context, log the call, and map errors to statuses."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
+        behavior = handler.unary_unary
+        method = details.method
+
+        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            request_id = metadata.get(REQUEST_ID_KEY) or uuid.uuid4().hex
+            with structlog.contextvars.bound_contextvars(
+                request_id=request_id, caller=metadata.get(CALLER_KEY, ""), rpc=method
+            ):
+                started = time.perf_counter()
+                try:
+                    response = await behavior(request, context)
+                except ServiceError as err:
+                    _log_call(started, err.code, err.message)
+                    await context.abort(err.code, err.message)
+                except (OperationalError, DBAPIError) as err:
+                    if not _is_connection_loss(err):
+                        raise
+                    _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")
+                    await context.abort(
+                        grpc.StatusCode.UNAVAILABLE,
+                        f"the database is unavailable; retry shortly (request id {request_id})",
+                    )
+                except grpc.aio.AbortError:
+                    _log_call(started, context.code() or grpc.StatusCode.UNKNOWN, "aborted")
+                    raise
+                except Exception:
+                    log.exception("rpc failed", elapsed_ms=_elapsed_ms(started))
+                    await context.abort(
+                        grpc.StatusCode.INTERNAL,
+                        f"internal error; quote request id {request_id} to the operators",
+                    )
+                else:
+                    _log_call(started, grpc.StatusCode.OK, None)
+                    return response
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _is_connection_loss(err: DBAPIError) -> bool:
+    return bool(err.connection_invalidated) or isinstance(err, OperationalError)
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _log_call(started: float, code: grpc.StatusCode, message: str | None) -> None:
+    log.info("rpc", code=code.name, message=message, elapsed_ms=_elapsed_ms(started))

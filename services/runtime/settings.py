@@ -1,0 +1,64 @@
+"""Where each part of csd-ops listens and keeps its data, from the environment with dev defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Addresses and database URLs; every field can be set by a CSD_* environment variable."""
+
+    var_dir: Path
+    temporal_address: str
+    temporal_namespace: str
+    temporal_ui_port: int
+    gateway_address: str
+    staff_address: str
+    finance_address: str
+    notify_address: str
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    mail_from: str
+    phone_provider: str
+    phone_webhook_url: str
+    auth_mode: str
+
+    def database_url(self, service: str) -> str:
+        """CSD_<SERVICE>_DATABASE_URL, or a SQLite file under var/."""
+        return _env(
+            f"CSD_{service.upper()}_DATABASE_URL",
+            f"sqlite+aiosqlite:///{self.var_dir / f'{service}.db'}",
+        )
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read the environment once, at process start."""
+        return cls(
+            var_dir=Path(_env("CSD_VAR_DIR", "var")).resolve(),
+            temporal_address=_env("CSD_TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+            temporal_namespace=_env("CSD_TEMPORAL_NAMESPACE", "default"),
+            temporal_ui_port=int(_env("CSD_TEMPORAL_UI_PORT", "8233")),
+            gateway_address=_env("CSD_GATEWAY_ADDRESS", "127.0.0.1:50051"),
+            staff_address=_env("CSD_STAFF_ADDRESS", "127.0.0.1:50052"),
+            finance_address=_env("CSD_FINANCE_ADDRESS", "127.0.0.1:50053"),
+            notify_address=_env("CSD_NOTIFY_ADDRESS", "127.0.0.1:50054"),
+            smtp_host=_env("CSD_SMTP_HOST", "127.0.0.1"),
+            smtp_port=int(_env("CSD_SMTP_PORT", "8025")),
+            smtp_starttls=_env("CSD_SMTP_STARTTLS", "false").lower() == "true",
+            smtp_username=_env("CSD_SMTP_USERNAME", ""),
+            smtp_password=_env("CSD_SMTP_PASSWORD", ""),
+            mail_from=_env("CSD_MAIL_FROM", "csd-ops@csd.example"),
+            phone_provider=_env("CSD_PHONE_PROVIDER", "log"),
+            phone_webhook_url=_env("CSD_PHONE_WEBHOOK_URL", ""),
+            auth_mode=_env("CSD_AUTH_MODE", "dev"),
+        )

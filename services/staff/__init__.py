@@ -1,0 +1,1 @@
+"""The staff service: organisation, roles, regions, reporting lines, on-call and routing."""

@@ -1,0 +1,281 @@
+"""The StaffService RPCs: validate, call the repository or routing, map the result."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import grpc
+from csd.staff.v1 import staff_pb2, staff_pb2_grpc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.idempotency import run_once
+from services.staff import repository, routing
+from services.staff.convert import (
+    person_message,
+    region_message,
+    role_name,
+    shift_message,
+    tier_name,
+    track_name,
+)
+from services.staff.models import IdempotencyRecord, OnCallShift, Person, Region
+from services.staff.tracks import DEPARTMENT_MANAGER_LEVEL, LEVELS
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DEPARTMENT_ROLES = {
+    staff_pb2.ROLE_DEPARTMENT_MANAGER,
+    staff_pb2.ROLE_CUSTOMER_SERVICE_MANAGER,
+    staff_pb2.ROLE_TECHNICAL_SERVICE_TEAM_LEAD,
+    staff_pb2.ROLE_TECHNICAL_SERVICE_MANAGER,
+    staff_pb2.ROLE_TECHNICAL_SERVICE_ENGINEER,
+    staff_pb2.ROLE_DEPARTMENT_ASSISTANT,
+    staff_pb2.ROLE_DEPARTMENT_CLERK,
+    staff_pb2.ROLE_SENIOR_SUPPORT_ENGINEER,
+}
+_REGIONAL_ROLES = {
+    staff_pb2.ROLE_CUSTOMER_SERVICE_MANAGER,
+    staff_pb2.ROLE_TECHNICAL_SERVICE_MANAGER,
+    staff_pb2.ROLE_TECHNICAL_SERVICE_ENGINEER,
+}
+
+
+def _require_id(value: str, what: str) -> str:
+    if not _ID.match(value):
+        raise InvalidArgument(
+            f"{what} {value!r} is not a valid id: use 1-64 lower-case letters, digits, '.', '_' or '-'"
+        )
+    return value
+
+
+class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
+    """Organisation data and routing answers."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def _person(self, person_id: str, session: AsyncSession, what: str = "person") -> Person:
+        if not person_id:
+            raise InvalidArgument(f"{what} id is required")
+        person = await repository.get_person(person_id, session=session)
+        if person is None:
+            raise NotFound(f"{what} {person_id!r} is not in the staff directory")
+        return person
+
+    async def GetPerson(
+        self, request: staff_pb2.GetPersonRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Person:
+        async with self._sessions() as session:
+            return person_message(await self._person(request.id, session))
+
+    async def ListPeople(
+        self, request: staff_pb2.ListPeopleRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.ListPeopleResponse:
+        role = role_name(request.role) if request.role else ""
+        async with self._sessions() as session:
+            people = await repository.list_people(
+                session=session, region_code=request.region_code, role=role
+            )
+            return staff_pb2.ListPeopleResponse(people=[person_message(p) for p in people])
+
+    async def UpsertPerson(
+        self, request: staff_pb2.UpsertPersonRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Person:
+        p = request.person
+        _require_id(p.id, "person id")
+        if not p.name.strip():
+            raise InvalidArgument("person name is required")
+        if not _EMAIL.match(p.email):
+            raise InvalidArgument(f"email {p.email!r} is not an email address")
+        if p.role == staff_pb2.ROLE_UNSPECIFIED:
+            raise InvalidArgument("role is required")
+        if p.role in _DEPARTMENT_ROLES:
+            if p.track == staff_pb2.TRACK_UNSPECIFIED:
+                raise InvalidArgument("track is required for a member of the department (ORG-1)")
+            if p.level not in LEVELS:
+                raise InvalidArgument(f"level must be 1..16 on the ORG-1 tracks, not {p.level}")
+            if (p.level == DEPARTMENT_MANAGER_LEVEL) != (p.role == staff_pb2.ROLE_DEPARTMENT_MANAGER):
+                raise InvalidArgument("level 16 is the department manager's level and only theirs (ORG-1)")
+        elif p.track != staff_pb2.TRACK_UNSPECIFIED or p.level:
+            raise InvalidArgument("track and level apply only to members of this department")
+        if p.role in _REGIONAL_ROLES and not p.region_code:
+            raise InvalidArgument(f"a {role_name(p.role)} belongs to a region: region_code is required")
+        if p.manager_id == p.id:
+            raise InvalidArgument("a person cannot be their own manager")
+
+        async def apply(session: AsyncSession) -> staff_pb2.Person:
+            if p.region_code and await repository.get_region(p.region_code, session=session) is None:
+                raise FailedPrecondition(f"region {p.region_code!r} does not exist; create it first")
+            if p.manager_id:
+                await self._person(p.manager_id, session, "manager")
+            row = await repository.save_person(
+                Person(
+                    id=p.id,
+                    name=p.name.strip(),
+                    email=p.email,
+                    phone=p.phone,
+                    role=role_name(p.role),
+                    track=track_name(p.track),
+                    level=p.level,
+                    region_code=p.region_code or None,
+                    manager_id=p.manager_id or None,
+                    active=p.active,
+                ),
+                session=session,
+            )
+            return person_message(row)
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="UpsertPerson",
+            request=request,
+            response_type=staff_pb2.Person,
+            apply=apply,
+        )
+
+    async def GetRegion(
+        self, request: staff_pb2.GetRegionRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Region:
+        if not request.code:
+            raise InvalidArgument("region code is required")
+        async with self._sessions() as session:
+            region = await repository.get_region(request.code, session=session)
+            if region is None:
+                raise NotFound(f"region {request.code!r} does not exist")
+            return region_message(region)
+
+    async def ListRegions(
+        self, request: staff_pb2.ListRegionsRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.ListRegionsResponse:
+        async with self._sessions() as session:
+            regions = await repository.list_regions(session=session)
+            return staff_pb2.ListRegionsResponse(regions=[region_message(r) for r in regions])
+
+    async def UpsertRegion(
+        self, request: staff_pb2.UpsertRegionRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Region:
+        r = request.region
+        _require_id(r.code, "region code")
+        if not r.name.strip():
+            raise InvalidArgument("region name is required")
+        if r.tier == staff_pb2.REGION_TIER_UNSPECIFIED:
+            raise InvalidArgument("region tier is required: tier-1, tier-2, other or head office")
+
+        async def apply(session: AsyncSession) -> staff_pb2.Region:
+            row = await repository.save_region(
+                Region(code=r.code, name=r.name.strip(), tier=tier_name(r.tier)), session=session
+            )
+            return region_message(row)
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="UpsertRegion",
+            request=request,
+            response_type=staff_pb2.Region,
+            apply=apply,
+        )
+
+    async def GetRegionManager(
+        self, request: staff_pb2.GetRegionManagerRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Person:
+        if request.role not in (
+            staff_pb2.ROLE_TECHNICAL_SERVICE_MANAGER,
+            staff_pb2.ROLE_CUSTOMER_SERVICE_MANAGER,
+        ):
+            raise InvalidArgument("role must be the technical or the customer service manager")
+        async with self._sessions() as session:
+            await routing.require_region(request.region_code, session=session)
+            manager = await routing.region_manager(
+                request.region_code, role_name(request.role), session=session
+            )
+            if manager is None:
+                raise NotFound(f"region {request.region_code!r} has no {role_name(request.role)}")
+            return person_message(manager)
+
+    async def ResolveLeaveApprover(
+        self, request: staff_pb2.ResolveLeaveApproverRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.LeaveApproval:
+        async with self._sessions() as session:
+            person = await self._person(request.person_id, session)
+            route = await routing.leave_approval(person, request.half_days, session=session)
+            return staff_pb2.LeaveApproval(
+                approvers=[person_message(p) for p in route.primary],
+                cc=[person_message(p) for p in route.cc],
+                rule_id=route.rule_id,
+                clerk=person_message(route.clerk) if route.clerk else None,
+            )
+
+    async def ResolveMajorProblemRecipients(
+        self,
+        request: staff_pb2.ResolveMajorProblemRecipientsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> staff_pb2.MajorProblemRecipients:
+        async with self._sessions() as session:
+            route = await routing.major_problem_recipients(request.region_code, session=session)
+            return staff_pb2.MajorProblemRecipients(
+                owner=person_message(route.primary[0]), cc=[person_message(p) for p in route.cc]
+            )
+
+    async def ResolveAssistanceRoute(
+        self, request: staff_pb2.ResolveAssistanceRouteRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.AssistanceRoute:
+        async with self._sessions() as session:
+            route = await routing.assistance_route(request.region_code, session=session)
+            return staff_pb2.AssistanceRoute(
+                coordinator=person_message(route.primary[0]),
+                cc=[person_message(p) for p in route.cc],
+            )
+
+    async def AssignOnCall(
+        self, request: staff_pb2.AssignOnCallRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.OnCallShift:
+        if not request.HasField("starts_at") or not request.HasField("ends_at"):
+            raise InvalidArgument("starts_at and ends_at are required")
+        starts = request.starts_at.ToDatetime(tzinfo=UTC)
+        ends = request.ends_at.ToDatetime(tzinfo=UTC)
+        if ends <= starts:
+            raise InvalidArgument("ends_at must be after starts_at")
+
+        async def apply(session: AsyncSession) -> staff_pb2.OnCallShift:
+            await routing.require_region(request.region_code, session=session)
+            person = await self._person(request.person_id, session)
+            shift = await repository.add_on_call_shift(
+                OnCallShift(
+                    region_code=request.region_code,
+                    person_id=person.id,
+                    starts_at=starts,
+                    ends_at=ends,
+                ),
+                session=session,
+            )
+            return shift_message(shift, person)
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="AssignOnCall",
+            request=request,
+            response_type=staff_pb2.OnCallShift,
+            apply=apply,
+        )
+
+    async def GetOnCall(
+        self, request: staff_pb2.GetOnCallRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.OnCallShift:
+        at = request.at.ToDatetime(tzinfo=UTC) if request.HasField("at") else datetime.now(UTC)
+        async with self._sessions() as session:
+            await routing.require_region(request.region_code, session=session)
+            shift = await repository.on_call_at(request.region_code, at, session=session)
+            if shift is None:
+                raise NotFound(
+                    f"no on-call shift covers {at.isoformat()} in region {request.region_code!r}"
+                )
+            person = await self._person(shift.person_id, session)
+            return shift_message(shift, person)

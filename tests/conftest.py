@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite: databases, running services, channels.
+
+Every database test runs twice: on a SQLite file and on a fresh PostgreSQL database created for
+the test (when CSD_TEST_POSTGRES_URL is set; CI sets CSD_REQUIRE_POSTGRES=1 so a missing server
+fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.runtime.server import RunningServer
+from services.staff import server as staff_server
+from services.staff.demo import load_demo
+from csd.staff.v1 import staff_pb2_grpc
+
+POSTGRES_URL = os.environ.get("CSD_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("CSD_REQUIRE_POSTGRES") == "1"
+
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+async def _postgres_database() -> tuple[str, str]:
+    if not POSTGRES_URL:
+        reason = "CSD_TEST_POSTGRES_URL is not set, so the PostgreSQL half of this test is skipped"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (CSD_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    name = f"csd_test_{uuid.uuid4().hex[:16]}"
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f"PostgreSQL at {make_url(POSTGRES_URL).host} is unreachable: {err}")
+    finally:
+        await admin.dispose()
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[str]:
+    """A fresh, empty database: SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    url, name = await _postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def sqlite_url(tmp_path: object) -> str:
+    """A SQLite file, for tests about workflows rather than storage."""
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+async def channel_to(running: RunningServer) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+
+
+@pytest.fixture
+async def staff_server_running(database_url: str) -> AsyncIterator[RunningServer]:
+    running = await staff_server.start(address="127.0.0.1:0", database_url=database_url)
+    yield running
+    await running.stop(grace=0)
+
+
+@pytest.fixture
+async def staff_stub(
+    staff_server_running: RunningServer,
+) -> AsyncIterator[staff_pb2_grpc.StaffServiceStub]:
+    """A staff service on loopback with an empty organisation."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{staff_server_running.port}") as channel:
+        yield staff_pb2_grpc.StaffServiceStub(channel)
+
+
+@pytest.fixture
+async def demo_staff_stub(
+    staff_stub: staff_pb2_grpc.StaffServiceStub,
+) -> staff_pb2_grpc.StaffServiceStub:
+    """A staff service holding the demo organisation."""
+    await load_demo(staff_stub)
+    return staff_stub
