@@ -1,0 +1,68 @@
+"""The `csd` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from services.cli.health import check_all, render
+from services.runtime.settings import Settings
+
+
+def _serve(name: str, settings: Settings) -> None:
+    # Imported on demand: each service pulls in only its own dependencies.
+    if name == "staff":
+        from services.staff.server import serve
+    elif name == "finance":
+        from services.finance.server import serve
+    elif name == "notify":
+        from services.notify.server import serve
+    else:
+        from services.gateway.server import serve
+    asyncio.run(serve(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="csd", description="csd-ops: the department's rules, running.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="run the whole system locally (Temporal, SMTP, services, worker)")
+    commands.add_parser("status", help="report the health of every part")
+    commands.add_parser("seed", help="load the demo organisation and the regulation's policy tables")
+    serve = commands.add_parser("serve", help="run one gRPC service")
+    serve.add_argument("service", choices=["staff", "finance", "notify", "gateway"])
+    commands.add_parser("worker", help="run the Temporal worker")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command == "dev":
+        from services.cli.dev import run_dev
+
+        return asyncio.run(run_dev(settings))
+    if args.command == "status":
+        parts = asyncio.run(check_all(settings, temporal_database=_dev_database(settings)))
+        print(render(parts))
+        return 0 if all(p.healthy for p in parts) else 1
+    if args.command == "seed":
+        from services.cli.seed import seed
+
+        print(asyncio.run(seed(settings)))
+        return 0
+    if args.command == "serve":
+        _serve(args.service, settings)
+        return 0
+    from services.worker.main import run
+
+    asyncio.run(run(settings))
+    return 0
+
+
+def _dev_database(settings: Settings) -> Path | None:
+    """The dev server's SQLite file, when this machine runs the dev stack."""
+    path = settings.var_dir / "temporal.db"
+    return path if path.exists() or (settings.var_dir / "log" / "temporal.log").exists() else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""`csd seed`: load the demo organisation and the regulation's policy tables through the APIs."""
+
+from __future__ import annotations
+
+import grpc
+from csd.finance.v1 import finance_pb2_grpc
+from csd.staff.v1 import staff_pb2_grpc
+
+from services.finance.regulation import publish_regulation_policy
+from services.runtime.settings import Settings
+from services.staff.demo import load_demo
+
+
+async def seed(settings: Settings) -> str:
+    """Idempotent: a second run changes nothing."""
+    async with (
+        grpc.aio.insecure_channel(settings.staff_address) as staff,
+        grpc.aio.insecure_channel(settings.finance_address) as finance,
+    ):
+        records = await load_demo(staff_pb2_grpc.StaffServiceStub(staff))
+        policy = await publish_regulation_policy(finance_pb2_grpc.FinanceServiceStub(finance))
+    return f"demo organisation: {records} records; policy {policy.version} from {policy.effective_from}"

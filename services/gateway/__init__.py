@@ -1,0 +1,1 @@
+"""The gateway: the public gRPC API that starts, updates and queries csd-ops workflows."""

@@ -1,0 +1,42 @@
+"""The GatewayService RPCs: authenticate the caller, then hand over to the process module."""
+
+from __future__ import annotations
+
+import grpc
+from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+
+from services.gateway.assistance import AssistanceGateway
+from services.gateway.identity import Authenticator
+
+
+class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
+    """Typed RPCs per regulation process."""
+
+    def __init__(self, authenticator: Authenticator, assistance: AssistanceGateway) -> None:
+        self._auth = authenticator
+        self._assistance = assistance
+
+    async def StartAssistance(
+        self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._assistance.start(request, await self._auth.authenticate(context))
+
+    async def AcceptAssistance(
+        self, request: gateway_pb2.AcceptAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Assistance:
+        return await self._assistance.accept(request, await self._auth.authenticate(context))
+
+    async def HandOffAssistance(
+        self, request: gateway_pb2.HandOffAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Assistance:
+        return await self._assistance.hand_off(request, await self._auth.authenticate(context))
+
+    async def CloseAssistance(
+        self, request: gateway_pb2.CloseAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Assistance:
+        return await self._assistance.close(request, await self._auth.authenticate(context))
+
+    async def GetAssistance(
+        self, request: gateway_pb2.GetAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Assistance:
+        return await self._assistance.get(request, await self._auth.authenticate(context))

@@ -1,0 +1,90 @@
+"""Run the worker: `csd worker`. Registers every workflow and every activity."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.finance import FinanceActivities
+from activities.notify import NotifyActivities
+from activities.staff import StaffActivities
+from services.runtime.logging import configure_logging
+from services.runtime.settings import Settings
+from workflows import task_queues
+from workflows.assistance import AssistanceWorkflow
+
+log = structlog.get_logger("csd.worker")
+
+WORKFLOWS: Sequence[type] = (AssistanceWorkflow,)
+
+# A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
+# worker; the SDK default of 10 s makes recovery after a crash needlessly slow.
+STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
+
+
+def activities_for(
+    *, staff: grpc.aio.Channel, finance: grpc.aio.Channel, notify: grpc.aio.Channel
+) -> list[Any]:
+    """Every activity, bound to the service channels it calls."""
+    staff_activities = StaffActivities(staff)
+    notify_activities = NotifyActivities(notify)
+    finance_activities = FinanceActivities(finance)
+    return [
+        staff_activities.get_contact,
+        staff_activities.resolve_assistance_route,
+        notify_activities.send_email,
+        notify_activities.place_call,
+        notify_activities.send_alert,
+        finance_activities.record_entry,
+    ]
+
+
+def build_worker(
+    client: Client,
+    *,
+    staff: grpc.aio.Channel,
+    finance: grpc.aio.Channel,
+    notify: grpc.aio.Channel,
+    task_queue: str = task_queues.MAIN,
+) -> Worker:
+    """The worker for `task_queue`, ready to `run()`."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities_for(staff=staff, finance=finance, notify=notify),
+        sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+
+
+async def run(settings: Settings) -> None:
+    configure_logging("worker")
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    async with (
+        grpc.aio.insecure_channel(settings.staff_address) as staff,
+        grpc.aio.insecure_channel(settings.finance_address) as finance,
+        grpc.aio.insecure_channel(settings.notify_address) as notify,
+    ):
+        worker = build_worker(client, staff=staff, finance=finance, notify=notify)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with worker:
+            log.info("worker polling", task_queue=task_queues.MAIN, temporal=settings.temporal_address)
+            await stop.wait()
+            log.info("worker shutting down")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(run(Settings.from_env()))
