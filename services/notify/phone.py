@@ -1,0 +1,141 @@
+"""Phone calls and SMS: the PhoneProvider interface and its implementations.
+
+`log` writes each call and SMS as a JSON line to a file (var/phone.log in development) — a real
+provider for a machine without a voice gateway. `webhook` POSTs them to the company's voice/SMS
+gateway, passing the delivery's idempotency key so the gateway can drop a repeated request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, Protocol
+
+import httpx
+import structlog
+
+from services.runtime.settings import Settings
+
+log = structlog.get_logger("csd.notify.phone")
+
+Kind = Literal["call", "sms"]
+
+
+class PhoneProvider(Protocol):
+    """Places calls and sends SMS; each returns the provider's reference for it."""
+
+    name: str
+
+    async def place_call(self, *, phone: str, message: str, key: str) -> str:
+        """Call `phone` and read `message` out."""
+        ...
+
+    async def send_sms(self, *, phone: str, text: str, key: str) -> str:
+        """Send `text` to `phone`."""
+        ...
+
+
+class LogProvider:
+    """Appends one JSON line per call or SMS to a file and logs it."""
+
+    name = "log"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        # Lines from concurrent sends must not interleave.
+        self._lock = asyncio.Lock()
+
+    async def place_call(self, *, phone: str, message: str, key: str) -> str:
+        """Record the call; the reference is a fresh id."""
+        return await self._record("call", phone, message, key)
+
+    async def send_sms(self, *, phone: str, text: str, key: str) -> str:
+        """Record the SMS; the reference is a fresh id."""
+        return await self._record("sms", phone, text, key)
+
+    async def _record(self, kind: Kind, phone: str, message: str, key: str) -> str:
+        reference = f"log-{uuid.uuid4().hex}"
+        line = json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "id": reference,
+                "kind": kind,
+                "to": phone,
+                "message": message,
+                "idempotency_key": key,
+            },
+            ensure_ascii=False,
+        )
+        async with self._lock:
+            await asyncio.to_thread(self._append, line)
+        log.info(
+            "phone message recorded",
+            kind=kind,
+            to=phone,
+            message=message,
+            idempotency_key=key,
+            id=reference,
+        )
+        return reference
+
+    def _append(self, line: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as file:
+            file.write(line + "\n")
+
+
+class WebhookError(Exception):
+    """The gateway answered, but not with success."""
+
+
+class WebhookProvider:
+    """POSTs {"kind", "to", "message", "idempotency_key"} as JSON to a voice/SMS gateway."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    async def place_call(self, *, phone: str, message: str, key: str) -> str:
+        """Ask the gateway to call; its response's "id" is the reference."""
+        return await self._post("call", phone, message, key)
+
+    async def send_sms(self, *, phone: str, text: str, key: str) -> str:
+        """Ask the gateway to send the SMS; its response's "id" is the reference."""
+        return await self._post("sms", phone, text, key)
+
+    async def _post(self, kind: Kind, phone: str, message: str, key: str) -> str:
+        payload = {"kind": kind, "to": phone, "message": message, "idempotency_key": key}
+        # A client per request: notifications are rare, and nothing is left to close at shutdown.
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            response = await client.post(self.url, json=payload, headers={"Idempotency-Key": key})
+        if not response.is_success:
+            raise WebhookError(
+                f"{self.url} answered {response.status_code}: {response.text[:200].strip()}"
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        reference = body.get("id") if isinstance(body, dict) else None
+        # A gateway that names no id has still accepted the request under our key.
+        return str(reference) if reference else key
+
+
+def provider_from_settings(settings: Settings) -> PhoneProvider:
+    """The provider CSD_PHONE_PROVIDER names; refuses an unknown or incomplete one at start-up."""
+    match settings.phone_provider:
+        case "log":
+            return LogProvider(settings.var_dir / "phone.log")
+        case "webhook":
+            if not settings.phone_webhook_url:
+                raise ValueError(
+                    "CSD_PHONE_PROVIDER=webhook needs CSD_PHONE_WEBHOOK_URL, the gateway's URL"
+                )
+            return WebhookProvider(settings.phone_webhook_url)
+        case other:
+            raise ValueError(f"CSD_PHONE_PROVIDER must be 'log' or 'webhook', not {other!r}")

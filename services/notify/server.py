@@ -1,0 +1,74 @@
+"""Run the notify service: `python -m services.notify.server` or `csd serve notify`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from csd.notify.v1 import notify_pb2, notify_pb2_grpc
+
+from services.notify.delivery import DEFAULT_LEASE
+from services.notify.email import Mailer, SmtpMailer
+from services.notify.phone import PhoneProvider, provider_from_settings
+from services.notify.servicer import NotifyServicer
+from services.runtime.database import create_engine, migrate, session_factory
+from services.runtime.logging import configure_logging
+from services.runtime.server import RunningServer, serve_until_signalled, start_server
+from services.runtime.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
+
+
+async def start(
+    *,
+    address: str,
+    database_url: str,
+    mailer: Mailer,
+    phone: PhoneProvider,
+    lease: timedelta = DEFAULT_LEASE,
+) -> RunningServer:
+    """Migrate the database and start serving on `address`, sending through `mailer` and `phone`.
+
+    `lease` is how long a send may stay in progress before a retry presumes its sender dead and
+    takes over; keep it above the channels' own timeouts.
+    """
+    engine = create_engine(database_url)
+    await migrate(engine, migrations=MIGRATIONS, version_table="notify_alembic_version")
+    servicer = NotifyServicer(session_factory(engine), mailer=mailer, phone=phone, lease=lease)
+    return await start_server(
+        address=address,
+        register=lambda server: notify_pb2_grpc.add_NotifyServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=[SERVICE_NAME],
+        cleanup=[engine.dispose],
+    )
+
+
+def mailer_from_settings(settings: Settings) -> SmtpMailer:
+    """The SMTP relay CSD_SMTP_* names (the dev mail sink by default)."""
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        mail_from=settings.mail_from,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    configure_logging("notify")
+    running = await start(
+        address=settings.notify_address,
+        database_url=settings.database_url("notify"),
+        mailer=mailer_from_settings(settings),
+        phone=provider_from_settings(settings),
+    )
+    await serve_until_signalled(running, name="notify")
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(Settings.from_env()))

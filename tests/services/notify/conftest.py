@@ -1,0 +1,155 @@
+"""Notify service fixtures: the service on each test database, real SMTP into a MailSink, the
+log phone provider, and a real HTTP voice/SMS gateway for the webhook provider."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+
+import grpc
+import pytest
+from csd.notify.v1.notify_pb2_grpc import NotifyServiceStub
+
+from services.mailsink import MailSink
+from services.notify import server as notify_server
+from services.notify.delivery import DEFAULT_LEASE
+from services.notify.email import Mailer, SmtpMailer
+from services.notify.phone import LogProvider, PhoneProvider
+from services.runtime.server import RunningServer
+
+MAIL_FROM = "客服运营 <csd-ops@csd.example>"
+
+
+def smtp_mailer(port: int) -> SmtpMailer:
+    """A mailer for the SMTP server on loopback `port`, with a short timeout for the tests."""
+    return SmtpMailer(host="127.0.0.1", port=port, mail_from=MAIL_FROM, timeout=5)
+
+
+class StartNotify(Protocol):
+    def __call__(
+        self,
+        *,
+        mailer: Mailer | None = None,
+        phone: PhoneProvider | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> Awaitable[NotifyServiceStub]: ...
+
+
+@pytest.fixture
+async def mail_sink(tmp_path: Path) -> AsyncIterator[MailSink]:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+@pytest.fixture
+def phone_log(tmp_path: Path) -> Path:
+    return tmp_path / "phone.log"
+
+
+@pytest.fixture
+async def start_notify(
+    database_url: str, mail_sink: MailSink, phone_log: Path
+) -> AsyncIterator[StartNotify]:
+    """Starts notify services on the test database; mail goes to `mail_sink`, calls to the log."""
+    servers: list[RunningServer] = []
+    channels: list[grpc.aio.Channel] = []
+
+    async def start(
+        *,
+        mailer: Mailer | None = None,
+        phone: PhoneProvider | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> NotifyServiceStub:
+        running = await notify_server.start(
+            address="127.0.0.1:0",
+            database_url=database_url,
+            mailer=mailer or smtp_mailer(mail_sink.port),
+            phone=phone or LogProvider(phone_log),
+            lease=lease,
+        )
+        servers.append(running)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        channels.append(channel)
+        return NotifyServiceStub(channel)
+
+    yield start
+    for channel in channels:
+        await channel.close()
+    for running in servers:
+        await running.stop(grace=0)
+
+
+@pytest.fixture
+async def notify(start_notify: StartNotify) -> NotifyServiceStub:
+    """A notify service with the default mailer and phone provider."""
+    return await start_notify()
+
+
+@dataclass
+class GatewayRequest:
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class PhoneGateway:
+    """A voice/SMS gateway over real HTTP that records each POST.
+
+    It answers 500 to the next `failures` requests, then 200 with {"id": "gw-<n>"}.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[GatewayRequest] = []
+        self.failures = 0
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length))
+                gateway.requests.append(GatewayRequest(dict(self.headers.items()), body))
+                if gateway.failures:
+                    gateway.failures -= 1
+                    self._answer(500, {"error": "voice gateway overloaded"})
+                else:
+                    self._answer(200, {"id": f"gw-{len(gateway.requests)}"})
+
+            def _answer(self, status: int, payload: dict[str, str]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Keep the test output quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/calls"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def phone_gateway() -> Iterator[PhoneGateway]:
+    gateway = PhoneGateway()
+    gateway.start()
+    yield gateway
+    gateway.stop()
