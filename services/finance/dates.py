@@ -1,0 +1,46 @@
+"""Dates and months as the finance service reads them.
+
+Only the plain forms are accepted (YYYY-MM-DD, YYYY-MM): `date.fromisoformat` alone would also
+take week dates and compact forms, which no caller means and no person reads back easily.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from services.runtime.errors import InvalidArgument
+
+COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def today() -> date:
+    """Today in the company's zone: the day a person in the department would name."""
+    return datetime.now(COMPANY_ZONE).date()
+
+
+def parse_date(text: str, what: str) -> date:
+    """An ISO calendar date, YYYY-MM-DD."""
+    if _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InvalidArgument(f"{what} {text!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01")
+
+
+def as_of_date(text: str) -> date:
+    """The date a question is asked for; empty means today in Asia/Shanghai."""
+    return parse_date(text, "as_of") if text else today()
+
+
+def parse_month(text: str, what: str = "month") -> str:
+    """A calendar month, YYYY-MM, returned as given once it is known to be real."""
+    found = _MONTH.match(text)
+    if found is None or int(found[1]) < 1 or not 1 <= int(found[2]) <= 12:
+        raise InvalidArgument(f"{what} {text!r} is not a month: use YYYY-MM, e.g. 2024-04")
+    return text

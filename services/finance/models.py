@@ -1,0 +1,100 @@
+"""The finance database. Enum-like columns hold the proto enum names in lower case, without prefix.
+
+Everything here is append-only: a policy version is never edited once published (EF-1), and a
+ledger entry is never updated or deleted (ACC-1); corrections are new rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.runtime.idempotency import MAX_KEY_LENGTH, IdempotencyRecordMixin
+
+ID_LENGTH = 64
+RULE_ID_LENGTH = 20
+REASON_LENGTH = 500
+REFERENCE_LENGTH = 200
+NOTE_LENGTH = 500
+RECORDED_BY_LENGTH = 100
+
+
+class Base(DeclarativeBase):
+    """Metadata of the finance database."""
+
+
+class PolicyVersion(Base):
+    """One published version of the allowance policy, in force from `effective_from`."""
+
+    __tablename__ = "finance_policy_versions"
+
+    version: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str] = mapped_column(String(NOTE_LENGTH))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Loaded explicitly (selectinload) by the repository: async sessions cannot lazy-load.
+    rates: Mapped[list[PolicyRate]] = relationship(order_by="PolicyRate.id")
+
+
+class PolicyRate(Base):
+    """One amount of a policy version: an item for a pay group (and a tier, for PAY-3)."""
+
+    __tablename__ = "finance_policy_rates"
+    __table_args__ = (
+        UniqueConstraint(
+            "version", "item", "pay_group", "tier", name="uq_finance_policy_rates_key"
+        ),
+        CheckConstraint("amount_fen > 0", name="ck_finance_policy_rates_amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("finance_policy_versions.version"))
+    item: Mapped[str] = mapped_column(String(40))
+    pay_group: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerEntry(Base):
+    """One fine, allowance, reimbursement, income or forfeit of a region and month."""
+
+    __tablename__ = "finance_ledger_entries"
+    __table_args__ = (
+        Index("ix_finance_ledger_entries_region_month", "region_code", "month"),
+        Index("ix_finance_ledger_entries_person_month", "person_id", "month"),
+        # Unique on its own, not only through the idempotency table: whatever path a retry
+        # takes, one key can never become two ledger rows.
+        UniqueConstraint("idempotency_key", name="uq_finance_ledger_entries_idempotency_key"),
+        CheckConstraint("amount_fen > 0", name="ck_finance_ledger_entries_amount_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    person_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)
+    region_code: Mapped[str] = mapped_column(String(ID_LENGTH))
+    month: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    rule_id: Mapped[str] = mapped_column(String(RULE_ID_LENGTH))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The finance service's record of applied idempotency keys."""
+
+    __tablename__ = "finance_idempotency"

@@ -1,0 +1,154 @@
+"""Checks of finance requests before anything touches the database.
+
+Each check raises InvalidArgument with a message that names the field and what would be right,
+so a refusal can be acted on without reading this code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from csd.finance.v1 import finance_pb2
+
+from services.finance.dates import parse_date, parse_month
+from services.finance.models import (
+    ID_LENGTH,
+    NOTE_LENGTH,
+    REASON_LENGTH,
+    RECORDED_BY_LENGTH,
+    REFERENCE_LENGTH,
+)
+from services.runtime.errors import InvalidArgument
+
+F = finance_pb2
+
+_ID = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{ID_LENGTH - 1}}}$")
+# Rule ids as the regulation numbers them: "PAY-3", "XA-1", "ORG-2".
+_RULE_ID = re.compile(r"^[A-Z]{1,10}-[0-9]{1,3}[a-z]?$")
+
+# Entries about a person; income may belong to the region alone (ACC-1).
+PERSONAL_KINDS = {
+    F.ENTRY_KIND_FINE,
+    F.ENTRY_KIND_ALLOWANCE,
+    F.ENTRY_KIND_REIMBURSEMENT,
+    F.ENTRY_KIND_FORFEIT,
+}
+
+
+def require_id(value: str, what: str) -> str:
+    """A lower-case id such as a version name, person id or region code."""
+    if not _ID.match(value):
+        raise InvalidArgument(
+            f"{what} {value!r} is not a valid id: use 1-{ID_LENGTH} lower-case letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+def _limit(value: str, limit: int, what: str) -> str:
+    if len(value) > limit:
+        raise InvalidArgument(f"{what} is longer than {limit} characters")
+    return value
+
+
+def _known(value: int, known: Sequence[int], what: str) -> None:
+    # Proto3 enums are open: an unknown number arrives intact and must be refused here.
+    if value not in known:
+        raise InvalidArgument(f"{what} {value} is not a known value")
+
+
+def check_rate_key(
+    item: F.PolicyItem.ValueType, pay_group: F.PayGroup.ValueType, tier: F.Tier.ValueType
+) -> None:
+    """Item and pay group are required; only PAY-3 (travel) depends on the destination tier."""
+    _known(item, F.PolicyItem.values(), "item")
+    _known(pay_group, F.PayGroup.values(), "pay_group")
+    _known(tier, F.Tier.values(), "tier")
+    if item == F.POLICY_ITEM_UNSPECIFIED:
+        raise InvalidArgument("item is required: which PAY-3..PAY-7 amount")
+    if pay_group == F.PAY_GROUP_UNSPECIFIED:
+        raise InvalidArgument("pay_group is required: whose amount")
+    if item == F.POLICY_ITEM_TRAVEL_DAILY and tier == F.TIER_ANY:
+        raise InvalidArgument(
+            "the travel allowance (PAY-3) depends on the destination: tier must be TIER_1, "
+            "TIER_2, TIER_OTHER or TIER_HEAD_OFFICE"
+        )
+    if item != F.POLICY_ITEM_TRAVEL_DAILY and tier != F.TIER_ANY:
+        raise InvalidArgument(
+            f"{F.PolicyItem.Name(item)} does not depend on the destination: tier must be TIER_ANY"
+        )
+
+
+def check_policy(policy: finance_pb2.PolicyVersion) -> date:
+    """A complete, consistent version to publish; returns its effective date."""
+    require_id(policy.version, "version")
+    effective_from = parse_date(policy.effective_from, "effective_from")
+    _limit(policy.note, NOTE_LENGTH, "note")
+    if not policy.rates:
+        raise InvalidArgument("a policy version needs at least one rate")
+    seen = set()
+    for rate in policy.rates:
+        check_rate_key(rate.item, rate.pay_group, rate.tier)
+        key = (rate.item, rate.pay_group, rate.tier)
+        if key in seen:
+            raise InvalidArgument(
+                f"rate {F.PolicyItem.Name(rate.item)} / {F.PayGroup.Name(rate.pay_group)} / "
+                f"{F.Tier.Name(rate.tier)} is given twice"
+            )
+        seen.add(key)
+        if rate.amount_fen <= 0:
+            raise InvalidArgument(
+                f"amount_fen of {F.PolicyItem.Name(rate.item)} / "
+                f"{F.PayGroup.Name(rate.pay_group)} must be positive (fen); leave out a rate "
+                "the policy does not set"
+            )
+    return effective_from
+
+
+def check_entry(entry: finance_pb2.LedgerEntry, key: str) -> None:
+    """A ledger entry that can be traced to a person or region, a month and a rule."""
+    _known(entry.kind, F.EntryKind.values(), "kind")
+    if entry.kind == F.ENTRY_KIND_UNSPECIFIED:
+        raise InvalidArgument("kind is required: fine, allowance, reimbursement, income or forfeit")
+    if entry.amount_fen <= 0:
+        raise InvalidArgument(
+            f"amount_fen must be positive (fen), not {entry.amount_fen}: the kind says which way "
+            "the money goes"
+        )
+    parse_month(entry.month)
+    if not entry.region_code:
+        raise InvalidArgument("region_code is required: the region whose books hold it (ACC-1)")
+    require_id(entry.region_code, "region_code")
+    if entry.kind in PERSONAL_KINDS and not entry.person_id:
+        raise InvalidArgument(
+            f"person_id is required for {F.EntryKind.Name(entry.kind)}: whose money it is"
+        )
+    if entry.person_id:
+        require_id(entry.person_id, "person_id")
+    if not _RULE_ID.match(entry.rule_id):
+        raise InvalidArgument(
+            f"rule_id {entry.rule_id!r} must name the regulation rule behind the entry, "
+            "e.g. XA-1 or PAY-3"
+        )
+    if not entry.reason.strip():
+        raise InvalidArgument("reason is required: say in words why the money moves")
+    _limit(entry.reason, REASON_LENGTH, "reason")
+    _limit(entry.reference, REFERENCE_LENGTH, "reference")
+    _limit(entry.recorded_by, RECORDED_BY_LENGTH, "recorded_by")
+    if entry.idempotency_key and entry.idempotency_key != key:
+        raise InvalidArgument(
+            "entry.idempotency_key, when set, must equal the request's idempotency_key"
+        )
+
+
+def check_entry_filter(request: finance_pb2.ListEntriesRequest) -> None:
+    """Filters are optional, but a filter given must be well formed."""
+    _known(request.kind, F.EntryKind.values(), "kind")
+    if request.month:
+        parse_month(request.month)
+    if request.region_code:
+        require_id(request.region_code, "region_code")
+    if request.person_id:
+        require_id(request.person_id, "person_id")
