@@ -16,6 +16,7 @@ def channel_name(value: int) -> str:
 
 
 def channel_value(name: str) -> int:
+    """The enum value of a stored channel name: "email" -> CHANNEL_EMAIL."""
     return notify_pb2.Channel.Value("CHANNEL_" + name.upper())
 
 
@@ -25,6 +26,7 @@ def status_name(value: int) -> str:
 
 
 def status_value(name: str) -> int:
+    """The enum value of a stored status name: "sent" -> DELIVERY_STATUS_SENT."""
     return notify_pb2.DeliveryStatus.Value("DELIVERY_STATUS_" + name.upper())
 
 
@@ -36,6 +38,7 @@ def rfc3339(value: datetime | None) -> str:
 
 
 def delivery_message(delivery: Delivery) -> notify_pb2.Delivery:
+    """The Delivery proto of a row (the body stays in the database)."""
     return notify_pb2.Delivery(
         id=delivery.id,
         idempotency_key=delivery.idempotency_key,

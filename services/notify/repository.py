@@ -17,6 +17,7 @@ from services.notify.models import FAILED, PENDING, SENT, Delivery
 
 
 async def get_by_key(key: str, *, session: AsyncSession) -> Delivery | None:
+    """The delivery made under an idempotency key."""
     return (await session.scalars(select(Delivery).where(Delivery.idempotency_key == key))).first()
 
 

@@ -60,6 +60,7 @@ def mailer_from_settings(settings: Settings) -> SmtpMailer:
 
 
 async def serve(settings: Settings) -> None:
+    """Serve with the SMTP relay and phone provider the settings name, until signalled."""
     configure_logging("notify")
     running = await start(
         address=settings.notify_address,

@@ -106,6 +106,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def SendEmail(
         self, request: notify_pb2.SendEmailRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.Delivery:
+        """Email `to` and `cc`; a retry with the key returns the first delivery."""
         key = require_key(request.idempotency_key)
         to = _addresses(request.to, "to")
         cc = _addresses(request.cc, "cc")
@@ -115,6 +116,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def SendAlert(
         self, request: notify_pb2.SendAlertRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.Delivery:
+        """Email a manager alert, its subject led by [SLA WARNING] or [SLA BREACH]."""
         key = require_key(request.idempotency_key)
         prefix = ALERT_PREFIXES.get(request.severity)
         if prefix is None:
@@ -155,6 +157,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def PlaceCall(
         self, request: notify_pb2.PlaceCallRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.Delivery:
+        """Have the phone provider call and read the message out."""
         key = require_key(request.idempotency_key)
         phone = _phone(request.phone)
         message = _text(request.message, "message", MAX_PHONE_TEXT)
@@ -175,6 +178,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def SendSms(
         self, request: notify_pb2.SendSmsRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.Delivery:
+        """Send an SMS through the phone provider."""
         key = require_key(request.idempotency_key)
         phone = _phone(request.phone)
         text = _text(request.text, "text", MAX_PHONE_TEXT)
@@ -208,6 +212,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def GetDelivery(
         self, request: notify_pb2.GetDeliveryRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.Delivery:
+        """The delivery made under an idempotency key, whatever its status."""
         key = require_key(request.idempotency_key)
         async with self._sessions() as session:
             delivery = await repository.get_by_key(key, session=session)
@@ -218,6 +223,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
     async def ListDeliveries(
         self, request: notify_pb2.ListDeliveriesRequest, context: grpc.aio.ServicerContext
     ) -> notify_pb2.ListDeliveriesResponse:
+        """Deliveries by channel, status and reference, newest first."""
         if request.channel not in notify_pb2.Channel.values():
             raise InvalidArgument(f"channel {request.channel} is not a known Channel")
         if request.status not in notify_pb2.DeliveryStatus.values():
