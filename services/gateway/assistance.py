@@ -71,9 +71,16 @@ def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2
 class AssistanceGateway:
     """Start, move on and read XA-1 requests."""
 
-    def __init__(self, client: Client, staff: staff_pb2_grpc.StaffServiceStub) -> None:
+    def __init__(
+        self,
+        client: Client,
+        staff: staff_pb2_grpc.StaffServiceStub,
+        *,
+        task_queue: str = task_queues.MAIN,
+    ) -> None:
         self._client = client
         self._staff = staff
+        self._task_queue = task_queue
 
     async def _require_region(self, code: str) -> None:
         try:
@@ -108,7 +115,7 @@ class AssistanceGateway:
                     description=description,
                 ),
                 id=wf_id,
-                task_queue=task_queues.MAIN,
+                task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=f"XA-1 {reference}: {subject}",

@@ -15,15 +15,18 @@ from services.gateway.servicer import GatewayServicer
 from services.runtime.logging import configure_logging
 from services.runtime.server import RunningServer, serve_until_signalled, start_server
 from services.runtime.settings import Settings
+from workflows import task_queues
 
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 
 
-async def start(*, address: str, client: Client, staff_address: str) -> RunningServer:
+async def start(
+    *, address: str, client: Client, staff_address: str, task_queue: str = task_queues.MAIN
+) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`."""
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
-    servicer = GatewayServicer(DevAuthenticator(staff), AssistanceGateway(client, staff))
+    servicer = GatewayServicer(DevAuthenticator(staff), AssistanceGateway(client, staff, task_queue=task_queue))
 
     async def close_channel() -> None:
         await staff_channel.close()

@@ -1,0 +1,229 @@
+"""XA-1 on the time-skipping test server, against the real staff and notify services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import timedelta
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.worker.main import build_worker
+from tests.stack import Stack
+from workflows.assistance import (
+    AWAITING_COORDINATOR,
+    CLOSED,
+    COORDINATING,
+    HANDED_OFF,
+    AcceptInput,
+    AssistanceInput,
+    AssistanceStatus,
+    AssistanceWorkflow,
+    CloseInput,
+    HandOffInput,
+    workflow_id,
+)
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+def request(reference: str) -> AssistanceInput:
+    return AssistanceInput(
+        reference=reference,
+        requester_id="zhao.lei",
+        region_code="east",
+        target_department="rnd",
+        subject="Ward report export times out",
+        description="Exporting the ward report at 上海第一醫院 times out after 30 s.",
+    )
+
+
+def worker_for(client: Client, stack: Stack, task_queue: str) -> Worker:
+    return build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    )
+
+
+async def start(
+    client: Client, task_queue: str, reference: str | None = None
+) -> WorkflowHandle[AssistanceWorkflow, AssistanceStatus]:
+    reference = reference or f"XA-{uuid.uuid4().hex[:8]}"
+    return await client.start_workflow(
+        AssistanceWorkflow.run, request(reference), id=workflow_id(reference), task_queue=task_queue
+    )
+
+
+async def stage_becomes(
+    handle: WorkflowHandle[AssistanceWorkflow, AssistanceStatus], stage: str
+) -> AssistanceStatus:
+    for _ in range(200):
+        status = await handle.query(AssistanceWorkflow.status)
+        if status.stage == stage:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"stage stayed {status.stage}, expected {stage}")
+
+
+async def awaiting_coordinator(
+    handle: WorkflowHandle[AssistanceWorkflow, AssistanceStatus], stack: Stack
+) -> AssistanceStatus:
+    """Routed, and the announcement delivered: no activity is left in flight.
+
+    An activity still in flight when a test ends would hold the shared time-skipping server's
+    clock for the tests after it.
+    """
+    status = await stage_becomes(handle, AWAITING_COORDINATOR)
+    await stack.mail.wait_for(lambda m: f"[XA-1 {status.reference}]" in str(m["Subject"]), 10)
+    return status
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def mails_about(stack: Stack, reference: str) -> list[str]:
+    return [m["Subject"] for m in stack.mail.messages if reference in str(m["Subject"])]
+
+
+async def test_request_is_routed_to_the_assistant_and_closed_by_them(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue, "XA-HAPPY")
+        status = await stage_becomes(handle, AWAITING_COORDINATOR)
+        assert status.coordinator_id == "shi.wenjun"
+        assert sorted(status.cc_ids) == ["li.na", "wang.qiang"]
+
+        status = await handle.execute_update(
+            AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun", note="on it")
+        )
+        assert status.stage == COORDINATING
+        status = await handle.execute_update(
+            AssistanceWorkflow.hand_off, HandOffInput(actor_id="shi.wenjun", handed_to="R&D: 葉凱")
+        )
+        assert status.stage == HANDED_OFF
+        await handle.execute_update(
+            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="Index added")
+        )
+        result = await handle.result()
+
+    assert result.stage == CLOSED
+    assert [e.stage for e in result.history] == ["submitted", COORDINATING, HANDED_OFF, CLOSED]
+    await until(lambda: len(mails_about(stack, "XA-HAPPY")) >= 4)
+    first = next(m for m in stack.mail.messages if "XA-HAPPY" in str(m["Subject"]))
+    assert first["To"] == "shi.wenjun@csd.example"
+    assert set(str(first["Cc"]).replace(" ", "").split(",")) == {
+        "wang.qiang@csd.example",
+        "li.na@csd.example",
+        "zhao.lei@csd.example",
+    }
+    assert len(mails_about(stack, "XA-HAPPY")) == 4
+
+    if os.environ.get("CSD_RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        (HISTORIES / "assistance_happy_path.json").write_text(history.to_json())
+
+
+@pytest.mark.parametrize(
+    ("actor", "update", "error_type"),
+    [
+        ("wang.qiang", "accept", "PERMISSION_DENIED"),  # a regional manager is copied, not the coordinator
+        ("zhao.lei", "accept", "PERMISSION_DENIED"),  # nor is the requester
+        ("shi.wenjun", "close", "FAILED_PRECONDITION"),  # cannot close before accepting
+        ("shi.wenjun", "hand_off", "FAILED_PRECONDITION"),
+    ],
+)
+async def test_only_the_coordinator_moves_the_request_in_order(
+    time_skipping_env: WorkflowEnvironment,
+    stack: Stack,
+    task_queue: str,
+    actor: str,
+    update: str,
+    error_type: str,
+) -> None:
+    client = time_skipping_env.client
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue)
+        await awaiting_coordinator(handle, stack)
+        inputs = {
+            "accept": (AssistanceWorkflow.accept, AcceptInput(actor_id=actor)),
+            "hand_off": (AssistanceWorkflow.hand_off, HandOffInput(actor_id=actor, handed_to="x")),
+            "close": (AssistanceWorkflow.close, CloseInput(actor_id=actor, resolution="done")),
+        }
+        method, argument = inputs[update]
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(method, argument)  # type: ignore[arg-type]
+        assert isinstance(err.value.cause, ApplicationError)
+        assert err.value.cause.type == error_type
+        status = await handle.query(AssistanceWorkflow.status)
+        assert status.stage == AWAITING_COORDINATOR
+        assert len(status.history) == 1
+        await handle.terminate("test over")
+
+
+async def test_close_needs_a_resolution(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue)
+        await awaiting_coordinator(handle, stack)
+        status = await handle.execute_update(
+            AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun")
+        )
+        await stack.mail.wait_for(lambda m: f"{status.reference}] " in str(m["Subject"]) and "coordinating" in str(m["Subject"]), 10)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="  ")
+            )
+        assert isinstance(err.value.cause, ApplicationError)
+        assert err.value.cause.type == "INVALID_ARGUMENT"
+        await handle.terminate("test over")
+
+
+async def test_unaccepted_request_reminds_the_coordinator_daily(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    time_skipping_env = own_time_skipping_env
+    client = time_skipping_env.client
+    reference = f"XA-REMIND-{uuid.uuid4().hex[:6]}"
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue, reference)
+        await awaiting_coordinator(handle, stack)
+        await time_skipping_env.sleep(timedelta(hours=23))
+        assert not [s for s in mails_about(stack, reference) if "reminder" in s]
+        await time_skipping_env.sleep(timedelta(hours=2))
+        reminder = await stack.mail.wait_for(
+            lambda m: reference in str(m["Subject"]) and "reminder" in str(m["Subject"]), 10
+        )
+        assert reminder["To"] == "shi.wenjun@csd.example"
+        await handle.terminate("test over")
+
+
+async def test_a_new_worker_finishes_what_a_stopped_one_left_waiting(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = dev_server_env.client
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue)
+        await awaiting_coordinator(handle, stack)
+    # The first worker is gone; the request waits durably in Temporal.
+    async with worker_for(client, stack, task_queue):
+        await handle.execute_update(AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun"))
+        await handle.execute_update(
+            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="solved by phone")
+        )
+        result = await handle.result()
+    assert result.stage == CLOSED

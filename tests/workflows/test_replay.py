@@ -1,0 +1,31 @@
+"""Every committed history must replay against the current workflow code.
+
+A change to a workflow that would break the executions already running (a new activity, a
+reordered timer) fails here; put such a change behind `workflow.patched()`.
+Record a history with CSD_RECORD_HISTORIES=1 on the test that names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from services.worker.main import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+
+def test_there_is_a_history_for_every_workflow() -> None:
+    names = {path.stem.split("_")[0] for path in HISTORIES}
+    for workflow in WORKFLOWS:
+        process = workflow.__name__.removesuffix("Workflow").lower()
+        assert process in names, f"no replay history for {workflow.__name__} in tests/histories"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await Replayer(workflows=list(WORKFLOWS)).replay_workflow(history)
