@@ -35,7 +35,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy workflows activities services
 
-test: $(STAMP) protos-check
+# The whole suite: generated code current, lint, types, then every test. The PostgreSQL half
+# runs when CSD_TEST_POSTGRES_URL is set (.ci/run sets it).
+test: $(STAMP) protos-check lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

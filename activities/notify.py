@@ -54,7 +54,9 @@ class DeliveryResult:
 def _result(delivery: notify_pb2.Delivery) -> DeliveryResult:
     return DeliveryResult(
         delivery_id=delivery.id,
-        status=notify_pb2.DeliveryStatus.Name(delivery.status).removeprefix("DELIVERY_STATUS_").lower(),
+        status=notify_pb2.DeliveryStatus.Name(delivery.status)
+        .removeprefix("DELIVERY_STATUS_")
+        .lower(),
         provider_ref=delivery.provider_ref,
         attempts=delivery.attempts,
     )

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from csd.staff.v1 import staff_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-
-from csd.staff.v1 import staff_pb2_grpc
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment

@@ -63,7 +63,14 @@ async def start_stack(tmp_path: Path, *, database_url: str | None = None) -> Sta
         mailer=SmtpMailer(host="127.0.0.1", port=mail.port, mail_from="csd-ops@csd.example"),
         phone=LogProvider(phone_log),
     )
-    stack = Stack(mail, phone_log, [staff, finance, notify], _channel(staff), _channel(finance), _channel(notify))
+    stack = Stack(
+        mail,
+        phone_log,
+        [staff, finance, notify],
+        _channel(staff),
+        _channel(finance),
+        _channel(notify),
+    )
     await load_demo(staff_pb2_grpc.StaffServiceStub(stack.staff))
     await publish_regulation_policy(finance_pb2_grpc.FinanceServiceStub(stack.finance))
     return stack

@@ -23,10 +23,15 @@ async def test_assistance_request_end_to_end(
 ) -> None:
     client = dev_server_env.client
     running = await gateway_server.start(
-        address="127.0.0.1:0", client=client, staff_address=stack.staff_address, task_queue=task_queue
+        address="127.0.0.1:0",
+        client=client,
+        staff_address=stack.staff_address,
+        task_queue=task_queue,
     )
     reference = f"XA-E2E-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue)
+    worker = build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    )
     async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         gateway = GatewayServiceStub(channel)
         requester = (("x-csd-user", "ma.chao"),)
@@ -46,15 +51,21 @@ async def test_assistance_request_end_to_end(
         assert "xu.li@csd.example" in str(mail["Cc"]) and "he.jun@csd.example" in str(mail["Cc"])
         assert "武漢協和" in mail.get_content()
 
-        await gateway.AcceptAssistance(G.AcceptAssistanceRequest(reference=reference), metadata=coordinator)
+        await gateway.AcceptAssistance(
+            G.AcceptAssistanceRequest(reference=reference), metadata=coordinator
+        )
         closed = await gateway.CloseAssistance(
-            G.CloseAssistanceRequest(reference=reference, resolution="Quote sent by sales"), metadata=coordinator
+            G.CloseAssistanceRequest(reference=reference, resolution="Quote sent by sales"),
+            metadata=coordinator,
         )
         assert closed.stage == "closed"
         await client.get_workflow_handle(f"assistance-{reference}").result()
 
     # The Web UI's filters: the closed request is found by its search attributes.
-    query = f"CsdProcess = 'assistance' AND CsdRegion = 'central' AND CsdStage = 'closed' AND WorkflowId = 'assistance-{reference}'"
+    query = (
+        "CsdProcess = 'assistance' AND CsdRegion = 'central' AND CsdStage = 'closed' "
+        f"AND WorkflowId = 'assistance-{reference}'"
+    )
     for _ in range(50):
         found = [w async for w in client.list_workflows(query)]
         if found:

@@ -130,7 +130,9 @@ class AssistanceWorkflow:
             ]
         )
         self._record(input.requester_id, SUBMITTED, input.description)
-        workflow.set_current_details(f"Routing the request of {input.requester_id} to the assistant.")
+        workflow.set_current_details(
+            f"Routing the request of {input.requester_id} to the assistant."
+        )
 
         route = await workflow.execute_activity_method(
             StaffActivities.resolve_assistance_route,
@@ -235,7 +237,9 @@ class AssistanceWorkflow:
     def _record(self, actor_id: str, stage: str, note: str) -> None:
         assert self._status is not None
         self._status.history.append(
-            AssistanceEvent(at=workflow.now().isoformat(), actor_id=actor_id, stage=stage, note=note)
+            AssistanceEvent(
+                at=workflow.now().isoformat(), actor_id=actor_id, stage=stage, note=note
+            )
         )
 
     def _move_to(self, stage: str) -> None:
@@ -267,15 +271,23 @@ class AssistanceWorkflow:
         assert self._status is not None and self._coordinator and self._requester
         s = self._status
         if event.stage == SUBMITTED:
-            return [self._coordinator], [*self._cc, self._requester], (
-                f"New cross-department assistance request from {self._requester.name} "
-                f"({s.region_code}) for {s.target_department}:\n\n{event.note}\n\n"
-                f"Coordinator: {self._coordinator.name}. Accept it through the gateway."
+            return (
+                [self._coordinator],
+                [*self._cc, self._requester],
+                (
+                    f"New cross-department assistance request from {self._requester.name} "
+                    f"({s.region_code}) for {s.target_department}:\n\n{event.note}\n\n"
+                    f"Coordinator: {self._coordinator.name}. Accept it through the gateway."
+                ),
             )
         if event.stage == COORDINATING:
-            return [self._requester], self._cc, (
-                f"{self._coordinator.name} accepted the request and is coordinating with "
-                f"{s.target_department}." + (f"\n\n{event.note}" if event.note else "")
+            return (
+                [self._requester],
+                self._cc,
+                (
+                    f"{self._coordinator.name} accepted the request and is coordinating with "
+                    f"{s.target_department}." + (f"\n\n{event.note}" if event.note else "")
+                ),
             )
         if event.stage == HANDED_OFF:
             return [self._requester], self._cc, f"The request was {event.note}."

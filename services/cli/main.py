@@ -25,11 +25,17 @@ def _serve(name: str, settings: Settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="csd", description="csd-ops: the department's rules, running.")
+    parser = argparse.ArgumentParser(
+        prog="csd", description="csd-ops: the department's rules, running."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("dev", help="run the whole system locally (Temporal, SMTP, services, worker)")
+    commands.add_parser(
+        "dev", help="run the whole system locally (Temporal, SMTP, services, worker)"
+    )
     commands.add_parser("status", help="report the health of every part")
-    commands.add_parser("seed", help="load the demo organisation and the regulation's policy tables")
+    commands.add_parser(
+        "seed", help="load the demo organisation and the regulation's policy tables"
+    )
     serve = commands.add_parser("serve", help="run one gRPC service")
     serve.add_argument("service", choices=["staff", "finance", "notify", "gateway"])
     commands.add_parser("worker", help="run the Temporal worker")

@@ -19,4 +19,7 @@ async def seed(settings: Settings) -> str:
     ):
         records = await load_demo(staff_pb2_grpc.StaffServiceStub(staff))
         policy = await publish_regulation_policy(finance_pb2_grpc.FinanceServiceStub(finance))
-    return f"demo organisation: {records} records; policy {policy.version} from {policy.effective_from}"
+    return (
+        f"demo organisation: {records} records; "
+        f"policy {policy.version} from {policy.effective_from}"
+    )

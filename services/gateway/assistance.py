@@ -88,7 +88,9 @@ class AssistanceGateway:
         except grpc.aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFound(f"region {code!r} does not exist") from None
-            raise Unavailable(f"the staff service cannot confirm the region: {err.details()}") from None
+            raise Unavailable(
+                f"the staff service cannot confirm the region: {err.details()}"
+            ) from None
 
     async def start(
         self, request: gateway_pb2.StartAssistanceRequest, caller: Caller
@@ -140,7 +142,8 @@ class AssistanceGateway:
         reference = _reference(request.reference)
         status = await workflow_call(
             self._handle(reference).execute_update(
-                AssistanceWorkflow.accept, AcceptInput(actor_id=caller.id, note=request.note.strip())
+                AssistanceWorkflow.accept,
+                AcceptInput(actor_id=caller.id, note=request.note.strip()),
             ),
             what=f"assistance request {reference}",
         )

@@ -55,7 +55,9 @@ class DevAuthenticator:
         except grpc.aio.AioRpcError as err:
             if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 raise Unauthenticated(f"{user!r} is not in the staff directory") from None
-            raise Unavailable(f"the staff service cannot confirm who you are: {err.details()}") from None
+            raise Unavailable(
+                f"the staff service cannot confirm who you are: {err.details()}"
+            ) from None
         if not person.active:
             raise Unauthenticated(f"{user!r} is no longer active in the staff directory")
         return Caller(

@@ -26,14 +26,18 @@ async def start(
     """Serve the gateway on `address`, calling Temporal through `client`."""
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
-    servicer = GatewayServicer(DevAuthenticator(staff), AssistanceGateway(client, staff, task_queue=task_queue))
+    servicer = GatewayServicer(
+        DevAuthenticator(staff), AssistanceGateway(client, staff, task_queue=task_queue)
+    )
 
     async def close_channel() -> None:
         await staff_channel.close()
 
     return await start_server(
         address=address,
-        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(servicer, server),
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(
+            servicer, server
+        ),
         service_names=[SERVICE_NAME],
         cleanup=[close_channel],
     )

@@ -44,7 +44,9 @@ def require_key(key: str) -> str:
     """Refuse a missing or oversized idempotency key."""
     key = key.strip()
     if not key:
-        raise InvalidArgument("idempotency_key is required: use the business reference of the change")
+        raise InvalidArgument(
+            "idempotency_key is required: use the business reference of the change"
+        )
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidArgument(f"idempotency_key is longer than {MAX_KEY_LENGTH} characters")
     return key

@@ -37,12 +37,21 @@ TS, CR = R.TRACK_TECHNICAL_SERVICE, R.TRACK_CUSTOMER_RELATIONS
 # Managers come before the people who report to them.
 PEOPLE = [
     DemoPerson("huang.aiping", "黃愛平", R.ROLE_DEPARTMENT_MANAGER, CR, 16),
-    DemoPerson("jiang.chengzhao", "江承釗", R.ROLE_DEPARTMENT_MANAGER, TS, 16, manager="huang.aiping"),
+    DemoPerson(
+        "jiang.chengzhao", "江承釗", R.ROLE_DEPARTMENT_MANAGER, TS, 16, manager="huang.aiping"
+    ),
     DemoPerson("shi.wenjun", "施文君", R.ROLE_DEPARTMENT_ASSISTANT, CR, 5, manager="huang.aiping"),
     DemoPerson("chen.jing", "陳靜", R.ROLE_DEPARTMENT_CLERK, CR, 2, manager="huang.aiping"),
-    DemoPerson("gao.lei", "高雷", R.ROLE_SENIOR_SUPPORT_ENGINEER, TS, 11, manager="jiang.chengzhao"),
     DemoPerson(
-        "zhou.xiaoming", "周曉明", R.ROLE_TECHNICAL_SERVICE_TEAM_LEAD, TS, 14, manager="jiang.chengzhao"
+        "gao.lei", "高雷", R.ROLE_SENIOR_SUPPORT_ENGINEER, TS, 11, manager="jiang.chengzhao"
+    ),
+    DemoPerson(
+        "zhou.xiaoming",
+        "周曉明",
+        R.ROLE_TECHNICAL_SERVICE_TEAM_LEAD,
+        TS,
+        14,
+        manager="jiang.chengzhao",
     ),
     DemoPerson("lu.bingqing", "魯冰青", R.ROLE_RND_LEAD),
     DemoPerson("ye.kai", "葉凱", R.ROLE_RND_LEAD),
@@ -51,19 +60,29 @@ PEOPLE = [
     DemoPerson("zhang.bin", "張斌", R.ROLE_QUALITY_OFFICE),
     DemoPerson("pan.zhongdong", "潘仲冬", R.ROLE_QUALITY_OFFICE),
     DemoPerson("sun.li", "孫立", R.ROLE_SALES, region="east"),
-    DemoPerson("wang.qiang", "王強", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 13, "east", "jiang.chengzhao"),
+    DemoPerson(
+        "wang.qiang", "王強", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 13, "east", "jiang.chengzhao"
+    ),
     DemoPerson("li.na", "李娜", R.ROLE_CUSTOMER_SERVICE_MANAGER, CR, 13, "east", "huang.aiping"),
     DemoPerson("zhao.lei", "趙磊", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 3, "east", "wang.qiang"),
     DemoPerson("liu.yang", "劉洋", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 8, "east", "wang.qiang"),
-    DemoPerson("zhang.wei", "張偉", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 12, "north", "jiang.chengzhao"),
+    DemoPerson(
+        "zhang.wei", "張偉", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 12, "north", "jiang.chengzhao"
+    ),
     DemoPerson("wu.min", "吳敏", R.ROLE_CUSTOMER_SERVICE_MANAGER, CR, 14, "north", "huang.aiping"),
     DemoPerson("sun.hao", "孫浩", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 2, "north", "zhang.wei"),
-    DemoPerson("he.jun", "何軍", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 10, "central", "jiang.chengzhao"),
+    DemoPerson(
+        "he.jun", "何軍", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 10, "central", "jiang.chengzhao"
+    ),
     DemoPerson("xu.li", "徐麗", R.ROLE_CUSTOMER_SERVICE_MANAGER, CR, 13, "central", "huang.aiping"),
     DemoPerson("ma.chao", "馬超", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 4, "central", "he.jun"),
     # Southwest has no customer service manager: its technical service manager covers (WR-3).
-    DemoPerson("yang.fan", "楊帆", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 11, "southwest", "jiang.chengzhao"),
-    DemoPerson("luo.jie", "羅杰", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 1, "southwest", "yang.fan"),
+    DemoPerson(
+        "yang.fan", "楊帆", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 11, "southwest", "jiang.chengzhao"
+    ),
+    DemoPerson(
+        "luo.jie", "羅杰", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 1, "southwest", "yang.fan"
+    ),
 ]
 
 
@@ -88,7 +107,7 @@ async def load_demo(stub: staff_pb2_grpc.StaffServiceStub) -> int:
         await stub.UpsertRegion(
             staff_pb2.UpsertRegionRequest(
                 idempotency_key=f"demo:{DEMO_VERSION}:region:{code}",
-                region=staff_pb2.Region(code=code, name=name, tier=tier),  # type: ignore[arg-type]
+                region=staff_pb2.Region(code=code, name=name, tier=tier),
             )
         )
     for index, person in enumerate(PEOPLE, start=1):

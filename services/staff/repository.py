@@ -51,7 +51,9 @@ async def add_on_call_shift(shift: OnCallShift, *, session: AsyncSession) -> OnC
     return shift
 
 
-async def on_call_at(region_code: str, at: datetime, *, session: AsyncSession) -> OnCallShift | None:
+async def on_call_at(
+    region_code: str, at: datetime, *, session: AsyncSession
+) -> OnCallShift | None:
     """The shift covering `at`; the one that started last wins where shifts overlap."""
     query = (
         select(OnCallShift)

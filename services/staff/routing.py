@@ -55,7 +55,9 @@ async def _role(role: str, *, session: AsyncSession, region_code: str = "") -> l
 async def _one_of_role(role: str, *, session: AsyncSession, what: str) -> Person:
     people = await _role(role, session=session)
     if not people:
-        raise FailedPrecondition(f"nobody holds the role {role} ({what}); add one in the staff service")
+        raise FailedPrecondition(
+            f"nobody holds the role {role} ({what}); add one in the staff service"
+        )
     return people[0]
 
 

@@ -32,7 +32,9 @@ async def start(*, address: str, database_url: str) -> RunningServer:
 
 async def serve(settings: Settings) -> None:
     configure_logging("staff")
-    running = await start(address=settings.staff_address, database_url=settings.database_url("staff"))
+    running = await start(
+        address=settings.staff_address, database_url=settings.database_url("staff")
+    )
     await serve_until_signalled(running, name="staff")
 
 

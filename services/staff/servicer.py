@@ -45,7 +45,8 @@ _REGIONAL_ROLES = {
 def _require_id(value: str, what: str) -> str:
     if not _ID.match(value):
         raise InvalidArgument(
-            f"{what} {value!r} is not a valid id: use 1-64 lower-case letters, digits, '.', '_' or '-'"
+            f"{what} {value!r} is not a valid id: "
+            "use 1-64 lower-case letters, digits, '.', '_' or '-'"
         )
     return value
 
@@ -96,18 +97,29 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
                 raise InvalidArgument("track is required for a member of the department (ORG-1)")
             if p.level not in LEVELS:
                 raise InvalidArgument(f"level must be 1..16 on the ORG-1 tracks, not {p.level}")
-            if (p.level == DEPARTMENT_MANAGER_LEVEL) != (p.role == staff_pb2.ROLE_DEPARTMENT_MANAGER):
-                raise InvalidArgument("level 16 is the department manager's level and only theirs (ORG-1)")
+            if (p.level == DEPARTMENT_MANAGER_LEVEL) != (
+                p.role == staff_pb2.ROLE_DEPARTMENT_MANAGER
+            ):
+                raise InvalidArgument(
+                    "level 16 is the department manager's level and only theirs (ORG-1)"
+                )
         elif p.track != staff_pb2.TRACK_UNSPECIFIED or p.level:
             raise InvalidArgument("track and level apply only to members of this department")
         if p.role in _REGIONAL_ROLES and not p.region_code:
-            raise InvalidArgument(f"a {role_name(p.role)} belongs to a region: region_code is required")
+            raise InvalidArgument(
+                f"a {role_name(p.role)} belongs to a region: region_code is required"
+            )
         if p.manager_id == p.id:
             raise InvalidArgument("a person cannot be their own manager")
 
         async def apply(session: AsyncSession) -> staff_pb2.Person:
-            if p.region_code and await repository.get_region(p.region_code, session=session) is None:
-                raise FailedPrecondition(f"region {p.region_code!r} does not exist; create it first")
+            if (
+                p.region_code
+                and await repository.get_region(p.region_code, session=session) is None
+            ):
+                raise FailedPrecondition(
+                    f"region {p.region_code!r} does not exist; create it first"
+                )
             if p.manager_id:
                 await self._person(p.manager_id, session, "manager")
             row = await repository.save_person(

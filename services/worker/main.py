@@ -80,7 +80,9 @@ async def run(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with worker:
-            log.info("worker polling", task_queue=task_queues.MAIN, temporal=settings.temporal_address)
+            log.info(
+                "worker polling", task_queue=task_queues.MAIN, temporal=settings.temporal_address
+            )
             await stop.wait()
             log.info("worker shutting down")
     log.info("worker stopped")

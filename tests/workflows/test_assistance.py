@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -84,8 +84,8 @@ async def awaiting_coordinator(
     return status
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
         if condition():
             return
         await asyncio.sleep(0.05)
@@ -139,7 +139,11 @@ async def test_request_is_routed_to_the_assistant_and_closed_by_them(
 @pytest.mark.parametrize(
     ("actor", "update", "error_type"),
     [
-        ("wang.qiang", "accept", "PERMISSION_DENIED"),  # a regional manager is copied, not the coordinator
+        (
+            "wang.qiang",
+            "accept",
+            "PERMISSION_DENIED",
+        ),  # a regional manager is copied, not the coordinator
         ("zhao.lei", "accept", "PERMISSION_DENIED"),  # nor is the requester
         ("shi.wenjun", "close", "FAILED_PRECONDITION"),  # cannot close before accepting
         ("shi.wenjun", "hand_off", "FAILED_PRECONDITION"),
@@ -183,7 +187,12 @@ async def test_close_needs_a_resolution(
         status = await handle.execute_update(
             AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun")
         )
-        await stack.mail.wait_for(lambda m: f"{status.reference}] " in str(m["Subject"]) and "coordinating" in str(m["Subject"]), 10)
+        await stack.mail.wait_for(
+            lambda m: (
+                f"{status.reference}] " in str(m["Subject"]) and "coordinating" in str(m["Subject"])
+            ),
+            10,
+        )
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(
                 AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="  ")
@@ -223,7 +232,8 @@ async def test_a_new_worker_finishes_what_a_stopped_one_left_waiting(
     async with worker_for(client, stack, task_queue):
         await handle.execute_update(AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun"))
         await handle.execute_update(
-            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="solved by phone")
+            AssistanceWorkflow.close,
+            CloseInput(actor_id="shi.wenjun", resolution="solved by phone"),
         )
         result = await handle.result()
     assert result.stage == CLOSED

@@ -7,6 +7,7 @@ Record a history with CSD_RECORD_HISTORIES=1 on the test that names it.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -27,5 +28,5 @@ def test_there_is_a_history_for_every_workflow() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     await Replayer(workflows=list(WORKFLOWS)).replay_workflow(history)

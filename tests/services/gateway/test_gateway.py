@@ -22,7 +22,10 @@ async def gateway(
 ) -> AsyncIterator[GatewayServiceStub]:
     client = time_skipping_env.client
     running = await gateway_server.start(
-        address="127.0.0.1:0", client=client, staff_address=stack.staff_address, task_queue=task_queue
+        address="127.0.0.1:0",
+        client=client,
+        staff_address=stack.staff_address,
+        task_queue=task_queue,
     )
     worker = build_worker(
         client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
@@ -60,7 +63,9 @@ async def test_xa1_through_the_gateway(gateway: GatewayServiceStub, stack: Stack
     assert again.run_id == ref.run_id
 
     for _ in range(100):
-        status = await gateway.GetAssistance(G.GetAssistanceRequest(reference=reference), metadata=as_user("liu.yang"))
+        status = await gateway.GetAssistance(
+            G.GetAssistanceRequest(reference=reference), metadata=as_user("liu.yang")
+        )
         if status.stage == "awaiting_coordinator":
             break
     assert status.stage == "awaiting_coordinator"
@@ -68,18 +73,26 @@ async def test_xa1_through_the_gateway(gateway: GatewayServiceStub, stack: Stack
     assert status.requester_id == "liu.yang"
 
     accepted = await gateway.AcceptAssistance(
-        G.AcceptAssistanceRequest(reference=reference, note="calling testing now"), metadata=as_user("shi.wenjun")
+        G.AcceptAssistanceRequest(reference=reference, note="calling testing now"),
+        metadata=as_user("shi.wenjun"),
     )
     assert accepted.stage == "coordinating"
     handed = await gateway.HandOffAssistance(
-        G.HandOffAssistanceRequest(reference=reference, handed_to="testing: 林工"), metadata=as_user("shi.wenjun")
+        G.HandOffAssistanceRequest(reference=reference, handed_to="testing: 林工"),
+        metadata=as_user("shi.wenjun"),
     )
     assert handed.handed_to == "testing: 林工"
     closed = await gateway.CloseAssistance(
-        G.CloseAssistanceRequest(reference=reference, resolution="Regression passed"), metadata=as_user("shi.wenjun")
+        G.CloseAssistanceRequest(reference=reference, resolution="Regression passed"),
+        metadata=as_user("shi.wenjun"),
     )
     assert closed.stage == "closed"
-    assert [e.stage for e in closed.history] == ["submitted", "coordinating", "handed_off", "closed"]
+    assert [e.stage for e in closed.history] == [
+        "submitted",
+        "coordinating",
+        "handed_off",
+        "closed",
+    ]
 
 
 async def test_identity_is_checked(gateway: GatewayServiceStub) -> None:
@@ -102,29 +115,68 @@ async def test_only_the_coordinator_may_accept(gateway: GatewayServiceStub) -> N
     await gateway.StartAssistance(start_request(reference), metadata=as_user("liu.yang"))
     for user in ("liu.yang", "wang.qiang", "huang.aiping"):
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await gateway.AcceptAssistance(G.AcceptAssistanceRequest(reference=reference), metadata=as_user(user))
-        assert err.value.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
-    status = await gateway.GetAssistance(G.GetAssistanceRequest(reference=reference), metadata=as_user("liu.yang"))
+            await gateway.AcceptAssistance(
+                G.AcceptAssistanceRequest(reference=reference), metadata=as_user(user)
+            )
+        assert err.value.code() in (
+            grpc.StatusCode.PERMISSION_DENIED,
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
+    status = await gateway.GetAssistance(
+        G.GetAssistanceRequest(reference=reference), metadata=as_user("liu.yang")
+    )
     assert status.stage in ("submitted", "awaiting_coordinator")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await gateway.AcceptAssistance(G.AcceptAssistanceRequest(reference=reference), metadata=as_user("wang.qiang"))
+        await gateway.AcceptAssistance(
+            G.AcceptAssistanceRequest(reference=reference), metadata=as_user("wang.qiang")
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "shi.wenjun" in (err.value.details() or "")
 
 
 BAD_REQUESTS = [
     ("StartAssistance", start_request("bad reference!"), grpc.StatusCode.INVALID_ARGUMENT),
-    ("StartAssistance", start_request("", ), grpc.StatusCode.INVALID_ARGUMENT),
+    (
+        "StartAssistance",
+        start_request(
+            "",
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
     ("StartAssistance", start_request("XA-ok-1", subject=" "), grpc.StatusCode.INVALID_ARGUMENT),
     ("StartAssistance", start_request("XA-ok-2", description=""), grpc.StatusCode.INVALID_ARGUMENT),
-    ("StartAssistance", start_request("XA-ok-3", target_department=""), grpc.StatusCode.INVALID_ARGUMENT),
+    (
+        "StartAssistance",
+        start_request("XA-ok-3", target_department=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
     ("StartAssistance", start_request("XA-ok-4", region_code="mars"), grpc.StatusCode.NOT_FOUND),
-    ("StartAssistance", start_request("XA-ok-5", description="x" * 10_001), grpc.StatusCode.INVALID_ARGUMENT),
-    ("AcceptAssistance", G.AcceptAssistanceRequest(reference="XA-missing"), grpc.StatusCode.NOT_FOUND),
+    (
+        "StartAssistance",
+        start_request("XA-ok-5", description="x" * 10_001),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "AcceptAssistance",
+        G.AcceptAssistanceRequest(reference="XA-missing"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
     ("AcceptAssistance", G.AcceptAssistanceRequest(reference=""), grpc.StatusCode.INVALID_ARGUMENT),
-    ("HandOffAssistance", G.HandOffAssistanceRequest(reference="XA-missing", handed_to=""), grpc.StatusCode.INVALID_ARGUMENT),
-    ("CloseAssistance", G.CloseAssistanceRequest(reference="XA-missing", resolution=""), grpc.StatusCode.INVALID_ARGUMENT),
-    ("CloseAssistance", G.CloseAssistanceRequest(reference="XA-missing", resolution="done"), grpc.StatusCode.NOT_FOUND),
+    (
+        "HandOffAssistance",
+        G.HandOffAssistanceRequest(reference="XA-missing", handed_to=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "CloseAssistance",
+        G.CloseAssistanceRequest(reference="XA-missing", resolution=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "CloseAssistance",
+        G.CloseAssistanceRequest(reference="XA-missing", resolution="done"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
     ("GetAssistance", G.GetAssistanceRequest(reference="XA-missing"), grpc.StatusCode.NOT_FOUND),
 ]
 

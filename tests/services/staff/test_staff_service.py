@@ -26,7 +26,9 @@ def stamp(value: datetime) -> Timestamp:
     return ts
 
 
-async def test_demo_organisation_has_every_role_and_region(demo_staff_stub: StaffServiceStub) -> None:
+async def test_demo_organisation_has_every_role_and_region(
+    demo_staff_stub: StaffServiceStub,
+) -> None:
     people = (await demo_staff_stub.ListPeople(R.ListPeopleRequest())).people
     regions = (await demo_staff_stub.ListRegions(R.ListRegionsRequest())).regions
     assert len(people) == len(PEOPLE)
@@ -44,7 +46,9 @@ async def test_loading_the_demo_twice_changes_nothing(demo_staff_stub: StaffServ
     assert before == after
 
 
-async def test_person_carries_org1_title_and_reporting_line(demo_staff_stub: StaffServiceStub) -> None:
+async def test_person_carries_org1_title_and_reporting_line(
+    demo_staff_stub: StaffServiceStub,
+) -> None:
     person = await demo_staff_stub.GetPerson(R.GetPersonRequest(id="liu.yang"))
     assert person.title == "Intermediate Technical Service Engineer L5"
     assert person.manager_id == "wang.qiang"
@@ -75,8 +79,20 @@ async def test_region_manager_lookup(demo_staff_stub: StaffServiceStub) -> None:
     ("person_id", "half_days", "rule", "approvers", "cc"),
     [
         # LV-1: half a day up to (not including) 3 days -> the region's TSM.
-        ("zhao.lei", 1, "LV-1", ["wang.qiang"], ["chen.jing", "huang.aiping", "jiang.chengzhao", "shi.wenjun"]),
-        ("zhao.lei", 5, "LV-1", ["wang.qiang"], ["chen.jing", "huang.aiping", "jiang.chengzhao", "shi.wenjun"]),
+        (
+            "zhao.lei",
+            1,
+            "LV-1",
+            ["wang.qiang"],
+            ["chen.jing", "huang.aiping", "jiang.chengzhao", "shi.wenjun"],
+        ),
+        (
+            "zhao.lei",
+            5,
+            "LV-1",
+            ["wang.qiang"],
+            ["chen.jing", "huang.aiping", "jiang.chengzhao", "shi.wenjun"],
+        ),
         # LV-4: 3 days or more -> department managers, cc the region's TSM and the clerk.
         ("zhao.lei", 6, "LV-4", ["huang.aiping", "jiang.chengzhao"], ["chen.jing", "wang.qiang"]),
         # LV-3: managers' leave -> department managers, whatever the length.
@@ -112,11 +128,17 @@ async def test_major_problem_recipients_come_from_roles(demo_staff_stub: StaffSe
     assert recipients.owner.id == "zhou.xiaoming"
     assert ids(recipients.cc) == sorted(
         [
-            "lu.bingqing", "ye.kai", "fan.haidong", "lin.gong",  # R&D leads
-            "zhang.bin", "pan.zhongdong",  # quality office
-            "huang.aiping", "jiang.chengzhao",  # department managers
+            "lu.bingqing",
+            "ye.kai",
+            "fan.haidong",
+            "lin.gong",  # R&D leads
+            "zhang.bin",
+            "pan.zhongdong",  # quality office
+            "huang.aiping",
+            "jiang.chengzhao",  # department managers
             "shi.wenjun",  # assistant
-            "wang.qiang", "li.na",  # the region's managers
+            "wang.qiang",
+            "li.na",  # the region's managers
         ]
     )
 
@@ -225,28 +247,130 @@ BAD_REQUESTS = [
     ("GetPerson", R.GetPersonRequest(id="nobody"), grpc.StatusCode.NOT_FOUND),
     ("GetRegion", R.GetRegionRequest(code=""), grpc.StatusCode.INVALID_ARGUMENT),
     ("GetRegion", R.GetRegionRequest(code="mars"), grpc.StatusCode.NOT_FOUND),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="", person=_person()), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k1", person=_person("Bad Id")), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k2", person=_person(email="nope")), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k3", person=_person(level=17)), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k4", person=_person(level=16)), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k5", person=_person(region_code="")), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k6", person=_person(region_code="mars")), grpc.StatusCode.FAILED_PRECONDITION),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k7", person=_person(manager_id="ghost")), grpc.StatusCode.NOT_FOUND),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k8", person=_person(role=R.ROLE_UNSPECIFIED)), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="k9", person=_person(role=R.ROLE_RND_LEAD)), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertPerson", R.UpsertPersonRequest(idempotency_key="x" * 201, person=_person()), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertRegion", R.UpsertRegionRequest(idempotency_key="r1", region=R.Region(code="west", name="West")), grpc.StatusCode.INVALID_ARGUMENT),
-    ("UpsertRegion", R.UpsertRegionRequest(idempotency_key="r2", region=R.Region(code="", name="X", tier=R.REGION_TIER_1)), grpc.StatusCode.INVALID_ARGUMENT),
-    ("GetRegionManager", R.GetRegionManagerRequest(region_code="east", role=R.ROLE_SALES), grpc.StatusCode.INVALID_ARGUMENT),
-    ("GetRegionManager", R.GetRegionManagerRequest(region_code="mars", role=R.ROLE_TECHNICAL_SERVICE_MANAGER), grpc.StatusCode.NOT_FOUND),
-    ("ResolveLeaveApprover", R.ResolveLeaveApproverRequest(person_id="zhao.lei", half_days=0), grpc.StatusCode.INVALID_ARGUMENT),
-    ("ResolveLeaveApprover", R.ResolveLeaveApproverRequest(person_id="ghost", half_days=2), grpc.StatusCode.NOT_FOUND),
-    ("ResolveMajorProblemRecipients", R.ResolveMajorProblemRecipientsRequest(region_code=""), grpc.StatusCode.INVALID_ARGUMENT),
-    ("ResolveAssistanceRoute", R.ResolveAssistanceRouteRequest(region_code="mars"), grpc.StatusCode.NOT_FOUND),
-    ("AssignOnCall", R.AssignOnCallRequest(idempotency_key="o1", region_code="east", person_id="zhao.lei"), grpc.StatusCode.INVALID_ARGUMENT),
-    ("AssignOnCall", R.AssignOnCallRequest(idempotency_key="o2", region_code="east", person_id="zhao.lei", starts_at=stamp(datetime(2027, 1, 2, tzinfo=UTC)), ends_at=stamp(datetime(2027, 1, 1, tzinfo=UTC))), grpc.StatusCode.INVALID_ARGUMENT),
-    ("AssignOnCall", R.AssignOnCallRequest(idempotency_key="o3", region_code="east", person_id="ghost", starts_at=stamp(datetime(2027, 1, 1, tzinfo=UTC)), ends_at=stamp(datetime(2027, 1, 2, tzinfo=UTC))), grpc.StatusCode.NOT_FOUND),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="", person=_person()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k1", person=_person("Bad Id")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k2", person=_person(email="nope")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k3", person=_person(level=17)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k4", person=_person(level=16)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k5", person=_person(region_code="")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k6", person=_person(region_code="mars")),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k7", person=_person(manager_id="ghost")),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k8", person=_person(role=R.ROLE_UNSPECIFIED)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k9", person=_person(role=R.ROLE_RND_LEAD)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="x" * 201, person=_person()),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertRegion",
+        R.UpsertRegionRequest(idempotency_key="r1", region=R.Region(code="west", name="West")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertRegion",
+        R.UpsertRegionRequest(
+            idempotency_key="r2", region=R.Region(code="", name="X", tier=R.REGION_TIER_1)
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetRegionManager",
+        R.GetRegionManagerRequest(region_code="east", role=R.ROLE_SALES),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetRegionManager",
+        R.GetRegionManagerRequest(region_code="mars", role=R.ROLE_TECHNICAL_SERVICE_MANAGER),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "ResolveLeaveApprover",
+        R.ResolveLeaveApproverRequest(person_id="zhao.lei", half_days=0),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ResolveLeaveApprover",
+        R.ResolveLeaveApproverRequest(person_id="ghost", half_days=2),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "ResolveMajorProblemRecipients",
+        R.ResolveMajorProblemRecipientsRequest(region_code=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ResolveAssistanceRoute",
+        R.ResolveAssistanceRouteRequest(region_code="mars"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "AssignOnCall",
+        R.AssignOnCallRequest(idempotency_key="o1", region_code="east", person_id="zhao.lei"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "AssignOnCall",
+        R.AssignOnCallRequest(
+            idempotency_key="o2",
+            region_code="east",
+            person_id="zhao.lei",
+            starts_at=stamp(datetime(2027, 1, 2, tzinfo=UTC)),
+            ends_at=stamp(datetime(2027, 1, 1, tzinfo=UTC)),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "AssignOnCall",
+        R.AssignOnCallRequest(
+            idempotency_key="o3",
+            region_code="east",
+            person_id="ghost",
+            starts_at=stamp(datetime(2027, 1, 1, tzinfo=UTC)),
+            ends_at=stamp(datetime(2027, 1, 2, tzinfo=UTC)),
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    ),
     ("GetOnCall", R.GetOnCallRequest(region_code=""), grpc.StatusCode.INVALID_ARGUMENT),
 ]
 

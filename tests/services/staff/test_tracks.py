@@ -26,5 +26,5 @@ def test_org1_titles_follow_the_two_tracks(track: str, level: int, title: str) -
 
 @pytest.mark.parametrize("level", [0, 17, -1])
 def test_org1_has_sixteen_levels(level: int) -> None:
-    with pytest.raises(ValueError, match="1..16"):
+    with pytest.raises(ValueError, match=r"1\.\.16"):
         title_for("technical_service", level)

@@ -38,7 +38,9 @@ def upgrade() -> None:
     op.create_table(
         "staff_on_call_shifts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("region_code", sa.String(40), sa.ForeignKey("staff_regions.code"), nullable=False),
+        sa.Column(
+            "region_code", sa.String(40), sa.ForeignKey("staff_regions.code"), nullable=False
+        ),
         sa.Column("person_id", sa.String(64), sa.ForeignKey("staff_people.id"), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
