@@ -9,7 +9,6 @@ and every step is announced by email.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -22,21 +21,15 @@ with workflow.unsafe.imports_passed_through():
         ContactInput,
         StaffActivities,
     )
-    from workflows import retry_policies, search_attributes
+    from workflows import retry_policies, rulebook, search_attributes
 
 PROCESS = "assistance"
-RULE_VERSION = "2024-v1"
 
 SUBMITTED = "submitted"
 AWAITING_COORDINATOR = "awaiting_coordinator"
 COORDINATING = "coordinating"
 HANDED_OFF = "handed_off"
 CLOSED = "closed"
-
-# Rule data of version 2024-v1: how long the coordinator may leave a request unaccepted before
-# a reminder, and how many reminders at most.
-REMINDER_AFTER = timedelta(hours=24)
-MAX_REMINDERS = 3
 
 
 def workflow_id(reference: str) -> str:
@@ -52,7 +45,7 @@ class AssistanceInput:
     target_department: str
     subject: str
     description: str
-    rule_version: str = RULE_VERSION
+    rule_version: str = "2024-v1"
 
 
 @dataclass
@@ -151,15 +144,19 @@ class AssistanceWorkflow:
         status.cc_ids = [c.id for c in route.cc]
         self._move_to(AWAITING_COORDINATOR)
 
+        rules = rulebook.by_version(input.rule_version)
         reminders = 0
         while True:
             await self._announce_pending()
             if status.stage == CLOSED:
                 break
-            waiting = status.stage == AWAITING_COORDINATOR and reminders < MAX_REMINDERS
+            waiting = (
+                status.stage == AWAITING_COORDINATOR and reminders < rules.assistance_max_reminders
+            )
             try:
                 await workflow.wait_condition(
-                    self._has_unannounced, timeout=REMINDER_AFTER if waiting else None
+                    self._has_unannounced,
+                    timeout=rules.assistance_reminder_after if waiting else None,
                 )
             except TimeoutError:
                 reminders += 1

@@ -20,7 +20,6 @@ from services.finance.convert import (
     summary_message,
     tier_name,
 )
-from services.finance.dates import as_of_date, parse_month
 from services.finance.models import IdempotencyRecord, LedgerEntry, PolicyRate, PolicyVersion
 from services.finance.regulation import absent_rate_message
 from services.finance.validation import (
@@ -30,6 +29,7 @@ from services.finance.validation import (
     check_rate_key,
     require_id,
 )
+from services.runtime.dates import as_of_date, parse_month
 from services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
 from services.runtime.idempotency import require_key, run_once
 from services.runtime.interceptors import CALLER_KEY

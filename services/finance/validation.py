@@ -12,7 +12,6 @@ from datetime import date
 
 from csd.finance.v1 import finance_pb2
 
-from services.finance.dates import parse_date, parse_month
 from services.finance.models import (
     ID_LENGTH,
     NOTE_LENGTH,
@@ -20,6 +19,7 @@ from services.finance.models import (
     RECORDED_BY_LENGTH,
     REFERENCE_LENGTH,
 )
+from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import InvalidArgument
 
 F = finance_pb2

@@ -13,8 +13,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.gateway.identity import Caller
 from services.gateway.workflow_errors import workflow_call
+from services.runtime.dates import today
 from services.runtime.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
-from workflows import task_queues
+from workflows import rulebook, task_queues
 from workflows.assistance import (
     AcceptInput,
     AssistanceInput,
@@ -115,6 +116,7 @@ class AssistanceGateway:
                     target_department=target,
                     subject=subject,
                     description=description,
+                    rule_version=rulebook.in_force(today()).version,
                 ),
                 id=wf_id,
                 task_queue=self._task_queue,

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import DevAuthenticator
+from services.gateway.penalties import PenaltyGateway
 from services.gateway.servicer import GatewayServicer
 from services.runtime.logging import configure_logging
 from services.runtime.server import RunningServer, serve_until_signalled, start_server
@@ -27,7 +28,9 @@ async def start(
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     servicer = GatewayServicer(
-        DevAuthenticator(staff), AssistanceGateway(client, staff, task_queue=task_queue)
+        DevAuthenticator(staff),
+        AssistanceGateway(client, staff, task_queue=task_queue),
+        PenaltyGateway(client, staff, task_queue=task_queue),
     )
 
     async def close_channel() -> None:

@@ -7,14 +7,21 @@ from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import Authenticator
+from services.gateway.penalties import PenaltyGateway
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     """Typed RPCs per regulation process."""
 
-    def __init__(self, authenticator: Authenticator, assistance: AssistanceGateway) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        assistance: AssistanceGateway,
+        penalties: PenaltyGateway,
+    ) -> None:
         self._auth = authenticator
         self._assistance = assistance
+        self._penalties = penalties
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -40,3 +47,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Assistance:
         return await self._assistance.get(request, await self._auth.authenticate(context))
+
+    async def ReportAssistanceBypass(
+        self,
+        request: gateway_pb2.ReportAssistanceBypassRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> gateway_pb2.Penalty:
+        caller = await self._auth.authenticate(context)
+        return await self._penalties.report_assistance_bypass(request, caller)

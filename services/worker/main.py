@@ -20,10 +20,11 @@ from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
+from workflows.penalty import PenaltyWorkflow
 
 log = structlog.get_logger("csd.worker")
 
-WORKFLOWS: Sequence[type] = (AssistanceWorkflow,)
+WORKFLOWS: Sequence[type] = (AssistanceWorkflow, PenaltyWorkflow)
 
 # A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
 # worker; the SDK default of 10 s makes recovery after a crash needlessly slow.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from csd.finance.v1 import finance_pb2
+from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 from temporalio.testing import WorkflowEnvironment
@@ -189,3 +192,130 @@ async def test_bad_input_gets_a_clear_status(
         await getattr(gateway, rpc)(message, metadata=as_user("liu.yang"))
     assert err.value.code() == code
     assert err.value.details() and "Traceback" not in err.value.details()
+
+
+async def _fines(stack: Stack, person_id: str) -> list[finance_pb2.LedgerEntry]:
+    response = await FinanceServiceStub(stack.finance).ListEntries(
+        finance_pb2.ListEntriesRequest(person_id=person_id, kind=finance_pb2.ENTRY_KIND_FINE)
+    )
+    return list(response.entries)
+
+
+async def _until_fined(stack: Stack, person_id: str, count: int) -> list[finance_pb2.LedgerEntry]:
+    for _ in range(200):
+        fines = await _fines(stack, person_id)
+        if len(fines) >= count:
+            return fines
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{person_id} has {len(fines)} fines, expected {count}")
+
+
+async def test_bypassing_xa1_is_fined_once_per_case(
+    gateway: GatewayServiceStub, stack: Stack
+) -> None:
+    report = G.ReportAssistanceBypassRequest(
+        reference="RND-ticket-88",
+        person_id="sun.hao",
+        occurred_on="2026-11-03",
+        description="Asked testing directly for a hotfix build",
+    )
+    penalty = await gateway.ReportAssistanceBypass(report, metadata=as_user("chen.jing"))
+    assert (penalty.rule_id, penalty.amount_fen, penalty.region_code, penalty.month) == (
+        "XA-1",
+        5000,
+        "north",
+        "2026-11",
+    )
+    assert penalty.rule_version == "2024-v1"
+    fines = await _until_fined(stack, "sun.hao", 1)
+    # Reported again, by a department manager this time: the same case, the same single fine.
+    again = await gateway.ReportAssistanceBypass(report, metadata=as_user("huang.aiping"))
+    assert again.workflow_id == penalty.workflow_id
+    await asyncio.sleep(0.5)
+    assert await _fines(stack, "sun.hao") == fines
+    assert fines[0].reason == "Asked testing directly for a hotfix build"
+
+
+async def test_department_wide_staff_are_fined_in_the_head_office_ledger(
+    gateway: GatewayServiceStub, stack: Stack
+) -> None:
+    penalty = await gateway.ReportAssistanceBypass(
+        G.ReportAssistanceBypassRequest(
+            reference="RND-90", person_id="gao.lei", description="Went to R&D directly"
+        ),
+        metadata=as_user("chen.jing"),
+    )
+    assert penalty.region_code == "head-office"
+    await _until_fined(stack, "gao.lei", 1)
+
+
+BAD_BYPASS_REPORTS = [
+    (
+        "liu.yang",
+        G.ReportAssistanceBypassRequest(reference="R1", person_id="zhao.lei", description="x"),
+        grpc.StatusCode.PERMISSION_DENIED,
+    ),
+    (
+        "shi.wenjun",
+        G.ReportAssistanceBypassRequest(reference="R1", person_id="zhao.lei", description="x"),
+        grpc.StatusCode.PERMISSION_DENIED,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(reference="R 1", person_id="zhao.lei", description="x"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(reference="R1", person_id="", description="x"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(reference="R1", person_id="ghost", description="x"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(reference="R1", person_id="zhao.lei", description=" "),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(
+            reference="R1", person_id="zhao.lei", description="x", occurred_on="2099-01-01"
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(
+            reference="R1", person_id="zhao.lei", description="x", occurred_on="01/02/2026"
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    # EF-1: before the regulation took effect there was no rule to break.
+    (
+        "chen.jing",
+        G.ReportAssistanceBypassRequest(
+            reference="R1", person_id="zhao.lei", description="x", occurred_on="2024-03-31"
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    ),
+]
+
+
+@pytest.mark.parametrize(("user", "message", "code"), BAD_BYPASS_REPORTS)
+async def test_bad_bypass_reports_are_refused_and_fine_nobody(
+    gateway: GatewayServiceStub,
+    stack: Stack,
+    user: str,
+    message: G.ReportAssistanceBypassRequest,
+    code: grpc.StatusCode,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.ReportAssistanceBypass(message, metadata=as_user(user))
+    assert err.value.code() == code
+    assert err.value.details()
+    await asyncio.sleep(0.2)
+    assert await _fines(stack, "zhao.lei") == []

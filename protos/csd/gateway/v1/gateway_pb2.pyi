@@ -260,3 +260,77 @@ class Assistance(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Assistance: _TypeAlias = Assistance  # noqa: Y015
+
+@_typing.final
+class ReportAssistanceBypassRequest(_message.Message):
+    """XA-1: someone went around the assistance process. Going around it is fined (the amount is the
+    rule set's, EF-1); recorded by the clerk or a department manager, one fine per reference.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """The case, e.g. the other department's ticket number; reporting it again is the same fine."""
+    person_id: _builtins.str
+    """Who went around the process."""
+    occurred_on: _builtins.str
+    """ISO date (YYYY-MM-DD, Asia/Shanghai) it happened; defaults to today. The fine belongs to
+    that month and to the rule set in force that day.
+    """
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        occurred_on: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "occurred_on", b"occurred_on", "person_id", b"person_id", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportAssistanceBypassRequest: _TypeAlias = ReportAssistanceBypassRequest  # noqa: Y015
+
+@_typing.final
+class Penalty(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    rule_id: _builtins.str
+    person_id: _builtins.str
+    region_code: _builtins.str
+    month: _builtins.str
+    amount_fen: _builtins.int
+    rule_version: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        month: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "month", b"month", "person_id", b"person_id", "region_code", b"region_code", "rule_id", b"rule_id", "rule_version", b"rule_version", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Penalty: _TypeAlias = Penalty  # noqa: Y015

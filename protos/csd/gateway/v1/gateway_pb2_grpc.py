@@ -59,6 +59,11 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAssistanceRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Assistance.FromString,
                 _registered_method=True)
+        self.ReportAssistanceBypass = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReportAssistanceBypass',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -94,6 +99,12 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportAssistanceBypass(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +132,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetAssistance,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAssistanceRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Assistance.SerializeToString,
+            ),
+            'ReportAssistanceBypass': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportAssistanceBypass,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -258,6 +274,33 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetAssistance',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAssistanceRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Assistance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportAssistanceBypass(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReportAssistanceBypass',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
             options,
             channel_credentials,
             insecure,

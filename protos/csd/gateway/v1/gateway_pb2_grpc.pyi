@@ -39,6 +39,7 @@ class GatewayServiceStub:
     HandOffAssistance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.HandOffAssistanceRequest, _gateway_pb2.Assistance]
     CloseAssistance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseAssistanceRequest, _gateway_pb2.Assistance]
     GetAssistance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetAssistanceRequest, _gateway_pb2.Assistance]
+    ReportAssistanceBypass: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportAssistanceBypassRequest, _gateway_pb2.Penalty]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -48,6 +49,7 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     HandOffAssistance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.HandOffAssistanceRequest, _gateway_pb2.Assistance]  # type: ignore[assignment]
     CloseAssistance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseAssistanceRequest, _gateway_pb2.Assistance]  # type: ignore[assignment]
     GetAssistance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetAssistanceRequest, _gateway_pb2.Assistance]  # type: ignore[assignment]
+    ReportAssistanceBypass: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportAssistanceBypassRequest, _gateway_pb2.Penalty]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -84,5 +86,12 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetAssistanceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Assistance, _abc.Awaitable[_gateway_pb2.Assistance]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportAssistanceBypass(
+        self,
+        request: _gateway_pb2.ReportAssistanceBypassRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Penalty, _abc.Awaitable[_gateway_pb2.Penalty]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

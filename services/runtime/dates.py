@@ -1,4 +1,4 @@
-"""Dates and months as the finance service reads them.
+"""Dates and months as csd-ops reads them, in the company's zone (Asia/Shanghai).
 
 Only the plain forms are accepted (YYYY-MM-DD, YYYY-MM): `date.fromisoformat` alone would also
 take week dates and compact forms, which no caller means and no person reads back easily.

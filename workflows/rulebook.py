@@ -1,0 +1,60 @@
+"""The regulation's parameters as versioned data (EF-1).
+
+A rule set takes effect on its date; a process started on or after that date runs under it and
+keeps it to the end, so a change never reaches a process already running. Publish a change by
+adding a new `RuleSet` with a later `effective_from`; never edit one that has taken effect (the
+replay tests and running workflows depend on it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    effective_from: date
+    # XA-1: how long the coordinator may leave a request unaccepted before a reminder.
+    assistance_reminder_after: timedelta
+    assistance_max_reminders: int
+    # Fines in fen by the rule that imposes them.
+    fines_fen: dict[str, int] = field(default_factory=dict)
+
+    def fine_fen(self, rule_id: str) -> int:
+        if rule_id not in self.fines_fen:
+            raise KeyError(f"rule set {self.version} sets no fine for {rule_id}")
+        return self.fines_fen[rule_id]
+
+
+RULE_SETS: tuple[RuleSet, ...] = (
+    RuleSet(
+        version="2024-v1",
+        # EF-1: "this regulation takes effect on 1 April".
+        effective_from=date(2024, 4, 1),
+        assistance_reminder_after=timedelta(hours=24),
+        assistance_max_reminders=3,
+        fines_fen={"XA-1": 50_00},
+    ),
+)
+
+
+class NoRuleSetInForce(LookupError):
+    """The date is before the regulation took effect."""
+
+
+def in_force(on: date) -> RuleSet:
+    """The rule set a process started on `on` runs under."""
+    candidates = [r for r in RULE_SETS if r.effective_from <= on]
+    if not candidates:
+        raise NoRuleSetInForce(f"no rule set is in force on {on.isoformat()}")
+    return max(candidates, key=lambda r: r.effective_from)
+
+
+def by_version(version: str) -> RuleSet:
+    """The rule set a running process started under."""
+    for rules in RULE_SETS:
+        if rules.version == version:
+            return rules
+    raise KeyError(f"unknown rule set version {version!r}")
