@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.errors import FailedPrecondition, InvalidArgument, ServiceError
 
 ResponseT = TypeVar("ResponseT", bound=Message)
 
@@ -81,9 +81,9 @@ async def run_once(
                         created_at=datetime.now(UTC),
                     )
                 )
-        except IntegrityError:
-            # Either a concurrent request with the same key won, or the change itself broke a
-            # unique constraint; the record tells which.
+        except (IntegrityError, ServiceError):
+            # A concurrent request with the same key may have won while this one ran (the loser
+            # then trips a unique constraint or a business check); the record tells which.
             earlier = await _replay(session, record_model, key, operation, digest, response_type)
             if earlier is not None:
                 return earlier

@@ -51,6 +51,13 @@ async def add_on_call_shift(shift: OnCallShift, *, session: AsyncSession) -> OnC
     return shift
 
 
+async def shift_starting(region_code: str, at: datetime, *, session: AsyncSession) -> bool:
+    query = select(OnCallShift.id).where(
+        OnCallShift.region_code == region_code, OnCallShift.starts_at == at
+    )
+    return (await session.scalars(query)).first() is not None
+
+
 async def on_call_at(
     region_code: str, at: datetime, *, session: AsyncSession
 ) -> OnCallShift | None:

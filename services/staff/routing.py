@@ -23,8 +23,8 @@ CLERK = "department_clerk"
 RND_LEAD = "rnd_lead"
 QUALITY_OFFICE = "quality_office"
 
-# LV-4: three days or more go to a department manager. Leave is counted in half days.
-# TODO(issue 3): this threshold becomes versioned rule data (EF-1) with the leave workflow.
+# LV-4: three days or more go to a department manager. Leave is counted in half days. The
+# leave workflow passes the threshold of its rule set (EF-1); this is the regulation's own.
 DEPARTMENT_APPROVAL_FROM_HALF_DAYS = 6
 
 
@@ -73,10 +73,18 @@ async def require_region(region_code: str, *, session: AsyncSession) -> None:
         raise NotFound(f"region {region_code!r} does not exist")
 
 
-async def leave_approval(person: Person, half_days: int, *, session: AsyncSession) -> Route:
+async def leave_approval(
+    person: Person,
+    half_days: int,
+    *,
+    session: AsyncSession,
+    department_from_half_days: int = DEPARTMENT_APPROVAL_FROM_HALF_DAYS,
+) -> Route:
     """LV-1, LV-3, LV-4: who decides this person's leave of `half_days` half days."""
     if half_days < 1:
         raise InvalidArgument("half_days must be at least 1 (leave is taken in half days)")
+    if department_from_half_days < 1:
+        raise InvalidArgument("department_from_half_days must be at least 1")
     managers = await _role(DEPARTMENT_MANAGER, session=session)
     clerk = await _one_of_role(CLERK, session=session, what="records leave")
     assistant = await _one_of_role(ASSISTANT, session=session, what="is copied on leave")
@@ -88,7 +96,7 @@ async def leave_approval(person: Person, half_days: int, *, session: AsyncSessio
     mine = {person.id}
     if person.role in (TECHNICAL_SERVICE_MANAGER, CUSTOMER_SERVICE_MANAGER, DEPARTMENT_MANAGER):
         route = Route(_distinct(managers, excluding=mine), [clerk], "LV-3")
-    elif half_days >= DEPARTMENT_APPROVAL_FROM_HALF_DAYS:
+    elif half_days >= department_from_half_days:
         cc = [p for p in (region_tsm, clerk) if p is not None]
         route = Route(_distinct(managers, excluding=mine), _distinct(cc, excluding=mine), "LV-4")
     else:

@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import run_once
+from services.runtime.validation import (
+    limit_text,
+    require_id,
+    require_known,
+    require_text,
+    timestamp_value,
+)
 from services.staff import repository, routing
+from services.staff.calendar_rpcs import CalendarRpcs
 from services.staff.convert import (
     person_message,
     region_message,
@@ -20,11 +28,13 @@ from services.staff.convert import (
     tier_name,
     track_name,
 )
+from services.staff.leave_rpcs import LeaveRecordRpcs
 from services.staff.models import IdempotencyRecord, OnCallShift, Person, Region
 from services.staff.tracks import DEPARTMENT_MANAGER_LEVEL, LEVELS
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The longest chain of managers the directory follows before it calls the line a loop.
+MAX_REPORTING_DEPTH = 32
 _DEPARTMENT_ROLES = {
     staff_pb2.ROLE_DEPARTMENT_MANAGER,
     staff_pb2.ROLE_CUSTOMER_SERVICE_MANAGER,
@@ -42,17 +52,8 @@ _REGIONAL_ROLES = {
 }
 
 
-def _require_id(value: str, what: str) -> str:
-    if not _ID.match(value):
-        raise InvalidArgument(
-            f"{what} {value!r} is not a valid id: "
-            "use 1-64 lower-case letters, digits, '.', '_' or '-'"
-        )
-    return value
-
-
-class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
-    """Organisation data and routing answers."""
+class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceServicer):
+    """Organisation data, routing answers, the company calendar and leave records."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -65,6 +66,23 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
             raise NotFound(f"{what} {person_id!r} is not in the staff directory")
         return person
 
+    async def _refuse_reporting_loop(
+        self, person_id: str, manager_id: str, session: AsyncSession
+    ) -> None:
+        """A reporting line must end at the top, or approvals routed up it never arrive."""
+        current: str | None = manager_id
+        for _ in range(MAX_REPORTING_DEPTH):
+            if current is None:
+                return
+            if current == person_id:
+                raise FailedPrecondition(
+                    f"{manager_id} reports (directly or not) to {person_id}; "
+                    "a reporting line cannot loop"
+                )
+            manager = await repository.get_person(current, session=session)
+            current = manager.manager_id if manager else None
+        raise FailedPrecondition(f"the reporting line above {manager_id} is deeper than allowed")
+
     async def GetPerson(
         self, request: staff_pb2.GetPersonRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.Person:
@@ -74,6 +92,7 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
     async def ListPeople(
         self, request: staff_pb2.ListPeopleRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.ListPeopleResponse:
+        require_known(request.role, staff_pb2.Role.values(), "role")
         role = role_name(request.role) if request.role else ""
         async with self._sessions() as session:
             people = await repository.list_people(
@@ -85,11 +104,18 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
         self, request: staff_pb2.UpsertPersonRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.Person:
         p = request.person
-        _require_id(p.id, "person id")
-        if not p.name.strip():
-            raise InvalidArgument("person name is required")
+        require_id(p.id, "person id")
+        require_text(p.name, "person name", limit=100)
+        limit_text(p.email, "email", limit=200)
+        limit_text(p.phone, "phone", limit=40)
         if not _EMAIL.match(p.email):
             raise InvalidArgument(f"email {p.email!r} is not an email address")
+        require_known(p.role, staff_pb2.Role.values(), "role")
+        require_known(p.track, staff_pb2.Track.values(), "track")
+        if p.region_code:
+            require_id(p.region_code, "region_code", length=40)
+        if p.manager_id:
+            require_id(p.manager_id, "manager_id")
         if p.role == staff_pb2.ROLE_UNSPECIFIED:
             raise InvalidArgument("role is required")
         if p.role in _DEPARTMENT_ROLES:
@@ -122,6 +148,7 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
                 )
             if p.manager_id:
                 await self._person(p.manager_id, session, "manager")
+                await self._refuse_reporting_loop(p.id, p.manager_id, session)
             row = await repository.save_person(
                 Person(
                     id=p.id,
@@ -133,7 +160,7 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
                     level=p.level,
                     region_code=p.region_code or None,
                     manager_id=p.manager_id or None,
-                    active=p.active,
+                    active=p.active if p.HasField("active") else True,
                 ),
                 session=session,
             )
@@ -171,9 +198,9 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
         self, request: staff_pb2.UpsertRegionRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.Region:
         r = request.region
-        _require_id(r.code, "region code")
-        if not r.name.strip():
-            raise InvalidArgument("region name is required")
+        require_id(r.code, "region code", length=40)
+        require_text(r.name, "region name", limit=100)
+        require_known(r.tier, staff_pb2.RegionTier.values(), "tier")
         if r.tier == staff_pb2.REGION_TIER_UNSPECIFIED:
             raise InvalidArgument("region tier is required: tier-1, tier-2, other or head office")
 
@@ -215,7 +242,14 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
     ) -> staff_pb2.LeaveApproval:
         async with self._sessions() as session:
             person = await self._person(request.person_id, session)
-            route = await routing.leave_approval(person, request.half_days, session=session)
+            route = await routing.leave_approval(
+                person,
+                request.half_days,
+                session=session,
+                department_from_half_days=(
+                    request.department_from_half_days or routing.DEPARTMENT_APPROVAL_FROM_HALF_DAYS
+                ),
+            )
             return staff_pb2.LeaveApproval(
                 approvers=[person_message(p) for p in route.primary],
                 cc=[person_message(p) for p in route.cc],
@@ -249,14 +283,19 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
     ) -> staff_pb2.OnCallShift:
         if not request.HasField("starts_at") or not request.HasField("ends_at"):
             raise InvalidArgument("starts_at and ends_at are required")
-        starts = request.starts_at.ToDatetime(tzinfo=UTC)
-        ends = request.ends_at.ToDatetime(tzinfo=UTC)
+        starts = timestamp_value(request.starts_at, "starts_at")
+        ends = timestamp_value(request.ends_at, "ends_at")
         if ends <= starts:
             raise InvalidArgument("ends_at must be after starts_at")
 
         async def apply(session: AsyncSession) -> staff_pb2.OnCallShift:
             await routing.require_region(request.region_code, session=session)
             person = await self._person(request.person_id, session)
+            if await repository.shift_starting(request.region_code, starts, session=session):
+                raise FailedPrecondition(
+                    f"region {request.region_code!r} already has a shift starting at "
+                    f"{starts.isoformat()}; choose another start"
+                )
             shift = await repository.add_on_call_shift(
                 OnCallShift(
                     region_code=request.region_code,
@@ -281,7 +320,7 @@ class StaffServicer(staff_pb2_grpc.StaffServiceServicer):
     async def GetOnCall(
         self, request: staff_pb2.GetOnCallRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.OnCallShift:
-        at = request.at.ToDatetime(tzinfo=UTC) if request.HasField("at") else datetime.now(UTC)
+        at = timestamp_value(request.at, "at") if request.HasField("at") else datetime.now(UTC)
         async with self._sessions() as session:
             await routing.require_region(request.region_code, session=session)
             shift = await repository.on_call_at(request.region_code, at, session=session)

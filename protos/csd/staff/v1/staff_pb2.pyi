@@ -98,6 +98,30 @@ REGION_TIER_OTHER: RegionTier.ValueType  # 3
 REGION_TIER_HEAD_OFFICE: RegionTier.ValueType  # 4
 Global___RegionTier: _TypeAlias = RegionTier  # noqa: Y015
 
+class _HalfOfDay:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _HalfOfDayEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_HalfOfDay.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    HALF_OF_DAY_UNSPECIFIED: _HalfOfDay.ValueType  # 0
+    """read as AM for a start, PM for an end"""
+    HALF_OF_DAY_AM: _HalfOfDay.ValueType  # 1
+    HALF_OF_DAY_PM: _HalfOfDay.ValueType  # 2
+
+class HalfOfDay(_HalfOfDay, metaclass=_HalfOfDayEnumTypeWrapper):
+    """The company calendar: weekends, PRC public holidays with their make-up workdays, and the
+    adjustments the company loads for a year. Working time is 09:00-12:00 and 13:00-18:00,
+    Asia/Shanghai. "official" is false where a year's official schedule is not known (only the
+    statutory holidays were counted).
+    """
+
+HALF_OF_DAY_UNSPECIFIED: HalfOfDay.ValueType  # 0
+"""read as AM for a start, PM for an end"""
+HALF_OF_DAY_AM: HalfOfDay.ValueType  # 1
+HALF_OF_DAY_PM: HalfOfDay.ValueType  # 2
+Global___HalfOfDay: _TypeAlias = HalfOfDay  # noqa: Y015
+
 @_typing.final
 class Region(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -151,6 +175,7 @@ class Person(_message.Message):
     """Empty for department-wide roles."""
     manager_id: _builtins.str
     active: _builtins.bool
+    """Absent in an upsert means true: leaving it out must not deactivate anyone."""
     def __init__(
         self,
         *,
@@ -164,13 +189,15 @@ class Person(_message.Message):
         title: _builtins.str = ...,
         region_code: _builtins.str = ...,
         manager_id: _builtins.str = ...,
-        active: _builtins.bool = ...,
+        active: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "email", b"email", "id", b"id", "level", b"level", "manager_id", b"manager_id", "name", b"name", "phone", b"phone", "region_code", b"region_code", "role", b"role", "title", b"title", "track", b"track"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "email", b"email", "id", b"id", "level", b"level", "manager_id", b"manager_id", "name", b"name", "phone", b"phone", "region_code", b"region_code", "role", b"role", "title", b"title", "track", b"track"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
+    _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__active) -> _WhichOneofReturnType__active | None: ...
 
 Global___Person: _TypeAlias = Person  # noqa: Y015
 
@@ -365,18 +392,22 @@ class ResolveLeaveApproverRequest(_message.Message):
 
     PERSON_ID_FIELD_NUMBER: _builtins.int
     HALF_DAYS_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_FROM_HALF_DAYS_FIELD_NUMBER: _builtins.int
     person_id: _builtins.str
     half_days: _builtins.int
     """Leave is filed in half-day units (LV-1): 1 = half a day, 6 = three days."""
+    department_from_half_days: _builtins.int
+    """LV-4's threshold from the rule set the request runs under (EF-1); 0 means 6 (three days)."""
     def __init__(
         self,
         *,
         person_id: _builtins.str = ...,
         half_days: _builtins.int = ...,
+        department_from_half_days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["half_days", b"half_days", "person_id", b"person_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department_from_half_days", b"department_from_half_days", "half_days", b"half_days", "person_id", b"person_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -594,3 +625,460 @@ class GetOnCallRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetOnCallRequest: _TypeAlias = GetOnCallRequest  # noqa: Y015
+
+@_typing.final
+class HalfDay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    HALF_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    """YYYY-MM-DD"""
+    half: Global___HalfOfDay.ValueType
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        half: Global___HalfOfDay.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "half", b"half"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HalfDay: _TypeAlias = HalfDay  # noqa: Y015
+
+@_typing.final
+class GetCalendarDayRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCalendarDayRequest: _TypeAlias = GetCalendarDayRequest  # noqa: Y015
+
+@_typing.final
+class CalendarDay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    WORKING_FIELD_NUMBER: _builtins.int
+    HOLIDAY_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    working: _builtins.bool
+    holiday: _builtins.str
+    official: _builtins.bool
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        working: _builtins.bool = ...,
+        holiday: _builtins.str = ...,
+        official: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "holiday", b"holiday", "official", b"official", "working", b"working"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CalendarDay: _TypeAlias = CalendarDay  # noqa: Y015
+
+@_typing.final
+class CountWorkingTimeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start(self) -> Global___HalfDay: ...
+    @_builtins.property
+    def end(self) -> Global___HalfDay:
+        """included"""
+
+    def __init__(
+        self,
+        *,
+        start: Global___HalfDay | None = ...,
+        end: Global___HalfDay | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountWorkingTimeRequest: _TypeAlias = CountWorkingTimeRequest  # noqa: Y015
+
+@_typing.final
+class WorkingTime(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HALF_DAYS_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    UNOFFICIAL_YEARS_FIELD_NUMBER: _builtins.int
+    half_days: _builtins.int
+    official: _builtins.bool
+    @_builtins.property
+    def unofficial_years(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        half_days: _builtins.int = ...,
+        official: _builtins.bool = ...,
+        unofficial_years: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["half_days", b"half_days", "official", b"official", "unofficial_years", b"unofficial_years"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkingTime: _TypeAlias = WorkingTime  # noqa: Y015
+
+@_typing.final
+class AddWorkingTimeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    minutes: _builtins.int
+    def __init__(
+        self,
+        *,
+        minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "minutes", b"minutes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddWorkingTimeRequest: _TypeAlias = AddWorkingTimeRequest  # noqa: Y015
+
+@_typing.final
+class WorkingMoment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    official: _builtins.bool
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        official: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "official", b"official"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkingMoment: _TypeAlias = WorkingMoment  # noqa: Y015
+
+@_typing.final
+class ShiftWorkingDaysRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    days: _builtins.int
+    """0: the date itself if it is a working day, else the next one; n > 0: the n-th working day
+    after it; n < 0: the n-th working day before it.
+    """
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShiftWorkingDaysRequest: _TypeAlias = ShiftWorkingDaysRequest  # noqa: Y015
+
+@_typing.final
+class ShiftedDay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    official: _builtins.bool
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        official: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "official", b"official"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShiftedDay: _TypeAlias = ShiftedDay  # noqa: Y015
+
+@_typing.final
+class PublishCalendarYearRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    DAYS_OFF_FIELD_NUMBER: _builtins.int
+    WORKDAYS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    year: _builtins.int
+    source: _builtins.str
+    """e.g. the State Council notice"""
+    @_builtins.property
+    def days_off(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The year's official schedule: extra days off and make-up workdays (YYYY-MM-DD). It replaces
+        whatever schedule the holidays package has for that year.
+        """
+
+    @_builtins.property
+    def workdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        year: _builtins.int = ...,
+        days_off: _abc.Iterable[_builtins.str] | None = ...,
+        workdays: _abc.Iterable[_builtins.str] | None = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_off", b"days_off", "idempotency_key", b"idempotency_key", "source", b"source", "workdays", b"workdays", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishCalendarYearRequest: _TypeAlias = PublishCalendarYearRequest  # noqa: Y015
+
+@_typing.final
+class GetCalendarYearRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCalendarYearRequest: _TypeAlias = GetCalendarYearRequest  # noqa: Y015
+
+@_typing.final
+class CalendarYear(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YEAR_FIELD_NUMBER: _builtins.int
+    DAYS_OFF_FIELD_NUMBER: _builtins.int
+    WORKDAYS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    year: _builtins.int
+    source: _builtins.str
+    schedule: _builtins.str
+    """"company": loaded through PublishCalendarYear; "package": the holidays package's schedule;
+    "statutory-only": no official schedule is known yet.
+    """
+    @_builtins.property
+    def days_off(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def workdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        year: _builtins.int = ...,
+        days_off: _abc.Iterable[_builtins.str] | None = ...,
+        workdays: _abc.Iterable[_builtins.str] | None = ...,
+        source: _builtins.str = ...,
+        schedule: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days_off", b"days_off", "schedule", b"schedule", "source", b"source", "workdays", b"workdays", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CalendarYear: _TypeAlias = CalendarYear  # noqa: Y015
+
+@_typing.final
+class LeaveRecord(_message.Message):
+    """The clerk's leave record (LV-1, LV-3, LV-4); attendance (AT-*) counts it as excused."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    LEAVE_TYPE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    HALF_DAYS_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    CANCELLED_FIELD_NUMBER: _builtins.int
+    CANCEL_REASON_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reference: _builtins.str
+    """the leave request's business key"""
+    person_id: _builtins.str
+    leave_type: _builtins.str
+    """LV-5: kept as filed"""
+    half_days: _builtins.int
+    approved_by: _builtins.str
+    rule_id: _builtins.str
+    recorded_at: _builtins.str
+    """RFC 3339, UTC"""
+    cancelled: _builtins.bool
+    cancel_reason: _builtins.str
+    @_builtins.property
+    def start(self) -> Global___HalfDay: ...
+    @_builtins.property
+    def end(self) -> Global___HalfDay: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        leave_type: _builtins.str = ...,
+        start: Global___HalfDay | None = ...,
+        end: Global___HalfDay | None = ...,
+        half_days: _builtins.int = ...,
+        approved_by: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        cancelled: _builtins.bool = ...,
+        cancel_reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "cancel_reason", b"cancel_reason", "cancelled", b"cancelled", "end", b"end", "half_days", b"half_days", "id", b"id", "leave_type", b"leave_type", "person_id", b"person_id", "recorded_at", b"recorded_at", "reference", b"reference", "rule_id", b"rule_id", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaveRecord: _TypeAlias = LeaveRecord  # noqa: Y015
+
+@_typing.final
+class RecordLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    RECORD_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def record(self) -> Global___LeaveRecord:
+        """id, recorded_at and cancelled are the service's"""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        record: Global___LeaveRecord | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["record", b"record"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "record", b"record"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordLeaveRequest: _TypeAlias = RecordLeaveRequest  # noqa: Y015
+
+@_typing.final
+class CancelLeaveRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    reference: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "reason", b"reason", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelLeaveRecordRequest: _TypeAlias = CancelLeaveRecordRequest  # noqa: Y015
+
+@_typing.final
+class ListLeaveRecordsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    to: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "person_id", b"person_id", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLeaveRecordsRequest: _TypeAlias = ListLeaveRecordsRequest  # noqa: Y015
+
+@_typing.final
+class ListLeaveRecordsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaveRecord]: ...
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___LeaveRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLeaveRecordsResponse: _TypeAlias = ListLeaveRecordsResponse  # noqa: Y015

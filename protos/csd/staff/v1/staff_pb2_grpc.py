@@ -94,6 +94,51 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetOnCallRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.OnCallShift.FromString,
                 _registered_method=True)
+        self.GetCalendarDay = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetCalendarDay',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarDayRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarDay.FromString,
+                _registered_method=True)
+        self.CountWorkingTime = channel.unary_unary(
+                '/csd.staff.v1.StaffService/CountWorkingTime',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountWorkingTimeRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.WorkingTime.FromString,
+                _registered_method=True)
+        self.AddWorkingTime = channel.unary_unary(
+                '/csd.staff.v1.StaffService/AddWorkingTime',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AddWorkingTimeRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.WorkingMoment.FromString,
+                _registered_method=True)
+        self.ShiftWorkingDays = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ShiftWorkingDays',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.FromString,
+                _registered_method=True)
+        self.PublishCalendarYear = channel.unary_unary(
+                '/csd.staff.v1.StaffService/PublishCalendarYear',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.PublishCalendarYearRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.FromString,
+                _registered_method=True)
+        self.GetCalendarYear = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetCalendarYear',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarYearRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.FromString,
+                _registered_method=True)
+        self.RecordLeave = channel.unary_unary(
+                '/csd.staff.v1.StaffService/RecordLeave',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.RecordLeaveRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.FromString,
+                _registered_method=True)
+        self.CancelLeaveRecord = channel.unary_unary(
+                '/csd.staff.v1.StaffService/CancelLeaveRecord',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CancelLeaveRecordRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.FromString,
+                _registered_method=True)
+        self.ListLeaveRecords = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ListLeaveRecords',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class StaffServiceServicer:
@@ -171,6 +216,60 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCalendarDay(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountWorkingTime(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddWorkingTime(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShiftWorkingDays(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishCalendarYear(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCalendarYear(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordLeave(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelLeaveRecord(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLeaveRecords(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StaffServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -233,6 +332,51 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.GetOnCall,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetOnCallRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.OnCallShift.SerializeToString,
+            ),
+            'GetCalendarDay': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendarDay,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarDayRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarDay.SerializeToString,
+            ),
+            'CountWorkingTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountWorkingTime,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountWorkingTimeRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.WorkingTime.SerializeToString,
+            ),
+            'AddWorkingTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddWorkingTime,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AddWorkingTimeRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.WorkingMoment.SerializeToString,
+            ),
+            'ShiftWorkingDays': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShiftWorkingDays,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.SerializeToString,
+            ),
+            'PublishCalendarYear': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishCalendarYear,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.PublishCalendarYearRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.SerializeToString,
+            ),
+            'GetCalendarYear': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendarYear,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarYearRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.SerializeToString,
+            ),
+            'RecordLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordLeave,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.RecordLeaveRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.SerializeToString,
+            ),
+            'CancelLeaveRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelLeaveRecord,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CancelLeaveRecordRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.SerializeToString,
+            ),
+            'ListLeaveRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLeaveRecords,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -559,6 +703,249 @@ class StaffService:
             '/csd.staff.v1.StaffService/GetOnCall',
             csd_dot_staff_dot_v1_dot_staff__pb2.GetOnCallRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.OnCallShift.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendarDay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetCalendarDay',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarDayRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.CalendarDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountWorkingTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/CountWorkingTime',
+            csd_dot_staff_dot_v1_dot_staff__pb2.CountWorkingTimeRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.WorkingTime.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddWorkingTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/AddWorkingTime',
+            csd_dot_staff_dot_v1_dot_staff__pb2.AddWorkingTimeRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.WorkingMoment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShiftWorkingDays(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ShiftWorkingDays',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishCalendarYear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/PublishCalendarYear',
+            csd_dot_staff_dot_v1_dot_staff__pb2.PublishCalendarYearRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendarYear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetCalendarYear',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetCalendarYearRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.CalendarYear.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/RecordLeave',
+            csd_dot_staff_dot_v1_dot_staff__pb2.RecordLeaveRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelLeaveRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/CancelLeaveRecord',
+            csd_dot_staff_dot_v1_dot_staff__pb2.CancelLeaveRecordRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.LeaveRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLeaveRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ListLeaveRecords',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,15 @@ class StaffServiceStub:
     ResolveAssistanceRoute: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ResolveAssistanceRouteRequest, _staff_pb2.AssistanceRoute]
     AssignOnCall: _grpc.UnaryUnaryMultiCallable[_staff_pb2.AssignOnCallRequest, _staff_pb2.OnCallShift]
     GetOnCall: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetOnCallRequest, _staff_pb2.OnCallShift]
+    GetCalendarDay: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarDayRequest, _staff_pb2.CalendarDay]
+    CountWorkingTime: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CountWorkingTimeRequest, _staff_pb2.WorkingTime]
+    AddWorkingTime: _grpc.UnaryUnaryMultiCallable[_staff_pb2.AddWorkingTimeRequest, _staff_pb2.WorkingMoment]
+    ShiftWorkingDays: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ShiftWorkingDaysRequest, _staff_pb2.ShiftedDay]
+    PublishCalendarYear: _grpc.UnaryUnaryMultiCallable[_staff_pb2.PublishCalendarYearRequest, _staff_pb2.CalendarYear]
+    GetCalendarYear: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarYearRequest, _staff_pb2.CalendarYear]
+    RecordLeave: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]
+    CancelLeaveRecord: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CancelLeaveRecordRequest, _staff_pb2.LeaveRecord]
+    ListLeaveRecords: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListLeaveRecordsRequest, _staff_pb2.ListLeaveRecordsResponse]
 
 @_typing.type_check_only
 class StaffServiceAsyncStub(StaffServiceStub):
@@ -61,6 +70,15 @@ class StaffServiceAsyncStub(StaffServiceStub):
     ResolveAssistanceRoute: _aio.UnaryUnaryMultiCallable[_staff_pb2.ResolveAssistanceRouteRequest, _staff_pb2.AssistanceRoute]  # type: ignore[assignment]
     AssignOnCall: _aio.UnaryUnaryMultiCallable[_staff_pb2.AssignOnCallRequest, _staff_pb2.OnCallShift]  # type: ignore[assignment]
     GetOnCall: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetOnCallRequest, _staff_pb2.OnCallShift]  # type: ignore[assignment]
+    GetCalendarDay: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarDayRequest, _staff_pb2.CalendarDay]  # type: ignore[assignment]
+    CountWorkingTime: _aio.UnaryUnaryMultiCallable[_staff_pb2.CountWorkingTimeRequest, _staff_pb2.WorkingTime]  # type: ignore[assignment]
+    AddWorkingTime: _aio.UnaryUnaryMultiCallable[_staff_pb2.AddWorkingTimeRequest, _staff_pb2.WorkingMoment]  # type: ignore[assignment]
+    ShiftWorkingDays: _aio.UnaryUnaryMultiCallable[_staff_pb2.ShiftWorkingDaysRequest, _staff_pb2.ShiftedDay]  # type: ignore[assignment]
+    PublishCalendarYear: _aio.UnaryUnaryMultiCallable[_staff_pb2.PublishCalendarYearRequest, _staff_pb2.CalendarYear]  # type: ignore[assignment]
+    GetCalendarYear: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarYearRequest, _staff_pb2.CalendarYear]  # type: ignore[assignment]
+    RecordLeave: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]  # type: ignore[assignment]
+    CancelLeaveRecord: _aio.UnaryUnaryMultiCallable[_staff_pb2.CancelLeaveRecordRequest, _staff_pb2.LeaveRecord]  # type: ignore[assignment]
+    ListLeaveRecords: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListLeaveRecordsRequest, _staff_pb2.ListLeaveRecordsResponse]  # type: ignore[assignment]
 
 class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -146,5 +164,68 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.GetOnCallRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.OnCallShift, _abc.Awaitable[_staff_pb2.OnCallShift]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCalendarDay(
+        self,
+        request: _staff_pb2.GetCalendarDayRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.CalendarDay, _abc.Awaitable[_staff_pb2.CalendarDay]]: ...
+
+    @_abc_1.abstractmethod
+    def CountWorkingTime(
+        self,
+        request: _staff_pb2.CountWorkingTimeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.WorkingTime, _abc.Awaitable[_staff_pb2.WorkingTime]]: ...
+
+    @_abc_1.abstractmethod
+    def AddWorkingTime(
+        self,
+        request: _staff_pb2.AddWorkingTimeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.WorkingMoment, _abc.Awaitable[_staff_pb2.WorkingMoment]]: ...
+
+    @_abc_1.abstractmethod
+    def ShiftWorkingDays(
+        self,
+        request: _staff_pb2.ShiftWorkingDaysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ShiftedDay, _abc.Awaitable[_staff_pb2.ShiftedDay]]: ...
+
+    @_abc_1.abstractmethod
+    def PublishCalendarYear(
+        self,
+        request: _staff_pb2.PublishCalendarYearRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.CalendarYear, _abc.Awaitable[_staff_pb2.CalendarYear]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCalendarYear(
+        self,
+        request: _staff_pb2.GetCalendarYearRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.CalendarYear, _abc.Awaitable[_staff_pb2.CalendarYear]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordLeave(
+        self,
+        request: _staff_pb2.RecordLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.LeaveRecord, _abc.Awaitable[_staff_pb2.LeaveRecord]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelLeaveRecord(
+        self,
+        request: _staff_pb2.CancelLeaveRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.LeaveRecord, _abc.Awaitable[_staff_pb2.LeaveRecord]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLeaveRecords(
+        self,
+        request: _staff_pb2.ListLeaveRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ListLeaveRecordsResponse, _abc.Awaitable[_staff_pb2.ListLeaveRecordsResponse]]: ...
 
 def add_StaffServiceServicer_to_server(servicer: StaffServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
