@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
+from services.runtime.database import create_engine, migrate
 from services.staff.models import Base
 from services.staff.server import MIGRATIONS
-from services.runtime.database import create_engine, migrate
 
 VERSION_TABLE = "staff_alembic_version"
 
