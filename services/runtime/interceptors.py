@@ -2,7 +2,8 @@
 
 It binds the request id and the caller into structlog's contextvars for the whole call, logs one
 line per call with its status and duration, and maps business errors (and a lost database) to
-gRPC statuses, so no servicer has to.
+gRPC statuses, so no servicer has to. Whatever else goes wrong is logged here in full and reaches
+the caller only as INTERNAL with the request id: never SQL, parameters or a stack trace.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import grpc
 import structlog
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.runtime.errors import ServiceError
 
@@ -50,23 +51,30 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                 except ServiceError as err:
                     _log_call(started, err.code, err.message)
                     await context.abort(err.code, err.message)
-                except (OperationalError, DBAPIError) as err:
-                    if not _is_connection_loss(err):
-                        raise
-                    _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")
-                    await context.abort(
-                        grpc.StatusCode.UNAVAILABLE,
-                        f"the database is unavailable; retry shortly (request id {request_id})",
-                    )
+                except DBAPIError as err:
+                    if _is_connection_loss(err):
+                        _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")
+                        await context.abort(
+                            grpc.StatusCode.UNAVAILABLE,
+                            f"the database is unavailable; retry shortly (request id {request_id})",
+                        )
+                    elif isinstance(err, IntegrityError):
+                        # A unique constraint the servicer did not check first, such as two
+                        # requests racing for one natural key: the request conflicts, and the
+                        # constraint's text (SQL, values) stays in the log.
+                        _log_call(started, grpc.StatusCode.ALREADY_EXISTS, str(err.orig))
+                        await context.abort(
+                            grpc.StatusCode.ALREADY_EXISTS,
+                            "this conflicts with an existing record: one of its unique values is "
+                            f"already taken (request id {request_id})",
+                        )
+                    else:
+                        await _internal(context, started, request_id)
                 except grpc.aio.AbortError:
                     _log_call(started, context.code() or grpc.StatusCode.UNKNOWN, "aborted")
                     raise
                 except Exception:
-                    log.exception("rpc failed", elapsed_ms=_elapsed_ms(started))
-                    await context.abort(
-                        grpc.StatusCode.INTERNAL,
-                        f"internal error; quote request id {request_id} to the operators",
-                    )
+                    await _internal(context, started, request_id)
                 else:
                     _log_call(started, grpc.StatusCode.OK, None)
                     return response
@@ -76,6 +84,14 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+async def _internal(context: grpc.aio.ServicerContext, started: float, request_id: str) -> None:
+    """Log the exception being handled, in full, and tell the caller only the request id."""
+    log.exception("rpc failed", elapsed_ms=_elapsed_ms(started))
+    await context.abort(
+        grpc.StatusCode.INTERNAL, f"internal error; quote request id {request_id} to the operators"
+    )
 
 
 def _is_connection_loss(err: DBAPIError) -> bool:

@@ -1,0 +1,154 @@
+"""The request interceptor over real gRPC: every failure a servicer can raise becomes a status a
+caller can act on, and nothing of the database (SQL, parameters, driver text) leaks to them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import grpc
+import pytest
+import structlog
+from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from sqlalchemy import Engine, create_engine, event, text
+
+from services.runtime.errors import NotFound
+from services.runtime.server import start_server
+
+SECRET = "ward-7-password"
+
+
+def _engine(url: str = "sqlite://") -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def limit_lengths(connection: sqlite3.Connection, _: object) -> None:
+        # Like a VARCHAR(500) column on PostgreSQL: a longer value is a DataError.
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 500)
+
+    return engine
+
+
+def unique_violation() -> None:
+    with _engine().begin() as connection:
+        connection.execute(text("CREATE TABLE person (email TEXT UNIQUE)"))
+        for _ in range(2):
+            connection.execute(text("INSERT INTO person VALUES (:email)"), {"email": SECRET})
+
+
+def value_too_long() -> None:
+    with _engine().begin() as connection:
+        connection.execute(text("CREATE TABLE person (email TEXT)"))
+        connection.execute(text("INSERT INTO person VALUES (:email)"), {"email": SECRET * 100})
+
+
+def database_gone(tmp_path: Path) -> None:
+    with _engine(f"sqlite:///{tmp_path}/missing/dir/csd.db").begin() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def bug() -> None:
+    raise ValueError(f"SELECT {SECRET} FROM person")
+
+
+def refusal() -> None:
+    raise NotFound("assistance request XA-1 does not exist")
+
+
+class FailingServicer(gateway_pb2_grpc.GatewayServiceServicer):
+    """GetAssistance fails in the way its reference names."""
+
+    def __init__(self, failures: dict[str, Callable[[], None]]) -> None:
+        self._failures = failures
+
+    async def GetAssistance(
+        self, request: gateway_pb2.GetAssistanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Assistance:
+        self._failures[request.reference]()
+        return gateway_pb2.Assistance(reference=request.reference)
+
+
+@pytest.fixture
+async def stub(tmp_path: Path) -> AsyncIterator[gateway_pb2_grpc.GatewayServiceStub]:
+    # Only GetAssistance is served; the generated base declares every RPC abstract.
+    servicer = FailingServicer(  # type: ignore[abstract]
+        {
+            "integrity": unique_violation,
+            "data": value_too_long,
+            "connection": lambda: database_gone(tmp_path),
+            "bug": bug,
+            "refusal": refusal,
+            "fine": lambda: None,
+        }
+    )
+    running = await start_server(
+        address="127.0.0.1:0",
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=["csd.gateway.v1.GatewayService"],
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield gateway_pb2_grpc.GatewayServiceStub(channel)
+    finally:
+        await running.stop(grace=0)
+
+
+async def _call(stub: gateway_pb2_grpc.GatewayServiceStub, failure: str) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetAssistance(
+            gateway_pb2.GetAssistanceRequest(reference=failure),
+            metadata=(("x-request-id", f"req-{failure}"),),
+        )
+    details = err.value.details() or ""
+    for leak in (SECRET, "SQL", "INSERT", "SELECT", "sqlite", "Traceback", "person"):
+        assert leak not in details, details
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "message"),
+    [
+        ("integrity", grpc.StatusCode.ALREADY_EXISTS, "this conflicts with an existing record"),
+        ("data", grpc.StatusCode.INTERNAL, "internal error; quote request id req-data"),
+        ("bug", grpc.StatusCode.INTERNAL, "internal error; quote request id req-bug"),
+        ("connection", grpc.StatusCode.UNAVAILABLE, "the database is unavailable"),
+        ("refusal", grpc.StatusCode.NOT_FOUND, "assistance request XA-1 does not exist"),
+    ],
+)
+async def test_failures_become_statuses_without_sql(
+    stub: gateway_pb2_grpc.GatewayServiceStub, failure: str, code: grpc.StatusCode, message: str
+) -> None:
+    err = await _call(stub, failure)
+    assert err.code() == code
+    assert message in (err.details() or "")
+
+
+async def test_unexpected_errors_are_logged_in_full_for_the_operators(
+    stub: gateway_pb2_grpc.GatewayServiceStub,
+) -> None:
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        await _call(stub, "data")
+    failed = [e for e in logs if e["event"] == "rpc failed"]
+    assert len(failed) == 1
+    assert failed[0]["request_id"] == "req-data"
+    assert failed[0]["log_level"] == "error" and failed[0]["exc_info"] is True
+
+
+async def test_a_conflict_is_logged_as_one_call_line(
+    stub: gateway_pb2_grpc.GatewayServiceStub,
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        await _call(stub, "integrity")
+    [line] = [e for e in logs if e["event"] == "rpc"]
+    assert line["code"] == "ALREADY_EXISTS"
+    assert "UNIQUE constraint failed" in line["message"]
+
+
+async def test_a_good_call_passes_through(stub: gateway_pb2_grpc.GatewayServiceStub) -> None:
+    answer = await stub.GetAssistance(gateway_pb2.GetAssistanceRequest(reference="fine"))
+    assert answer.reference == "fine"
