@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
 from activities.grpc_status import CALL_DEADLINE_SECONDS, call
@@ -37,6 +40,11 @@ class AssistanceRouteInput:
 class AssistanceRouteResult:
     coordinator: Contact
     cc: list[Contact] = field(default_factory=list)
+
+
+COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
+# The company's working day opens at 09:00 (services/staff/calendar.py).
+WORKDAY_BEGINS = time(9, 0)
 
 
 def contact_from(person: staff_pb2.Person) -> Contact:
@@ -76,3 +84,202 @@ class StaffActivities:
         return AssistanceRouteResult(
             coordinator=contact_from(route.coordinator), cc=[contact_from(p) for p in route.cc]
         )
+
+
+@dataclass
+class LeaveSpanInput:
+    start_date: str
+    start_half: str  # "am" | "pm"
+    end_date: str
+    end_half: str
+
+
+@dataclass
+class LeaveSpanResult:
+    half_days: int
+    official: bool
+    unofficial_years: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LeaveApprovalInput:
+    person_id: str
+    half_days: int
+    department_from_half_days: int
+
+
+@dataclass
+class LeaveApprovalResult:
+    rule_id: str
+    approvers: list[Contact]
+    cc: list[Contact]
+    clerk: Contact
+    department_managers: list[Contact]
+
+
+@dataclass
+class LeaveClockInput:
+    submitted_at: str  # RFC 3339
+    reminder_after_minutes: int
+    escalate_working_days_before: int
+    start_date: str
+
+
+@dataclass
+class LeaveClockResult:
+    reminder_at: str  # RFC 3339, UTC
+    escalate_at: str
+    official: bool
+
+
+@dataclass
+class LeaveRecordInput:
+    idempotency_key: str
+    reference: str
+    person_id: str
+    leave_type: str
+    start_date: str
+    start_half: str
+    end_date: str
+    end_half: str
+    half_days: int
+    approved_by: str
+    rule_id: str
+
+
+@dataclass
+class LeaveRecordResult:
+    record_id: str
+    recorded_at: str
+
+
+@dataclass
+class CancelLeaveRecordInput:
+    idempotency_key: str
+    reference: str
+    reason: str
+
+
+def half_of_day(half: str) -> staff_pb2.HalfOfDay.ValueType:
+    return staff_pb2.HALF_OF_DAY_PM if half == "pm" else staff_pb2.HALF_OF_DAY_AM
+
+
+class LeaveActivities:
+    """The staff service's answers and records for the leave process (LV-1..LV-5)."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
+
+    @activity.defn(name="staff.count_leave")
+    async def count_leave(self, input: LeaveSpanInput) -> LeaveSpanResult:
+        span = await call(
+            self._stub.CountWorkingTime(
+                staff_pb2.CountWorkingTimeRequest(
+                    start=staff_pb2.HalfDay(
+                        date=input.start_date, half=half_of_day(input.start_half)
+                    ),
+                    end=staff_pb2.HalfDay(date=input.end_date, half=half_of_day(input.end_half)),
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return LeaveSpanResult(span.half_days, span.official, list(span.unofficial_years))
+
+    @activity.defn(name="staff.resolve_leave_approval")
+    async def resolve_leave_approval(self, input: LeaveApprovalInput) -> LeaveApprovalResult:
+        approval = await call(
+            self._stub.ResolveLeaveApprover(
+                staff_pb2.ResolveLeaveApproverRequest(
+                    person_id=input.person_id,
+                    half_days=input.half_days,
+                    department_from_half_days=input.department_from_half_days,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        managers = await call(
+            self._stub.ListPeople(
+                staff_pb2.ListPeopleRequest(role=staff_pb2.ROLE_DEPARTMENT_MANAGER),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return LeaveApprovalResult(
+            rule_id=approval.rule_id,
+            approvers=[contact_from(p) for p in approval.approvers],
+            cc=[contact_from(p) for p in approval.cc],
+            clerk=contact_from(approval.clerk),
+            department_managers=[contact_from(p) for p in managers.people],
+        )
+
+    @activity.defn(name="staff.leave_clock")
+    async def leave_clock(self, input: LeaveClockInput) -> LeaveClockResult:
+        """When to remind the approvers, and when to escalate: at the start of the working day
+        `escalate_working_days_before` the leave starts (never before the request was made)."""
+        submitted = datetime.fromisoformat(input.submitted_at)
+        stamp = Timestamp()
+        stamp.FromDatetime(submitted.astimezone(UTC))
+        reminder = await call(
+            self._stub.AddWorkingTime(
+                staff_pb2.AddWorkingTimeRequest(
+                    **{"from": stamp}, minutes=input.reminder_after_minutes
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        day_before = await call(
+            self._stub.ShiftWorkingDays(
+                staff_pb2.ShiftWorkingDaysRequest(
+                    date=input.start_date, days=-input.escalate_working_days_before
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        escalate = datetime.combine(
+            date.fromisoformat(day_before.date), WORKDAY_BEGINS, tzinfo=COMPANY_ZONE
+        )
+        reminder_at = reminder.at.ToDatetime(tzinfo=UTC)
+        return LeaveClockResult(
+            reminder_at=reminder_at.isoformat(),
+            escalate_at=max(escalate.astimezone(UTC), submitted.astimezone(UTC)).isoformat(),
+            official=reminder.official and day_before.official,
+        )
+
+    @activity.defn(name="staff.record_leave")
+    async def record_leave(self, input: LeaveRecordInput) -> LeaveRecordResult:
+        record = await call(
+            self._stub.RecordLeave(
+                staff_pb2.RecordLeaveRequest(
+                    idempotency_key=input.idempotency_key,
+                    record=staff_pb2.LeaveRecord(
+                        reference=input.reference,
+                        person_id=input.person_id,
+                        leave_type=input.leave_type,
+                        start=staff_pb2.HalfDay(
+                            date=input.start_date, half=half_of_day(input.start_half)
+                        ),
+                        end=staff_pb2.HalfDay(
+                            date=input.end_date, half=half_of_day(input.end_half)
+                        ),
+                        half_days=input.half_days,
+                        approved_by=input.approved_by,
+                        rule_id=input.rule_id,
+                    ),
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return LeaveRecordResult(record_id=record.id, recorded_at=record.recorded_at)
+
+    @activity.defn(name="staff.cancel_leave_record")
+    async def cancel_leave_record(self, input: CancelLeaveRecordInput) -> LeaveRecordResult:
+        record = await call(
+            self._stub.CancelLeaveRecord(
+                staff_pb2.CancelLeaveRecordRequest(
+                    idempotency_key=input.idempotency_key,
+                    reference=input.reference,
+                    reason=input.reason,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return LeaveRecordResult(record_id=record.id, recorded_at=record.recorded_at)

@@ -21,10 +21,28 @@ class RuleSet:
     assistance_max_reminders: int
     # Fines in fen by the rule that imposes them.
     fines_fen: dict[str, int] = field(default_factory=dict)
+    # LV-4: from this many working half-days a department manager decides.
+    leave_department_from_half_days: int = 6
+    # No decision after this much working time: the approvers are reminded.
+    leave_reminder_after: timedelta = timedelta(hours=4)
+    # Still none on the start of the working day this many working days before the leave:
+    # escalated to the department managers.
+    leave_escalate_working_days_before: int = 1
+    # LV-5: the types a request may name (pay follows company rules, not these).
+    leave_types: tuple[str, ...] = (
+        "annual",
+        "personal",
+        "sick",
+        "marriage",
+        "maternity",
+        "paternity",
+        "bereavement",
+        "compensatory",
+    )
 
     def fine_fen(self, rule_id: str) -> int:
         if rule_id not in self.fines_fen:
-            raise KeyError(f"rule set {self.version} sets no fine for {rule_id}")
+            raise UnknownRule(f"rule set {self.version} sets no fine for {rule_id}")
         return self.fines_fen[rule_id]
 
 
@@ -44,6 +62,10 @@ class NoRuleSetInForce(LookupError):
     """The date is before the regulation took effect."""
 
 
+class UnknownRule(LookupError):
+    """A rule set version, or a rule within one, that the rulebook does not hold."""
+
+
 def in_force(on: date) -> RuleSet:
     """The rule set a process started on `on` runs under."""
     candidates = [r for r in RULE_SETS if r.effective_from <= on]
@@ -57,4 +79,4 @@ def by_version(version: str) -> RuleSet:
     for rules in RULE_SETS:
         if rules.version == version:
             return rules
-    raise KeyError(f"unknown rule set version {version!r}")
+    raise UnknownRule(f"unknown rule set version {version!r}")
