@@ -15,16 +15,17 @@ from temporalio.worker import Worker
 
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
-from activities.staff import StaffActivities
+from activities.staff import LeaveActivities, StaffActivities
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
+from workflows.leave import LeaveWorkflow
 from workflows.penalty import PenaltyWorkflow
 
 log = structlog.get_logger("csd.worker")
 
-WORKFLOWS: Sequence[type] = (AssistanceWorkflow, PenaltyWorkflow)
+WORKFLOWS: Sequence[type] = (AssistanceWorkflow, LeaveWorkflow, PenaltyWorkflow)
 
 # A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
 # worker; the SDK default of 10 s makes recovery after a crash needlessly slow.
@@ -38,6 +39,7 @@ def activities_for(
     staff_activities = StaffActivities(staff)
     notify_activities = NotifyActivities(notify)
     finance_activities = FinanceActivities(finance)
+    leave_activities = LeaveActivities(staff)
     return [
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
@@ -45,6 +47,11 @@ def activities_for(
         notify_activities.place_call,
         notify_activities.send_alert,
         finance_activities.record_entry,
+        leave_activities.count_leave,
+        leave_activities.resolve_leave_approval,
+        leave_activities.leave_clock,
+        leave_activities.record_leave,
+        leave_activities.cancel_leave_record,
     ]
 
 

@@ -1,0 +1,348 @@
+"""Leave (LV-1..LV-5) on the time-skipping server, against the real staff and notify services.
+
+Every test has a time-skipping server of its own: the leave dates are fixed in December 2026, and
+a shared clock moved by another test could carry them into the past.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import temporalio.api.sdk.v1
+from csd.staff.v1 import staff_pb2
+from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from services.worker.main import build_worker
+from tests.stack import Stack
+from workflows.leave import (
+    AWAITING_APPROVAL,
+    CANCELLED,
+    RECORDED,
+    REJECTED,
+    CancelInput,
+    DecisionInput,
+    LeaveInput,
+    LeaveStatus,
+    LeaveWorkflow,
+    workflow_id,
+)
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+Handle = WorkflowHandle[LeaveWorkflow, LeaveStatus]
+
+
+def leave(
+    requester: str = "zhao.lei",
+    start: str = "2026-12-07",
+    start_half: str = "am",
+    end: str = "2026-12-08",
+    end_half: str = "pm",
+) -> LeaveInput:
+    return LeaveInput(
+        requester_id=requester,
+        leave_type="annual",
+        start_date=start,
+        start_half=start_half,
+        end_date=end,
+        end_half=end_half,
+        reason="family visit",
+        rule_version="2024-v1",
+    )
+
+
+async def submit(client: Client, task_queue: str, request: LeaveInput) -> Handle:
+    return await client.start_workflow(
+        LeaveWorkflow.run,
+        request,
+        id=workflow_id(request.requester_id, request.start_date, request.start_half),
+        task_queue=task_queue,
+    )
+
+
+async def awaiting(handle: Handle, stack: Stack) -> LeaveStatus:
+    """Routed and announced: no activity is left in flight."""
+    for _ in range(200):
+        status = await handle.query(LeaveWorkflow.status)
+        if status.stage == AWAITING_APPROVAL:
+            tag = f"{status.reference}]"
+            await stack.mail.wait_for(lambda m: tag in str(m["Subject"]), 10)
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still {status.stage}")
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def mails(stack: Stack, reference: str, word: str = "") -> list[str]:
+    return [
+        str(m["Subject"])
+        for m in stack.mail.messages
+        if f"{reference}]" in str(m["Subject"]) and word in str(m["Subject"])
+    ]
+
+
+async def refused(handle: Handle, update: object, argument: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(update, argument)  # type: ignore[call-overload]
+    assert isinstance(err.value.cause, ApplicationError)
+    return str(err.value.cause.type)
+
+
+@pytest.mark.parametrize(
+    ("requester", "end", "end_half", "half_days", "rule", "approvers"),
+    [
+        ("zhao.lei", "2026-12-07", "am", 1, "LV-1", ["wang.qiang"]),  # half a day
+        ("zhao.lei", "2026-12-09", "am", 5, "LV-1", ["wang.qiang"]),  # 2.5 days
+        ("zhao.lei", "2026-12-09", "pm", 6, "LV-4", ["huang.aiping", "jiang.chengzhao"]),  # 3 days
+        ("wang.qiang", "2026-12-07", "am", 1, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
+        ("li.na", "2026-12-07", "pm", 2, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
+        ("gao.lei", "2026-12-07", "pm", 2, "LV-1", ["jiang.chengzhao"]),  # reporting line
+    ],
+)
+async def test_each_tier_goes_to_its_approver(
+    own_time_skipping_env: WorkflowEnvironment,
+    stack: Stack,
+    task_queue: str,
+    requester: str,
+    end: str,
+    end_half: str,
+    half_days: int,
+    rule: str,
+    approvers: list[str],
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(client, task_queue, leave(requester, end=end, end_half=end_half))
+        status = await awaiting(handle, stack)
+        assert (status.half_days, status.rule_id, sorted(status.approver_ids)) == (
+            half_days,
+            rule,
+            approvers,
+        )
+        assert status.calendar_official
+        first = stack.mail.messages[0]
+        assert sorted(str(first["To"]).replace(" ", "").split(",")) == [
+            f"{a}@csd.example" for a in approvers
+        ]
+        await handle.terminate("test over")
+
+
+async def test_approved_leave_is_recorded_for_attendance_and_announced(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(client, task_queue, leave())
+        status = await awaiting(handle, stack)
+        # The cc list of LV-1 gets the request.
+        submitted = stack.mail.messages[0]
+        assert set(str(submitted["Cc"]).replace(" ", "").split(",")) == {
+            "huang.aiping@csd.example",
+            "jiang.chengzhao@csd.example",
+            "shi.wenjun@csd.example",
+            "chen.jing@csd.example",
+        }
+        assert (
+            await refused(handle, LeaveWorkflow.decide, DecisionInput("liu.yang", True))
+            == "PERMISSION_DENIED"
+        )
+        assert (
+            await refused(handle, LeaveWorkflow.decide, DecisionInput("zhao.lei", True))
+            == "PERMISSION_DENIED"
+        )
+        decided = await handle.execute_update(
+            LeaveWorkflow.decide, DecisionInput("wang.qiang", True)
+        )
+        assert decided.decided_by == "wang.qiang"
+        await until(lambda: bool(mails(stack, status.reference, "recorded")))
+        status = await handle.query(LeaveWorkflow.status)
+        assert status.stage == RECORDED and status.sla_state == "met"
+        if os.environ.get("CSD_RECORD_HISTORIES") == "1":
+            # The leave waits until it starts; let it finish so the history is complete.
+            await own_time_skipping_env.sleep(timedelta(days=12))
+            await handle.result()
+            history = await handle.fetch_history()
+            (HISTORIES / "leave_approved_recorded.json").write_text(history.to_json())
+        else:
+            await handle.terminate("test over")
+    records = await StaffServiceStub(stack.staff).ListLeaveRecords(
+        staff_pb2.ListLeaveRecordsRequest(person_id="zhao.lei")
+    )
+    assert [
+        (r.reference, r.leave_type, r.half_days, r.approved_by, r.rule_id) for r in records.records
+    ] == [(status.reference, "annual", 4, "wang.qiang", "LV-1")]
+    recorded_mail = await stack.mail.wait_for(lambda m: "recorded" in str(m["Subject"]), 5)
+    assert recorded_mail["To"] == "zhao.lei@csd.example"
+    assert recorded_mail["Cc"] == "chen.jing@csd.example"
+
+
+async def test_a_department_manager_may_decide_any_leave_and_rejection_needs_a_reason(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(client, task_queue, leave())
+        status = await awaiting(handle, stack)
+        assert (
+            await refused(handle, LeaveWorkflow.decide, DecisionInput("huang.aiping", False, " "))
+            == "INVALID_ARGUMENT"
+        )
+        rejected = await handle.execute_update(
+            LeaveWorkflow.decide, DecisionInput("huang.aiping", False, "year-end upgrade week")
+        )
+        assert rejected.stage == REJECTED
+        result = await handle.result()
+        assert result.stage == REJECTED
+    assert mails(stack, status.reference, "rejected")
+
+
+async def test_the_requester_may_cancel_before_the_start_and_nothing_is_decided_after(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(client, task_queue, leave())
+        await awaiting(handle, stack)
+        await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+        assert (
+            await refused(handle, LeaveWorkflow.cancel, CancelInput("wang.qiang"))
+            == "PERMISSION_DENIED"
+        )
+        cancelled = await handle.execute_update(
+            LeaveWorkflow.cancel, CancelInput("zhao.lei", "trip called off")
+        )
+        assert cancelled.stage == CANCELLED
+        assert (
+            await refused(handle, LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+            == "FAILED_PRECONDITION"
+        )
+        result = await handle.result()
+    assert result.stage == CANCELLED
+    records = await StaffServiceStub(stack.staff).ListLeaveRecords(
+        staff_pb2.ListLeaveRecordsRequest(person_id="zhao.lei")
+    )
+    # Recorded on approval, then cancelled: attendance no longer counts it as excused.
+    assert [r.cancelled for r in records.records] == [True]
+
+
+async def test_cancelling_after_the_leave_started_is_refused(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with build_worker(
+        env.client,
+        staff=stack.staff,
+        finance=stack.finance,
+        notify=stack.notify,
+        task_queue=task_queue,
+    ):
+        handle = await submit(env.client, task_queue, leave())
+        await awaiting(handle, stack)
+        await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+        result = await handle.result()  # the workflow ends when the leave starts
+        assert result.stage == RECORDED
+        now = await env.get_current_time()
+        assert now >= datetime.fromisoformat("2026-12-07T09:00:00+08:00")
+
+
+async def test_reminder_then_escalation_at_the_right_times(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with build_worker(
+        env.client,
+        staff=stack.staff,
+        finance=stack.finance,
+        notify=stack.notify,
+        task_queue=task_queue,
+    ):
+        handle = await submit(env.client, task_queue, leave(start="2026-12-14", end="2026-12-14"))
+        status = await awaiting(handle, stack)
+        reminder_at = datetime.fromisoformat(status.reminder_at)
+        escalate_at = datetime.fromisoformat(status.escalate_at)
+        # Escalation at the start of the working day before the leave (Friday 11 December).
+        assert escalate_at == datetime.fromisoformat("2026-12-11T09:00:00+08:00")
+        assert reminder_at < escalate_at
+
+        now = await env.get_current_time()
+        await env.sleep(reminder_at - now - timedelta(minutes=5))
+        assert not mails(stack, status.reference, "reminder")
+        await env.sleep(timedelta(minutes=10))
+        await until(lambda: len(mails(stack, status.reference, "reminder")) == 1)
+        assert (await handle.query(LeaveWorkflow.status)).sla_state == "warning"
+
+        now = await env.get_current_time()
+        await env.sleep(escalate_at - now - timedelta(minutes=5))
+        assert not mails(stack, status.reference, "escalation")
+        await env.sleep(timedelta(minutes=10))
+        await until(lambda: len(mails(stack, status.reference, "escalation")) == 1)
+        escalation = await stack.mail.wait_for(lambda m: "escalation" in str(m["Subject"]), 5)
+        assert set(str(escalation["To"]).replace(" ", "").split(",")) == {
+            "huang.aiping@csd.example",
+            "jiang.chengzhao@csd.example",
+        }
+        assert (await handle.query(LeaveWorkflow.status)).sla_state == "breached"
+        # Exactly once each.
+        assert len(mails(stack, status.reference, "reminder")) == 1
+        await handle.terminate("test over")
+
+
+async def test_a_span_into_a_year_without_an_official_schedule_says_so(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(
+            client, task_queue, leave(start="2027-12-30", end="2028-01-04", end_half="pm")
+        )
+        status = await awaiting(handle, stack)
+        assert not status.calendar_official
+        metadata = await handle.query(
+            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
+        )
+        assert "no official holiday schedule" in metadata.current_details
+        mail = stack.mail.messages[0]
+        assert "statutory holidays only" in mail.get_content()
+        await handle.terminate("test over")
+
+
+async def test_a_new_worker_finishes_a_leave_left_waiting(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = dev_server_env.client
+    request = leave(start="2026-12-21", end="2026-12-21")
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await submit(client, task_queue, request)
+        await awaiting(handle, stack)
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+        await until(lambda: bool(mails(stack, handle.id, "recorded")))
+        await handle.terminate("test over")
