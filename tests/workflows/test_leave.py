@@ -73,7 +73,7 @@ async def awaiting(handle: Handle, stack: Stack) -> LeaveStatus:
         status = await handle.query(LeaveWorkflow.status)
         if status.stage == AWAITING_APPROVAL:
             tag = f"{status.reference}]"
-            await stack.mail.wait_for(lambda m: tag in str(m["Subject"]), 10)
+            await stack.mail.wait_for(lambda m, tag=tag: tag in str(m["Subject"]), 10)
             return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"still {status.stage}")
