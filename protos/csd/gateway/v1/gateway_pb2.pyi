@@ -10,6 +10,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +21,30 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _DayHalf:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DayHalfEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DayHalf.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DAY_HALF_UNSPECIFIED: _DayHalf.ValueType  # 0
+    """the morning of a start, the afternoon of an end"""
+    DAY_HALF_AM: _DayHalf.ValueType  # 1
+    """09:00-12:00, Asia/Shanghai"""
+    DAY_HALF_PM: _DayHalf.ValueType  # 2
+    """13:00-18:00"""
+
+class DayHalf(_DayHalf, metaclass=_DayHalfEnumTypeWrapper):
+    """LV-1..LV-5: leave with tiered approval on the company's working-day calendar."""
+
+DAY_HALF_UNSPECIFIED: DayHalf.ValueType  # 0
+"""the morning of a start, the afternoon of an end"""
+DAY_HALF_AM: DayHalf.ValueType  # 1
+"""09:00-12:00, Asia/Shanghai"""
+DAY_HALF_PM: DayHalf.ValueType  # 2
+"""13:00-18:00"""
+Global___DayHalf: _TypeAlias = DayHalf  # noqa: Y015
 
 @_typing.final
 class WorkflowRef(_message.Message):
@@ -334,3 +359,257 @@ class Penalty(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Penalty: _TypeAlias = Penalty  # noqa: Y015
+
+@_typing.final
+class RequestLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    LEAVE_TYPE_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    START_HALF_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    END_HALF_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    requester_id: _builtins.str
+    """Defaults to the caller; anyone else is PERMISSION_DENIED."""
+    leave_type: _builtins.str
+    """LV-5: annual, personal, sick, marriage, maternity, paternity, bereavement, compensatory."""
+    start_date: _builtins.str
+    """YYYY-MM-DD, Asia/Shanghai"""
+    start_half: Global___DayHalf.ValueType
+    end_date: _builtins.str
+    """included"""
+    end_half: Global___DayHalf.ValueType
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        requester_id: _builtins.str = ...,
+        leave_type: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        start_half: Global___DayHalf.ValueType = ...,
+        end_date: _builtins.str = ...,
+        end_half: Global___DayHalf.ValueType = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "end_half", b"end_half", "leave_type", b"leave_type", "reason", b"reason", "requester_id", b"requester_id", "start_date", b"start_date", "start_half", b"start_half"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestLeaveRequest: _TypeAlias = RequestLeaveRequest  # noqa: Y015
+
+@_typing.final
+class LeaveRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    HALF_DAYS_FIELD_NUMBER: _builtins.int
+    CALENDAR_OFFICIAL_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    """The business key, leave-<person>-<start date>-<am|pm>: a retry returns the same request."""
+    run_id: _builtins.str
+    half_days: _builtins.int
+    calendar_official: _builtins.bool
+    """False where a year of the span has no official holiday schedule yet (statutory only)."""
+    rule_version: _builtins.str
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+        run_id: _builtins.str = ...,
+        half_days: _builtins.int = ...,
+        calendar_official: _builtins.bool = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_official", b"calendar_official", "half_days", b"half_days", "leave_id", b"leave_id", "rule_version", b"rule_version", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaveRef: _TypeAlias = LeaveRef  # noqa: Y015
+
+@_typing.final
+class DecideLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    approve: _builtins.bool
+    reason: _builtins.str
+    """required to reject"""
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "leave_id", b"leave_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideLeaveRequest: _TypeAlias = DecideLeaveRequest  # noqa: Y015
+
+@_typing.final
+class CancelLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave_id", b"leave_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelLeaveRequest: _TypeAlias = CancelLeaveRequest  # noqa: Y015
+
+@_typing.final
+class GetLeaveRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leave_id", b"leave_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeaveRequest: _TypeAlias = GetLeaveRequest  # noqa: Y015
+
+@_typing.final
+class LeaveEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    actor_id: _builtins.str
+    stage: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        actor_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "at", b"at", "note", b"note", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaveEvent: _TypeAlias = LeaveEvent  # noqa: Y015
+
+@_typing.final
+class Leave(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEAVE_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    LEAVE_TYPE_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    START_HALF_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    END_HALF_FIELD_NUMBER: _builtins.int
+    HALF_DAYS_FIELD_NUMBER: _builtins.int
+    CALENDAR_OFFICIAL_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    APPROVER_IDS_FIELD_NUMBER: _builtins.int
+    CC_IDS_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECISION_REASON_FIELD_NUMBER: _builtins.int
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    REMINDER_AT_FIELD_NUMBER: _builtins.int
+    ESCALATE_AT_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    leave_id: _builtins.str
+    stage: _builtins.str
+    """submitted, awaiting_approval, approved, recorded, rejected, cancelled"""
+    requester_id: _builtins.str
+    leave_type: _builtins.str
+    start_date: _builtins.str
+    start_half: Global___DayHalf.ValueType
+    end_date: _builtins.str
+    end_half: Global___DayHalf.ValueType
+    half_days: _builtins.int
+    calendar_official: _builtins.bool
+    rule_id: _builtins.str
+    """LV-1, LV-3 or LV-4"""
+    decided_by: _builtins.str
+    decision_reason: _builtins.str
+    record_id: _builtins.str
+    sla_state: _builtins.str
+    """ok, warning (reminded), breached (escalated), met"""
+    reminder_at: _builtins.str
+    escalate_at: _builtins.str
+    rule_version: _builtins.str
+    @_builtins.property
+    def approver_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def cc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaveEvent]: ...
+    def __init__(
+        self,
+        *,
+        leave_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        requester_id: _builtins.str = ...,
+        leave_type: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        start_half: Global___DayHalf.ValueType = ...,
+        end_date: _builtins.str = ...,
+        end_half: Global___DayHalf.ValueType = ...,
+        half_days: _builtins.int = ...,
+        calendar_official: _builtins.bool = ...,
+        rule_id: _builtins.str = ...,
+        approver_ids: _abc.Iterable[_builtins.str] | None = ...,
+        cc_ids: _abc.Iterable[_builtins.str] | None = ...,
+        decided_by: _builtins.str = ...,
+        decision_reason: _builtins.str = ...,
+        record_id: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        reminder_at: _builtins.str = ...,
+        escalate_at: _builtins.str = ...,
+        history: _abc.Iterable[Global___LeaveEvent] | None = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approver_ids", b"approver_ids", "calendar_official", b"calendar_official", "cc_ids", b"cc_ids", "decided_by", b"decided_by", "decision_reason", b"decision_reason", "end_date", b"end_date", "end_half", b"end_half", "escalate_at", b"escalate_at", "half_days", b"half_days", "history", b"history", "leave_id", b"leave_id", "leave_type", b"leave_type", "record_id", b"record_id", "reminder_at", b"reminder_at", "requester_id", b"requester_id", "rule_id", b"rule_id", "rule_version", b"rule_version", "sla_state", b"sla_state", "stage", b"stage", "start_date", b"start_date", "start_half", b"start_half"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Leave: _TypeAlias = Leave  # noqa: Y015

@@ -64,6 +64,26 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
                 _registered_method=True)
+        self.RequestLeave = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RequestLeave',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestLeaveRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LeaveRef.FromString,
+                _registered_method=True)
+        self.DecideLeave = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/DecideLeave',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideLeaveRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+                _registered_method=True)
+        self.CancelLeave = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/CancelLeave',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CancelLeaveRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+                _registered_method=True)
+        self.GetLeave = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetLeave',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -105,6 +125,30 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestLeave(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideLeave(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelLeave(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLeave(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -137,6 +181,26 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ReportAssistanceBypass,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.SerializeToString,
+            ),
+            'RequestLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestLeave,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestLeaveRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LeaveRef.SerializeToString,
+            ),
+            'DecideLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideLeave,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideLeaveRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.SerializeToString,
+            ),
+            'CancelLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelLeave,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CancelLeaveRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.SerializeToString,
+            ),
+            'GetLeave': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeave,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -301,6 +365,114 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/ReportAssistanceBypass',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAssistanceBypassRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RequestLeave',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestLeaveRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.LeaveRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/DecideLeave',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideLeaveRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/CancelLeave',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CancelLeaveRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeave(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetLeave',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,10 @@ class GatewayServiceStub:
     CloseAssistance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseAssistanceRequest, _gateway_pb2.Assistance]
     GetAssistance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetAssistanceRequest, _gateway_pb2.Assistance]
     ReportAssistanceBypass: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportAssistanceBypassRequest, _gateway_pb2.Penalty]
+    RequestLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RequestLeaveRequest, _gateway_pb2.LeaveRef]
+    DecideLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideLeaveRequest, _gateway_pb2.Leave]
+    CancelLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CancelLeaveRequest, _gateway_pb2.Leave]
+    GetLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetLeaveRequest, _gateway_pb2.Leave]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -50,6 +54,10 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     CloseAssistance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseAssistanceRequest, _gateway_pb2.Assistance]  # type: ignore[assignment]
     GetAssistance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetAssistanceRequest, _gateway_pb2.Assistance]  # type: ignore[assignment]
     ReportAssistanceBypass: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportAssistanceBypassRequest, _gateway_pb2.Penalty]  # type: ignore[assignment]
+    RequestLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RequestLeaveRequest, _gateway_pb2.LeaveRef]  # type: ignore[assignment]
+    DecideLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
+    CancelLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CancelLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
+    GetLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -93,5 +101,33 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.ReportAssistanceBypassRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Penalty, _abc.Awaitable[_gateway_pb2.Penalty]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestLeave(
+        self,
+        request: _gateway_pb2.RequestLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.LeaveRef, _abc.Awaitable[_gateway_pb2.LeaveRef]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideLeave(
+        self,
+        request: _gateway_pb2.DecideLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Leave, _abc.Awaitable[_gateway_pb2.Leave]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelLeave(
+        self,
+        request: _gateway_pb2.CancelLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Leave, _abc.Awaitable[_gateway_pb2.Leave]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLeave(
+        self,
+        request: _gateway_pb2.GetLeaveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Leave, _abc.Awaitable[_gateway_pb2.Leave]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
