@@ -3,7 +3,11 @@
 Any help needed from another department goes to the department assistant as a request, copied to
 the region's technical service and customer service managers; the assistant coordinates it:
 accepts it, hands it to the other department and closes it. Only the coordinator may move it on,
-and every step is announced by email.
+and every step is announced by email. An email the notify service refuses for good (a bad
+address, say) is noted on the request instead of stopping it.
+
+The search attribute CsdSlaState reads "ok" while the coordinator has time to accept, "warning"
+once they have been reminded, and "met" from their acceptance on.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import EmailInput, NotifyActivities
@@ -30,6 +34,20 @@ AWAITING_COORDINATOR = "awaiting_coordinator"
 COORDINATING = "coordinating"
 HANDED_OFF = "handed_off"
 CLOSED = "closed"
+
+SLA_OK = "ok"
+SLA_WARNING = "warning"
+SLA_MET = "met"
+
+# Bounds that keep a request's state, which every update returns, far below gRPC's 4 MB.
+MAX_NOTE = 2_000
+MAX_HANDED_TO = 200
+MAX_RESOLUTION = 10_000
+MAX_HAND_OFFS = 20
+
+# Executions started before these changes replay without them (tests/histories).
+SLA_STATE_PATCH = "sla-state-search-attribute"
+REFUSALS_PATCH = "notification-refusals-tolerated"
 
 
 def workflow_id(reference: str) -> str:
@@ -89,6 +107,8 @@ class AssistanceStatus:
     handed_to: str = ""
     resolution: str = ""
     history: list[AssistanceEvent] = field(default_factory=list)
+    # Emails the notify service refused for good, in plain words.
+    notices: list[str] = field(default_factory=list)
 
 
 @workflow.defn
@@ -101,9 +121,16 @@ class AssistanceWorkflow:
         self._cc: list[Contact] = []
         self._requester: Contact | None = None
         self._announced = 0
+        self._tracks_sla = False
 
     @workflow.run
     async def run(self, input: AssistanceInput) -> AssistanceStatus:
+        try:
+            rules = rulebook.by_version(input.rule_version)
+        except rulebook.UnknownRule as err:
+            # Failing the workflow, not the task: a KeyError would retry the task forever.
+            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        self._tracks_sla = workflow.patched(SLA_STATE_PATCH)
         status = AssistanceStatus(
             reference=input.reference,
             stage=SUBMITTED,
@@ -114,14 +141,15 @@ class AssistanceWorkflow:
             rule_version=input.rule_version,
         )
         self._status = status
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.REGION.value_set(input.region_code),
-                search_attributes.STAGE.value_set(SUBMITTED),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
-        )
+        attributes = [
+            search_attributes.PROCESS.value_set(PROCESS),
+            search_attributes.REGION.value_set(input.region_code),
+            search_attributes.STAGE.value_set(SUBMITTED),
+            search_attributes.RULE_VERSION.value_set(input.rule_version),
+        ]
+        if self._tracks_sla:
+            attributes.append(search_attributes.SLA_STATE.value_set(SLA_OK))
+        workflow.upsert_search_attributes(attributes)
         self._record(input.requester_id, SUBMITTED, input.description)
         workflow.set_current_details(
             f"Routing the request of {input.requester_id} to the assistant."
@@ -144,7 +172,6 @@ class AssistanceWorkflow:
         status.cc_ids = [c.id for c in route.cc]
         self._move_to(AWAITING_COORDINATOR)
 
-        rules = rulebook.by_version(input.rule_version)
         reminders = 0
         while True:
             await self._announce_pending()
@@ -160,6 +187,10 @@ class AssistanceWorkflow:
                 )
             except TimeoutError:
                 reminders += 1
+                if self._tracks_sla:
+                    workflow.upsert_search_attributes(
+                        [search_attributes.SLA_STATE.value_set(SLA_WARNING)]
+                    )
                 await self._remind(reminders)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -181,6 +212,7 @@ class AssistanceWorkflow:
     @accept.validator
     def _validate_accept(self, input: AcceptInput) -> None:
         self._require_coordinator(input.actor_id, allowed=(AWAITING_COORDINATOR,))
+        _require_length(input.note, "note", MAX_NOTE)
 
     @workflow.update
     def hand_off(self, input: HandOffInput) -> AssistanceStatus:
@@ -198,6 +230,14 @@ class AssistanceWorkflow:
             raise ApplicationError(
                 "say who in the other department took it over (handed_to)", type="INVALID_ARGUMENT"
             )
+        _require_length(input.handed_to, "handed_to", MAX_HANDED_TO)
+        _require_length(input.note, "note", MAX_NOTE)
+        assert self._status is not None
+        if sum(e.stage == HANDED_OFF for e in self._status.history) >= MAX_HAND_OFFS:
+            raise ApplicationError(
+                f"the request was handed on {MAX_HAND_OFFS} times; close it and file a new one",
+                type="FAILED_PRECONDITION",
+            )
 
     @workflow.update
     def close(self, input: CloseInput) -> AssistanceStatus:
@@ -212,6 +252,7 @@ class AssistanceWorkflow:
         self._require_coordinator(input.actor_id, allowed=(COORDINATING, HANDED_OFF))
         if not input.resolution.strip():
             raise ApplicationError("a resolution is required to close", type="INVALID_ARGUMENT")
+        _require_length(input.resolution, "resolution", MAX_RESOLUTION)
 
     def _require_coordinator(self, actor_id: str, *, allowed: tuple[str, ...]) -> None:
         status = self.status()
@@ -242,7 +283,16 @@ class AssistanceWorkflow:
     def _move_to(self, stage: str) -> None:
         assert self._status is not None
         self._status.stage = stage
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
+        attributes = [search_attributes.STAGE.value_set(stage)]
+        if stage == COORDINATING and self._tracks_sla:
+            # Accepting is what XA-1 times; it stays met whatever happens after.
+            attributes.append(search_attributes.SLA_STATE.value_set(SLA_MET))
+        workflow.upsert_search_attributes(attributes)
+        workflow.set_current_details(self._situation())
+
+    def _situation(self) -> str:
+        """The current stage in plain words, for the Web UI."""
+        assert self._status is not None
         coordinator = self._coordinator.name if self._coordinator else "the assistant"
         details = {
             AWAITING_COORDINATOR: f"Waiting for {coordinator} to accept.",
@@ -250,7 +300,7 @@ class AssistanceWorkflow:
             HANDED_OFF: f"Handed to {self._status.handed_to} ({self._status.target_department}).",
             CLOSED: "Closing.",
         }
-        workflow.set_current_details(details.get(stage, stage))
+        return details.get(self._status.stage, self._status.stage)
 
     def _has_unannounced(self) -> bool:
         return self._status is not None and self._announced < len(self._status.history)
@@ -295,19 +345,34 @@ class AssistanceWorkflow:
     ) -> None:
         assert self._status is not None
         s = self._status
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{workflow.info().workflow_id}:{step}",
-                to=[c.email for c in to],
-                cc=[c.email for c in cc],
-                subject=f"[XA-1 {s.reference}] {s.subject} — {stage.replace('_', ' ')}",
-                body=body,
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
-        )
+        try:
+            await workflow.execute_activity_method(
+                NotifyActivities.send_email,
+                EmailInput(
+                    idempotency_key=f"{workflow.info().workflow_id}:{step}",
+                    to=[c.email for c in to],
+                    cc=[c.email for c in cc],
+                    subject=f"[XA-1 {s.reference}] {s.subject} — {stage.replace('_', ' ')}",
+                    body=body,
+                    reference=workflow.info().workflow_id,
+                ),
+                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
+                retry_policy=retry_policies.NOTIFICATION,
+            )
+        except ActivityError as err:
+            refusal = err.cause
+            # Outages are retried without limit by the policy; only a refusal for good ends
+            # up here. Executions that failed on one before the patch keep failing on replay.
+            if not (
+                isinstance(refusal, ApplicationError)
+                and refusal.non_retryable
+                and workflow.patched(REFUSALS_PATCH)
+            ):
+                raise
+            notice = f"The {stage.replace('_', ' ')} email was not sent: {refusal.message}"
+            s.notices.append(notice)
+            workflow.logger.warning("email refused", extra={"step": step, "notice": notice})
+            workflow.set_current_details(f"{self._situation()} {notice}")
 
     async def _remind(self, count: int) -> None:
         assert self._status is not None and self._coordinator
@@ -318,4 +383,11 @@ class AssistanceWorkflow:
             [],
             f"Reminder {count}: the assistance request {self._status.reference} "
             f"({self._status.subject}) is still waiting for you to accept it.",
+        )
+
+
+def _require_length(value: str, field: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ApplicationError(
+            f"{field} is longer than {limit} characters", type="INVALID_ARGUMENT"
         )

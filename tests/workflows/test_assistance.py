@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.worker.main import build_worker
 from tests.stack import Stack
+from tests.workflows.recording import record_history
+from workflows import search_attributes
 from workflows.assistance import (
     AWAITING_COORDINATOR,
     CLOSED,
     COORDINATING,
     HANDED_OFF,
+    MAX_HAND_OFFS,
+    MAX_NOTE,
     AcceptInput,
     AssistanceInput,
     AssistanceStatus,
@@ -30,8 +38,6 @@ from workflows.assistance import (
     HandOffInput,
     workflow_id,
 )
-
-HISTORIES = Path(__file__).parent.parent / "histories"
 
 
 def request(reference: str) -> AssistanceInput:
@@ -52,12 +58,20 @@ def worker_for(client: Client, stack: Stack, task_queue: str) -> Worker:
 
 
 async def start(
-    client: Client, task_queue: str, reference: str | None = None
+    client: Client, task_queue: str, reference: str | None = None, **changes: str
 ) -> WorkflowHandle[AssistanceWorkflow, AssistanceStatus]:
     reference = reference or f"XA-{uuid.uuid4().hex[:8]}"
     return await client.start_workflow(
-        AssistanceWorkflow.run, request(reference), id=workflow_id(reference), task_queue=task_queue
+        AssistanceWorkflow.run,
+        replace(request(reference), **changes),
+        id=workflow_id(reference),
+        task_queue=task_queue,
     )
+
+
+async def sla_state(handle: WorkflowHandle[AssistanceWorkflow, AssistanceStatus]) -> str | None:
+    description = await handle.describe()
+    return description.typed_search_attributes.get(search_attributes.SLA_STATE)
 
 
 async def stage_becomes(
@@ -131,9 +145,7 @@ async def test_request_is_routed_to_the_assistant_and_closed_by_them(
     }
     assert len(mails_about(stack, "XA-HAPPY")) == 4
 
-    if os.environ.get("CSD_RECORD_HISTORIES") == "1":
-        history = await handle.fetch_history()
-        (HISTORIES / "assistance_happy_path.json").write_text(history.to_json())
+    await record_history(handle, "assistance_happy_path")
 
 
 @pytest.mark.parametrize(
@@ -211,6 +223,7 @@ async def test_unaccepted_request_reminds_the_coordinator_daily(
     async with worker_for(client, stack, task_queue):
         handle = await start(client, task_queue, reference)
         await awaiting_coordinator(handle, stack)
+        assert await sla_state(handle) == "ok"
         await time_skipping_env.sleep(timedelta(hours=23))
         assert not [s for s in mails_about(stack, reference) if "reminder" in s]
         await time_skipping_env.sleep(timedelta(hours=2))
@@ -218,7 +231,18 @@ async def test_unaccepted_request_reminds_the_coordinator_daily(
             lambda m: reference in str(m["Subject"]) and "reminder" in str(m["Subject"]), 10
         )
         assert reminder["To"] == "shi.wenjun@csd.example"
-        await handle.terminate("test over")
+        assert await sla_state(handle) == "warning"
+
+        # Accepted late, but accepted: met, and met it stays to the end.
+        await handle.execute_update(AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun"))
+        assert await sla_state(handle) == "met"
+        await handle.execute_update(
+            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="Answered")
+        )
+        result = await handle.result()
+        assert result.stage == CLOSED
+        assert await sla_state(handle) == "met"
+        await record_history(handle, "assistance_reminded")
 
 
 async def test_a_new_worker_finishes_what_a_stopped_one_left_waiting(
@@ -237,3 +261,96 @@ async def test_a_new_worker_finishes_what_a_stopped_one_left_waiting(
         )
         result = await handle.result()
     assert result.stage == CLOSED
+
+
+async def test_an_unknown_rule_version_fails_the_request_instead_of_hanging(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue, rule_version="1999-v0")
+        with pytest.raises(WorkflowFailureError) as err:
+            await asyncio.wait_for(handle.result(), 20)
+    assert isinstance(err.value.cause, ApplicationError)
+    assert err.value.cause.type == "INVALID_ARGUMENT"
+    assert err.value.cause.non_retryable
+    assert "1999-v0" in err.value.cause.message
+
+
+async def test_a_refused_email_is_noted_and_the_request_carries_on(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    reference = f"XA-REFUSED-{uuid.uuid4().hex[:6]}"
+    async with worker_for(client, stack, task_queue):
+        # The notify service refuses a subject of two lines for good (INVALID_ARGUMENT).
+        handle = await start(client, task_queue, reference, subject="Ward report\nexport")
+        status = await stage_becomes(handle, AWAITING_COORDINATOR)
+        await until_noted(handle, 1)
+        await handle.execute_update(AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun"))
+        await handle.execute_update(
+            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="By phone")
+        )
+        result = await asyncio.wait_for(handle.result(), 20)
+        await record_history(handle, "assistance_email_refused")
+    assert status.coordinator_id == "shi.wenjun"
+    assert result.stage == CLOSED
+    assert len(result.notices) == 3  # submitted, coordinating, closed
+    assert result.notices[0].startswith("The submitted email was not sent: INVALID_ARGUMENT")
+    assert "subject must be one line" in result.notices[0]
+    assert mails_about(stack, reference) == []
+
+
+async def until_noted(
+    handle: WorkflowHandle[AssistanceWorkflow, AssistanceStatus], count: int
+) -> None:
+    for _ in range(200):
+        if len((await handle.query(AssistanceWorkflow.status)).notices) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} notices")
+
+
+async def test_notes_and_hand_offs_are_bounded(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    reference = f"XA-BOUND-{uuid.uuid4().hex[:6]}"
+    async with worker_for(client, stack, task_queue):
+        handle = await start(client, task_queue, reference)
+        await awaiting_coordinator(handle, stack)
+        refusals = [
+            (AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * (MAX_NOTE + 1))),
+        ]
+        for method, argument in refusals:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(method, argument)
+            assert isinstance(err.value.cause, ApplicationError)
+            assert err.value.cause.type == "INVALID_ARGUMENT"
+        await handle.execute_update(
+            AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * MAX_NOTE)
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                AssistanceWorkflow.hand_off,
+                HandOffInput("shi.wenjun", handed_to="R&D", note="x" * (MAX_NOTE + 1)),
+            )
+        assert isinstance(err.value.cause, ApplicationError)
+        assert err.value.cause.type == "INVALID_ARGUMENT"
+
+        for n in range(MAX_HAND_OFFS):
+            await handle.execute_update(
+                AssistanceWorkflow.hand_off, HandOffInput("shi.wenjun", handed_to=f"R&D {n}")
+            )
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                AssistanceWorkflow.hand_off, HandOffInput("shi.wenjun", handed_to="R&D again")
+            )
+        assert isinstance(err.value.cause, ApplicationError)
+        assert err.value.cause.type == "FAILED_PRECONDITION"
+        # Closing is still possible, and every step announced: no activity left in flight.
+        await handle.execute_update(
+            AssistanceWorkflow.close, CloseInput("shi.wenjun", resolution="Done")
+        )
+        result = await asyncio.wait_for(handle.result(), 20)
+    assert len(result.history) == 1 + 1 + MAX_HAND_OFFS + 1

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import asyncio
 
+import pytest
 from csd.finance.v1 import finance_pb2
 from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.worker.main import build_worker
 from tests.stack import Stack
+from tests.workflows.recording import record_history
 from workflows.penalty import ANNOUNCED, PenaltyInput, PenaltyWorkflow, workflow_id
-
-HISTORIES = Path(__file__).parent.parent / "histories"
 
 
 def bypass(reference: str) -> PenaltyInput:
@@ -43,11 +44,9 @@ async def test_a_fine_is_recorded_once_and_announced(
             id=workflow_id("XA-1", reference),
             task_queue=task_queue,
         )
-        if os.environ.get("CSD_RECORD_HISTORIES") == "1":
-            history = await client.get_workflow_handle(
-                workflow_id("XA-1", reference)
-            ).fetch_history()
-            (HISTORIES / "penalty_xa1_bypass.json").write_text(history.to_json())
+        await record_history(
+            client.get_workflow_handle(workflow_id("XA-1", reference)), "penalty_xa1_bypass"
+        )
 
     assert result.amount_fen == 5000  # XA-1: "fined 50" yuan, rule set 2024-v1
     assert result.stage == ANNOUNCED
@@ -63,3 +62,38 @@ async def test_a_fine_is_recorded_once_and_announced(
     assert mail["To"] == "zhao.lei@csd.example"
     assert mail["Cc"] == "chen.jing@csd.example"
     assert "50.00 yuan" in mail.get_content()
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "rule_version", "message"),
+    [
+        ("ZZ-9", "2024-v1", "rule set 2024-v1 sets no fine for ZZ-9"),
+        ("XA-1", "1999-v0", "unknown rule set version '1999-v0'"),
+    ],
+)
+async def test_a_fine_under_an_unknown_rule_fails_instead_of_hanging(
+    time_skipping_env: WorkflowEnvironment,
+    stack: Stack,
+    task_queue: str,
+    rule_id: str,
+    rule_version: str,
+    message: str,
+) -> None:
+    client = time_skipping_env.client
+    fine = bypass(f"RND-{rule_id}-{rule_version}")
+    fine.rule_id, fine.rule_version = rule_id, rule_version
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await client.start_workflow(
+            PenaltyWorkflow.run,
+            fine,
+            id=workflow_id(rule_id, fine.reference),
+            task_queue=task_queue,
+        )
+        with pytest.raises(WorkflowFailureError) as err:
+            await asyncio.wait_for(handle.result(), 20)
+    assert isinstance(err.value.cause, ApplicationError)
+    assert err.value.cause.type == "INVALID_ARGUMENT"
+    assert err.value.cause.non_retryable
+    assert message in err.value.cause.message

@@ -40,5 +40,7 @@ def test_every_rule_set_is_distinct_and_fines_are_positive() -> None:
     assert len(versions) == len(set(versions))
     for rules in rulebook.RULE_SETS:
         assert all(amount > 0 for amount in rules.fines_fen.values())
-    with pytest.raises(KeyError, match="no fine for"):
+    with pytest.raises(rulebook.UnknownRule, match="no fine for"):
         rulebook.by_version("2024-v1").fine_fen("LV-1")
+    with pytest.raises(rulebook.UnknownRule, match="unknown rule set version"):
+        rulebook.by_version("1999-v0")

@@ -1,0 +1,28 @@
+"""Recording the histories that tests/workflows/test_replay.py replays."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With CSD_RECORD_HISTORIES=1, keep the history of `handle` as tests/histories/<name>.json.
+
+    A committed history is never rewritten: it stands for executions already running under the
+    code that made it. Record a changed workflow under a new name and keep the old file.
+    """
+    if os.environ.get("CSD_RECORD_HISTORIES") != "1":
+        return
+    path = HISTORIES / f"{name}.json"
+    if path.exists():
+        warnings.warn(f"{path} exists and is kept; record under a new name", stacklevel=2)
+        return
+    history = await handle.fetch_history()
+    path.write_text(history.to_json())
