@@ -12,6 +12,12 @@ leaves a PENDING row whose lease tells a retry when it may take over. Each move 
 a conditional write (the unique key for the insert, the expected status and attempt number for a
 claim), so of two processes racing for one delivery exactly one goes on to send.
 
+A caller that goes away mid-send (its deadline passed, the client hung up, the server is
+stopping) does not abandon the attempt: the send and the record of its outcome run as a task of
+their own, shielded from the caller's cancellation, and shutdown waits for those tasks. Otherwise
+the row would stay PENDING while the send went through, and the retry that takes it over after
+the lease would send a second copy.
+
 What cannot be closed here is a crash after the provider accepted and before SENT was recorded:
 the retry sends again. The key travels with every send (the email's Message-ID is derived from
 it, the phone provider gets it as Idempotency-Key) so that the far end can drop that duplicate.
@@ -19,11 +25,13 @@ it, the phone provider gets it as Idempotency-Key) so that the far end can drop 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify import repository
 from services.notify.models import FAILED, PENDING, SENT, Delivery
-from services.runtime.errors import Aborted, FailedPrecondition, Unavailable
+from services.runtime.errors import Aborted, FailedPrecondition, ServiceError, Unavailable
 
 log = structlog.get_logger("csd.notify")
 
@@ -40,6 +48,13 @@ DEFAULT_LEASE = timedelta(seconds=30)
 
 Send = Callable[[], Awaitable[str]]
 """Sends the message through its channel and returns the provider's reference for it."""
+
+
+class Refused(Exception):
+    """The channel refused the message for good (a bad recipient, content it will not take).
+
+    Sending it again cannot succeed, so the caller is told FAILED_PRECONDITION rather than to retry.
+    """
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,43 @@ class Outgoing:
     provider: str
 
 
+class InFlight:
+    """The attempts under way in one server, so that shutdown can let them record their outcome."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Delivery]] = set()
+
+    def start(self, attempt: Coroutine[Any, Any, Delivery]) -> asyncio.Task[Delivery]:
+        """Run `attempt` as a task that lives on when whoever awaits it is cancelled."""
+        task = asyncio.create_task(attempt)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    async def drain(self, within: timedelta) -> None:
+        """Wait up to `within` for the attempts under way; cancel those still running then.
+
+        A cancelled attempt leaves its delivery PENDING, and a retry takes it over after the
+        lease, so waiting longer than the lease buys nothing.
+        """
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=within.total_seconds())
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("abandoned sends still under way at shutdown", count=len(pending))
+
+    def _finished(self, task: asyncio.Task[Delivery]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        # An outcome the attempt could not record would go unseen once its caller has left.
+        if error is not None and not isinstance(error, ServiceError):
+            log.error("a send attempt failed to record its outcome", exc_info=error)
+
+
 async def deliver_once(
     sessions: async_sessionmaker[AsyncSession],
     *,
@@ -61,13 +113,14 @@ async def deliver_once(
     fingerprint: str,
     outgoing: Outgoing,
     send: Send,
+    in_flight: InFlight,
     lease: timedelta = DEFAULT_LEASE,
 ) -> Delivery:
     """Send `outgoing` once per key and return its delivery, now and on every retry.
 
     Raises Unavailable when the channel fails (the row is FAILED; retry with the same key),
-    Aborted while another request holds the key, FailedPrecondition when the key was used for a
-    different message.
+    FailedPrecondition when the channel refuses the message for good (the row is FAILED) or when
+    the key was used for a different message, Aborted while another request holds the key.
     """
     delivery = await _begin(
         sessions, key=key, fingerprint=fingerprint, outgoing=outgoing, lease=lease
@@ -81,6 +134,26 @@ async def deliver_once(
         provider=outgoing.provider,
         attempt=delivery.attempts,
     )
+    task = in_flight.start(
+        _attempt(sessions, delivery, outgoing=outgoing, send=send, attempt_log=attempt)
+    )
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            attempt.info("caller left mid-send; the outcome will still be recorded")
+        raise
+
+
+async def _attempt(
+    sessions: async_sessionmaker[AsyncSession],
+    delivery: Delivery,
+    *,
+    outgoing: Outgoing,
+    send: Send,
+    attempt_log: structlog.typing.FilteringBoundLogger,
+) -> Delivery:
+    """Send, then record SENT or FAILED; the delivery as stored afterwards."""
     try:
         provider_ref = await send()
     except Exception as err:
@@ -93,7 +166,13 @@ async def deliver_once(
                 now=datetime.now(UTC),
                 session=session,
             )
-        attempt.warning("delivery failed", error=error, recorded=recorded)
+        attempt_log.warning("delivery failed", error=error, recorded=recorded)
+        if isinstance(err, Refused):
+            raise FailedPrecondition(
+                f"{outgoing.provider} refused the {outgoing.channel} and will not take it if "
+                f"sent again ({error}); correct the message and send it with a new "
+                "idempotency_key"
+            ) from err
         raise Unavailable(
             f"the {outgoing.channel} could not be sent through {outgoing.provider} ({error}); "
             "retry with the same idempotency_key"
@@ -109,11 +188,13 @@ async def deliver_once(
         stored = await repository.get(delivery.id, session=session)
     assert stored is not None  # deliveries are never deleted
     if recorded:
-        attempt.info("delivery sent", provider_ref=provider_ref)
+        attempt_log.info("delivery sent", provider_ref=provider_ref)
     else:
         # Our lease ran out mid-send and another request claimed the delivery; its outcome
         # stands, so the log keeps one truth.
-        attempt.warning("delivery sent after its lease was taken over", provider_ref=provider_ref)
+        attempt_log.warning(
+            "delivery sent after its lease was taken over", provider_ref=provider_ref
+        )
     return stored
 
 

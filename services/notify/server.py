@@ -9,7 +9,7 @@ from pathlib import Path
 from csd.notify.v1 import notify_pb2, notify_pb2_grpc
 
 from services.notify.delivery import DEFAULT_LEASE
-from services.notify.email import Mailer, SmtpMailer
+from services.notify.email import Mailer, SmtpMailer, tls_mode
 from services.notify.phone import PhoneProvider, provider_from_settings
 from services.notify.servicer import NotifyServicer
 from services.runtime.database import create_engine, migrate, session_factory
@@ -32,7 +32,8 @@ async def start(
     """Migrate the database and start serving on `address`, sending through `mailer` and `phone`.
 
     `lease` is how long a send may stay in progress before a retry presumes its sender dead and
-    takes over; keep it above the channels' own timeouts.
+    takes over; keep it above the channels' own timeouts. Stopping the server waits up to a lease
+    for the sends under way to record their outcome.
     """
     engine = create_engine(database_url)
     await migrate(engine, migrations=MIGRATIONS, version_table="notify_alembic_version")
@@ -43,16 +44,22 @@ async def start(
             servicer, server
         ),
         service_names=[SERVICE_NAME],
-        cleanup=[engine.dispose],
+        # The sends still write to the database, so they finish before the engine goes.
+        cleanup=[servicer.drain, engine.dispose],
     )
 
 
 def mailer_from_settings(settings: Settings) -> SmtpMailer:
-    """The SMTP relay CSD_SMTP_* names (the dev mail sink by default)."""
+    """The SMTP relay CSD_SMTP_* names (the dev mail sink by default); refuses an unknown
+    CSD_SMTP_TLS at start-up."""
+    try:
+        tls = tls_mode(settings.smtp_tls)
+    except ValueError as err:
+        raise ValueError(f"CSD_SMTP_TLS {err}") from None
     return SmtpMailer(
         host=settings.smtp_host,
         port=settings.smtp_port,
-        starttls=settings.smtp_starttls,
+        tls=tls,
         username=settings.smtp_username,
         password=settings.smtp_password,
         mail_from=settings.mail_from,

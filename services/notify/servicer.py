@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify import repository
 from services.notify.convert import channel_name, delivery_message, status_name
-from services.notify.delivery import Outgoing, Send, deliver_once
-from services.notify.email import Mailer, parse_address
+from services.notify.delivery import InFlight, Outgoing, Send, deliver_once
+from services.notify.email import Mailer
 from services.notify.phone import PhoneProvider
+from services.runtime.email_address import parse_address
 from services.runtime.errors import InvalidArgument, NotFound
 from services.runtime.idempotency import fingerprint, require_key
 
@@ -102,6 +103,11 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         self._mailer = mailer
         self._phone = phone
         self._lease = lease
+        self._in_flight = InFlight()
+
+    async def drain(self) -> None:
+        """Let the sends under way record their outcome; call it after the server stopped."""
+        await self._in_flight.drain(self._lease)
 
     async def SendEmail(
         self, request: notify_pb2.SendEmailRequest, context: grpc.aio.ServicerContext
@@ -205,6 +211,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             fingerprint=fingerprint(request),
             outgoing=outgoing,
             send=send,
+            in_flight=self._in_flight,
             lease=self._lease,
         )
         return delivery_message(delivery)

@@ -11,6 +11,16 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
+def _smtp_tls() -> str:
+    """CSD_SMTP_TLS: "none", "starttls" or "implicit" (checked when notify starts).
+
+    The older CSD_SMTP_STARTTLS=true still means "starttls", so that a deployment which set it
+    does not fall back to sending in the clear.
+    """
+    default = "starttls" if _env("CSD_SMTP_STARTTLS", "false").strip().lower() == "true" else "none"
+    return _env("CSD_SMTP_TLS", default).strip().lower()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Addresses and database URLs; every field can be set by a CSD_* environment variable."""
@@ -25,7 +35,7 @@ class Settings:
     notify_address: str
     smtp_host: str
     smtp_port: int
-    smtp_starttls: bool
+    smtp_tls: str
     smtp_username: str
     smtp_password: str
     mail_from: str
@@ -54,7 +64,7 @@ class Settings:
             notify_address=_env("CSD_NOTIFY_ADDRESS", "127.0.0.1:50054"),
             smtp_host=_env("CSD_SMTP_HOST", "127.0.0.1"),
             smtp_port=int(_env("CSD_SMTP_PORT", "8025")),
-            smtp_starttls=_env("CSD_SMTP_STARTTLS", "false").lower() == "true",
+            smtp_tls=_smtp_tls(),
             smtp_username=_env("CSD_SMTP_USERNAME", ""),
             smtp_password=_env("CSD_SMTP_PASSWORD", ""),
             mail_from=_env("CSD_MAIL_FROM", "csd-ops@csd.example"),

@@ -1,8 +1,10 @@
-"""Notify service fixtures: the service on each test database, real SMTP into a MailSink, the
-log phone provider, and a real HTTP voice/SMS gateway for the webhook provider."""
+"""Notify service fixtures: the service on each test database, real SMTP into a MailSink (or a
+slow and refusing one), the log phone provider, and a real HTTP voice/SMS gateway for the webhook
+provider."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -14,6 +16,7 @@ from typing import Any, Protocol
 
 import grpc
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from csd.notify.v1.notify_pb2_grpc import NotifyServiceStub
 
 from services.mailsink import MailSink
@@ -44,6 +47,52 @@ class StartNotify(Protocol):
 @pytest.fixture
 async def mail_sink(tmp_path: Path) -> AsyncIterator[MailSink]:
     sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+class TroubledSink(MailSink):
+    """A mail sink that answers like a troubled relay.
+
+    `refusals` maps an address to the reply its RCPT gets (say "550 5.1.1 no such mailbox");
+    `data_reply`, if set, answers DATA instead of storing the message; `data_delay` is how long
+    the reply to DATA takes. `data_started` is set once a message is being received.
+    """
+
+    def __init__(self, maildir: Path | None = None) -> None:
+        super().__init__(maildir)
+        self.refusals: dict[str, str] = {}
+        self.data_reply = ""
+        self.data_delay = 0.0
+        self.data_started = asyncio.Event()
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        """aiosmtpd's hook for RCPT: refuse the listed addresses, accept the others."""
+        if address in self.refusals:
+            return self.refusals[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """Take `data_delay` to answer, then refuse with `data_reply` or store the message."""
+        self.data_started.set()
+        await asyncio.sleep(self.data_delay)
+        if self.data_reply:
+            return self.data_reply
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+async def troubled_sink(tmp_path: Path) -> AsyncIterator[TroubledSink]:
+    sink = TroubledSink(tmp_path / "troubled-mail")
     await sink.start()
     yield sink
     await sink.stop()

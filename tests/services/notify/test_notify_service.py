@@ -195,20 +195,25 @@ async def test_smtp_outage_fails_the_attempt_and_the_retry_delivers_once(
 
 
 class StallingMailer:
-    """Hangs in its first send, like a sender that crashed mid-send; then sends normally."""
+    """Hangs in its first send, like a sender that crashed mid-send, until `release` is set and
+    it fails; then sends normally."""
 
     name = "smtp"
 
     def __init__(self, port: int) -> None:
         self._inner = smtp_mailer(port)
         self.calls = 0
+        self.release = asyncio.Event()
+        self.gave_up = asyncio.Event()
 
     async def send(
         self, *, to: Sequence[str], cc: Sequence[str], subject: str, body: str, key: str
     ) -> str:
         self.calls += 1
         if self.calls == 1:
-            await asyncio.Event().wait()
+            await self.release.wait()
+            self.gave_up.set()
+            raise ConnectionResetError("the stalled sender lost its connection")
         return await self._inner.send(to=to, cc=cc, subject=subject, body=body, key=key)
 
 
@@ -216,7 +221,8 @@ async def test_a_send_abandoned_mid_way_is_taken_over_after_its_lease(
     start_notify: StartNotify, mail_sink: MailSink
 ) -> None:
     lease = timedelta(seconds=1)
-    notify = await start_notify(mailer=StallingMailer(mail_sink.port), lease=lease)
+    mailer = StallingMailer(mail_sink.port)
+    notify = await start_notify(mailer=mailer, lease=lease)
 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await notify.SendEmail(email(), timeout=0.5)
@@ -236,6 +242,11 @@ async def test_a_send_abandoned_mid_way_is_taken_over_after_its_lease(
     assert delivered.status == N.DELIVERY_STATUS_SENT
     assert delivered.attempts == 2
     assert len(mail_sink.messages) == 1
+
+    # The overtaken attempt's late failure does not overwrite the outcome that stands.
+    mailer.release.set()
+    await mailer.gave_up.wait()
+    assert await notify.SendEmail(email()) == delivered
 
 
 async def test_calls_and_sms_through_the_log_provider_once_per_key(

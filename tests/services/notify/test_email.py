@@ -1,0 +1,113 @@
+"""The SMTP mailer's TLS modes: chosen from the settings, refused when unknown, and really used."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from services.mailsink import MailSink
+from services.notify.email import SmtpMailer, TlsMode
+from services.notify.server import mailer_from_settings
+from services.runtime.settings import Settings
+from tests.services.notify.conftest import MAIL_FROM
+
+TLS_VARIABLES = ("CSD_SMTP_TLS", "CSD_SMTP_STARTTLS")
+
+
+@pytest.mark.parametrize(
+    ("environment", "mode"),
+    [
+        ({}, "none"),
+        ({"CSD_SMTP_TLS": "starttls"}, "starttls"),
+        ({"CSD_SMTP_TLS": " Implicit "}, "implicit"),
+        # The older variable still turns STARTTLS on, so an existing deployment stays encrypted.
+        ({"CSD_SMTP_STARTTLS": "true"}, "starttls"),
+        ({"CSD_SMTP_STARTTLS": "false"}, "none"),
+        ({"CSD_SMTP_STARTTLS": "true", "CSD_SMTP_TLS": "implicit"}, "implicit"),
+    ],
+)
+def test_the_tls_mode_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], mode: str
+) -> None:
+    for name in TLS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert settings.smtp_tls == mode
+    assert mailer_from_settings(settings).tls == mode
+
+
+@pytest.mark.parametrize("value", ["ssl", "tls", "true", ""])
+def test_an_unknown_tls_mode_is_refused_at_start_up(value: str) -> None:
+    settings = replace(Settings.from_env(), smtp_tls=value)
+    with pytest.raises(ValueError, match="CSD_SMTP_TLS must be 'none', 'starttls'") as err:
+        mailer_from_settings(settings)
+    assert repr(value) in str(err.value)
+    with pytest.raises(ValueError, match="must be 'none'"):
+        SmtpMailer(host="127.0.0.1", port=25, mail_from=MAIL_FROM, tls=value)  # type: ignore[arg-type]
+
+
+def test_the_settings_reach_the_mailer() -> None:
+    settings = replace(
+        Settings.from_env(),
+        smtp_host="smtp.csd.example",
+        smtp_port=465,
+        smtp_tls="implicit",
+        smtp_username="csd-ops",
+        smtp_password="secret",
+    )
+    mailer = mailer_from_settings(settings)
+    assert (mailer.host, mailer.port, mailer.tls) == ("smtp.csd.example", 465, "implicit")
+    assert (mailer.username, mailer.password) == ("csd-ops", "secret")
+    assert mailer.sender.addr_spec == settings.mail_from
+
+
+def mailer(port: int, tls: TlsMode) -> SmtpMailer:
+    return SmtpMailer(host="127.0.0.1", port=port, mail_from=MAIL_FROM, tls=tls, timeout=5)
+
+
+async def send(mailer: SmtpMailer) -> str:
+    return await mailer.send(
+        to=["wang.qiang@csd.example"], cc=[], subject="TLS", body="测试", key="tls-test"
+    )
+
+
+async def test_without_tls_the_message_travels_in_the_clear(tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    try:
+        await send(mailer(sink.port, "none"))
+    finally:
+        await sink.stop()
+    assert len(sink.messages) == 1
+
+
+async def test_starttls_insists_on_the_server_offering_it(tmp_path: Path) -> None:
+    # The dev sink offers no STARTTLS: the mailer refuses to go on in the clear.
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    try:
+        with pytest.raises(smtplib.SMTPNotSupportedError, match="STARTTLS"):
+            await send(mailer(sink.port, "starttls"))
+    finally:
+        await sink.stop()
+    assert sink.messages == []
+
+
+async def test_implicit_tls_starts_with_a_tls_handshake(tmp_path: Path) -> None:
+    # A plain SMTP server greets in text where the mailer expects a TLS record: no handshake, no
+    # mail. (A handshake that succeeds needs a certificate; the `cryptography` package that could
+    # make one in the test is not a dependency.)
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    try:
+        with pytest.raises(ssl.SSLError):
+            await send(mailer(sink.port, "implicit"))
+    finally:
+        await sink.stop()
+    assert sink.messages == []
