@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
+from datetime import timedelta
 
-import grpc
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import workflow_call
+from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
+from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
+from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.validation import limit_text, require_text
 from workflows import rulebook, task_queues
 from workflows.assistance import (
+    MAX_HANDED_TO,
+    MAX_NOTE,
+    MAX_RESOLUTION,
     AcceptInput,
     AssistanceInput,
     AssistanceStatus,
@@ -27,7 +32,10 @@ from workflows.assistance import (
 )
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-MAX_TEXT = 10_000
+MAX_DESCRIPTION = 10_000
+# Every email about the request has the subject "[XA-1 <reference>] <subject> — <step>": with
+# an 80-character reference this stays within the 300 characters the notify service takes.
+MAX_SUBJECT = 190
 
 
 def _reference(value: str) -> str:
@@ -39,13 +47,22 @@ def _reference(value: str) -> str:
     return value
 
 
-def _text(value: str, field: str, *, limit: int = MAX_TEXT) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidArgument(f"{field} is required")
-    if len(value) > limit:
-        raise InvalidArgument(f"{field} is longer than {limit} characters")
-    return value
+def _subject(value: str) -> str:
+    subject = require_text(value, "subject", limit=MAX_SUBJECT)
+    if "\n" in subject or "\r" in subject:
+        raise InvalidArgument("subject must be one line: it is the subject of every email")
+    return subject
+
+
+def _same_request(input: AssistanceInput) -> tuple[str, ...]:
+    # Not the rule version: a retry on a later day may find a newer rule set in force.
+    return (
+        input.requester_id,
+        input.region_code,
+        input.target_department,
+        input.subject,
+        input.description,
+    )
 
 
 def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2.Assistance:
@@ -78,20 +95,21 @@ class AssistanceGateway:
         staff: staff_pb2_grpc.StaffServiceStub,
         *,
         task_queue: str = task_queues.MAIN,
+        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
     ) -> None:
         self._client = client
         self._staff = staff
         self._task_queue = task_queue
+        self._timeout = temporal_timeout
 
     async def _require_region(self, code: str) -> None:
-        try:
-            await self._staff.GetRegion(staff_pb2.GetRegionRequest(code=code), timeout=3.0)
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.NOT_FOUND:
-                raise NotFound(f"region {code!r} does not exist") from None
-            raise Unavailable(
-                f"the staff service cannot confirm the region: {err.details()}"
-            ) from None
+        await ask_staff(
+            self._staff.GetRegion(
+                staff_pb2.GetRegionRequest(code=code), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="confirm the region",
+            missing=NotFound(f"region {code!r} does not exist"),
+        )
 
     async def start(
         self, request: gateway_pb2.StartAssistanceRequest, caller: Caller
@@ -101,89 +119,102 @@ class AssistanceGateway:
         region = request.region_code or caller.region_code
         if not region:
             raise InvalidArgument("region_code is required: you belong to no region")
-        target = _text(request.target_department, "target_department", limit=80)
-        subject = _text(request.subject, "subject", limit=200)
-        description = _text(request.description, "description")
+        target = require_text(request.target_department, "target_department", limit=80)
+        subject = _subject(request.subject)
+        description = require_text(request.description, "description", limit=MAX_DESCRIPTION)
+        try:
+            rules = rulebook.in_force(today())
+        except rulebook.NoRuleSetInForce as err:
+            raise FailedPrecondition(f"{err}: XA-1 is not in force yet") from None
         await self._require_region(region)
         wf_id = workflow_id(reference)
-        try:
-            handle = await self._client.start_workflow(
-                AssistanceWorkflow.run,
-                AssistanceInput(
-                    reference=reference,
-                    requester_id=requester,
-                    region_code=region,
-                    target_department=target,
-                    subject=subject,
-                    description=description,
-                    rule_version=rulebook.in_force(today()).version,
-                ),
-                id=wf_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"XA-1 {reference}: {subject}",
-                static_details=(
-                    f"Cross-department assistance for {target}, requested by {caller.name} "
-                    f"({requester}) in region {region}."
-                ),
-            )
-        except WorkflowAlreadyStartedError:
-            raise AlreadyExists(
-                f"assistance request {reference} already exists and is closed; "
+        started = await start_once(
+            self._client,
+            AssistanceWorkflow.run,
+            AssistanceInput(
+                reference=reference,
+                requester_id=requester,
+                region_code=region,
+                target_department=target,
+                subject=subject,
+                description=description,
+                rule_version=rules.version,
+            ),
+            id=wf_id,
+            task_queue=self._task_queue,
+            summary=f"XA-1 {reference}: {subject}",
+            details=(
+                f"Cross-department assistance for {target}, requested by {caller.name} "
+                f"({requester}) in region {region}."
+            ),
+            request_key=_same_request,
+            conflict=(
+                f"reference {reference} is already used for a different request; "
                 "use a new reference for a new request"
-            ) from None
-        return gateway_pb2.WorkflowRef(workflow_id=wf_id, run_id=handle.result_run_id or "")
+            ),
+            give_up_after=self._timeout,
+        )
+        return gateway_pb2.WorkflowRef(workflow_id=wf_id, run_id=started.run_id)
 
     def _handle(self, reference: str) -> WorkflowHandle[AssistanceWorkflow, AssistanceStatus]:
         return self._client.get_workflow_handle_for(AssistanceWorkflow.run, workflow_id(reference))
+
+    async def _answer(
+        self, reference: str, call: Awaitable[AssistanceStatus]
+    ) -> gateway_pb2.Assistance:
+        status = await workflow_call(
+            call, what=f"assistance request {reference}", give_up_after=self._timeout
+        )
+        return status_message(status, workflow_id=workflow_id(reference))
 
     async def accept(
         self, request: gateway_pb2.AcceptAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = _reference(request.reference)
-        status = await workflow_call(
+        note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
+        return await self._answer(
+            reference,
             self._handle(reference).execute_update(
                 AssistanceWorkflow.accept,
-                AcceptInput(actor_id=caller.id, note=request.note.strip()),
+                AcceptInput(actor_id=caller.id, note=note),
+                rpc_timeout=self._timeout,
             ),
-            what=f"assistance request {reference}",
         )
-        return status_message(status, workflow_id=workflow_id(reference))
 
     async def hand_off(
         self, request: gateway_pb2.HandOffAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = _reference(request.reference)
-        handed_to = _text(request.handed_to, "handed_to", limit=200)
-        status = await workflow_call(
+        handed_to = require_text(request.handed_to, "handed_to", limit=MAX_HANDED_TO)
+        note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
+        return await self._answer(
+            reference,
             self._handle(reference).execute_update(
                 AssistanceWorkflow.hand_off,
-                HandOffInput(actor_id=caller.id, handed_to=handed_to, note=request.note.strip()),
+                HandOffInput(actor_id=caller.id, handed_to=handed_to, note=note),
+                rpc_timeout=self._timeout,
             ),
-            what=f"assistance request {reference}",
         )
-        return status_message(status, workflow_id=workflow_id(reference))
 
     async def close(
         self, request: gateway_pb2.CloseAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = _reference(request.reference)
-        resolution = _text(request.resolution, "resolution")
-        status = await workflow_call(
+        resolution = require_text(request.resolution, "resolution", limit=MAX_RESOLUTION)
+        return await self._answer(
+            reference,
             self._handle(reference).execute_update(
-                AssistanceWorkflow.close, CloseInput(actor_id=caller.id, resolution=resolution)
+                AssistanceWorkflow.close,
+                CloseInput(actor_id=caller.id, resolution=resolution),
+                rpc_timeout=self._timeout,
             ),
-            what=f"assistance request {reference}",
         )
-        return status_message(status, workflow_id=workflow_id(reference))
 
     async def get(
         self, request: gateway_pb2.GetAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = _reference(request.reference)
-        status = await workflow_call(
-            self._handle(reference).query(AssistanceWorkflow.status),
-            what=f"assistance request {reference}",
+        return await self._answer(
+            reference,
+            self._handle(reference).query(AssistanceWorkflow.status, rpc_timeout=self._timeout),
         )
-        return status_message(status, workflow_id=workflow_id(reference))

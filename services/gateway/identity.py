@@ -13,10 +13,9 @@ from typing import Protocol
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 
-from services.runtime.errors import PermissionDenied, Unauthenticated, Unavailable
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
+from services.runtime.errors import PermissionDenied, Unauthenticated
 from services.runtime.interceptors import CALLER_KEY
-
-LOOKUP_DEADLINE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -48,16 +47,13 @@ class DevAuthenticator:
         user = metadata.get(CALLER_KEY, "").strip()
         if not user:
             raise Unauthenticated(f"set the metadata key {CALLER_KEY} to your staff id")
-        try:
-            person = await self._staff.GetPerson(
+        person: staff_pb2.Person = await ask_staff(
+            self._staff.GetPerson(
                 staff_pb2.GetPersonRequest(id=user), timeout=LOOKUP_DEADLINE_SECONDS
-            )
-        except grpc.aio.AioRpcError as err:
-            if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                raise Unauthenticated(f"{user!r} is not in the staff directory") from None
-            raise Unavailable(
-                f"the staff service cannot confirm who you are: {err.details()}"
-            ) from None
+            ),
+            purpose="confirm who you are",
+            missing=Unauthenticated(f"{user!r} is not in the staff directory"),
+        )
         if not person.active:
             raise Unauthenticated(f"{user!r} is no longer active in the staff directory")
         return Caller(

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
-import grpc
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
+from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
+from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
 from services.runtime.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
-    Unavailable,
 )
 from workflows import rulebook, task_queues
 from workflows.penalty import PenaltyInput, PenaltyWorkflow, workflow_id
@@ -27,6 +26,12 @@ from workflows.penalty import PenaltyInput, PenaltyWorkflow, workflow_id
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 # ORG-2: the clerk keeps penalties; a department manager may impose one too.
 MAY_RECORD_FINES = frozenset({"department_clerk", "department_manager"})
+
+
+def _same_case(input: PenaltyInput) -> tuple[str, str, str]:
+    # Who is fined, for which month, under which rule. Reported again in other words or by
+    # someone else, it is still the same case and the same single fine.
+    return (input.rule_id, input.person_id, input.month)
 
 
 class PenaltyGateway:
@@ -38,10 +43,12 @@ class PenaltyGateway:
         staff: staff_pb2_grpc.StaffServiceStub,
         *,
         task_queue: str = task_queues.MAIN,
+        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
     ) -> None:
         self._client = client
         self._staff = staff
         self._task_queue = task_queue
+        self._timeout = temporal_timeout
 
     async def report_assistance_bypass(
         self, request: gateway_pb2.ReportAssistanceBypassRequest, caller: Caller
@@ -66,61 +73,72 @@ class PenaltyGateway:
         occurred = _occurred_on(request.occurred_on)
         try:
             rules = rulebook.in_force(occurred)
+            rules.fine_fen(rule_id)
         except rulebook.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: the regulation was not yet in force") from None
+        except rulebook.UnknownRule as err:
+            raise FailedPrecondition(f"{err}: no fine can be recorded under it") from None
         person = await self._person(request.person_id)
         region = person.region_code or await self._head_office()
-        penalty = gateway_pb2.Penalty(
-            workflow_id=workflow_id(rule_id, request.reference),
-            rule_id=rule_id,
-            person_id=person.id,
-            region_code=region,
-            month=occurred.strftime("%Y-%m"),
-            amount_fen=rules.fine_fen(rule_id),
-            rule_version=rules.version,
+        wf_id = workflow_id(rule_id, request.reference)
+        started = await start_once(
+            self._client,
+            PenaltyWorkflow.run,
+            PenaltyInput(
+                reference=request.reference,
+                rule_id=rule_id,
+                person_id=person.id,
+                region_code=region,
+                month=occurred.strftime("%Y-%m"),
+                reason=description,
+                recorded_by=caller.id,
+                rule_version=rules.version,
+            ),
+            id=wf_id,
+            task_queue=self._task_queue,
+            summary=f"{rule_id} fine: {person.name} ({request.reference})",
+            details=description,
+            request_key=_same_case,
+            conflict=(
+                f"reference {request.reference} is already used for a different request: "
+                f"a {rule_id} fine for someone else or another month; "
+                "use a new reference for a new case"
+            ),
+            give_up_after=self._timeout,
         )
-        try:
-            await self._client.start_workflow(
-                PenaltyWorkflow.run,
-                PenaltyInput(
-                    reference=request.reference,
-                    rule_id=rule_id,
-                    person_id=person.id,
-                    region_code=region,
-                    month=penalty.month,
-                    reason=description,
-                    recorded_by=caller.id,
-                    rule_version=rules.version,
-                ),
-                id=penalty.workflow_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=f"{rule_id} fine: {person.name} ({request.reference})",
-                static_details=description,
-            )
-        except WorkflowAlreadyStartedError:
-            # Already fined and finished: the same case reported again is the same fine.
-            pass
-        return penalty
+        # The fine as first recorded, even when this report is a retry of it.
+        fine = started.input
+        return gateway_pb2.Penalty(
+            workflow_id=wf_id,
+            rule_id=rule_id,
+            person_id=fine.person_id,
+            region_code=fine.region_code,
+            month=fine.month,
+            amount_fen=rulebook.by_version(fine.rule_version).fine_fen(rule_id),
+            rule_version=fine.rule_version,
+        )
 
     async def _person(self, person_id: str) -> staff_pb2.Person:
         if not person_id:
             raise InvalidArgument("person_id is required: who went around the process?")
-        try:
-            person: staff_pb2.Person = await self._staff.GetPerson(
-                staff_pb2.GetPersonRequest(id=person_id), timeout=3.0
-            )
-            return person
-        except grpc.aio.AioRpcError as err:
-            if err.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                raise NotFound(f"{person_id!r} is not in the staff directory") from None
-            raise Unavailable(f"the staff service is unavailable: {err.details()}") from None
+        person: staff_pb2.Person = await ask_staff(
+            self._staff.GetPerson(
+                staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="look up the person to fine",
+            missing=NotFound(f"{person_id!r} is not in the staff directory"),
+        )
+        return person
 
     async def _head_office(self) -> str:
         """Department-wide staff are booked to the head office region: ACC-1 keeps every fine
         in some region's ledger."""
-        regions = await self._staff.ListRegions(staff_pb2.ListRegionsRequest(), timeout=3.0)
+        regions: staff_pb2.ListRegionsResponse = await ask_staff(
+            self._staff.ListRegions(
+                staff_pb2.ListRegionsRequest(), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="find the head office to book the fine to",
+        )
         for region in regions.regions:
             if region.tier == staff_pb2.REGION_TIER_HEAD_OFFICE:
                 return str(region.code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
@@ -13,6 +14,7 @@ from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import DevAuthenticator
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.servicer import GatewayServicer
+from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime.logging import configure_logging
 from services.runtime.server import RunningServer, serve_until_signalled, start_server
 from services.runtime.settings import Settings
@@ -22,15 +24,21 @@ SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_na
 
 
 async def start(
-    *, address: str, client: Client, staff_address: str, task_queue: str = task_queues.MAIN
+    *,
+    address: str,
+    client: Client,
+    staff_address: str,
+    task_queue: str = task_queues.MAIN,
+    temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
 ) -> RunningServer:
-    """Serve the gateway on `address`, calling Temporal through `client`."""
+    """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
+    or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE."""
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     servicer = GatewayServicer(
         DevAuthenticator(staff),
-        AssistanceGateway(client, staff, task_queue=task_queue),
-        PenaltyGateway(client, staff, task_queue=task_queue),
+        AssistanceGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
+        PenaltyGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
     )
 
     async def close_channel() -> None:

@@ -1,22 +1,32 @@
 """How the outcome of a Temporal call becomes a gateway status.
 
 Workflows reject updates with an ApplicationError whose type is a gRPC status name, so a refusal
-reaches the caller with the code and message the workflow chose.
+reaches the caller with the code and message the workflow chose. Temporal down, or no worker
+answering in time, is UNAVAILABLE: the caller may retry, and a retry is safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import TypeVar
 
-import grpc
-from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.runtime import errors
 
 T = TypeVar("T")
+
+# How long a caller waits for Temporal and a worker. Pass it as the call's rpc_timeout too, so
+# Temporal stops waiting when the caller does.
+TEMPORAL_TIMEOUT = timedelta(seconds=10)
 
 _BY_STATUS: dict[str, type[errors.ServiceError]] = {
     "INVALID_ARGUMENT": errors.InvalidArgument,
@@ -35,21 +45,41 @@ def _from_application_error(err: BaseException | None, fallback: str) -> errors.
     return errors.FailedPrecondition(fallback)
 
 
-async def workflow_call(call: Awaitable[T], *, what: str) -> T:
-    """Await an update or query of the workflow `what`, mapping failures to statuses."""
+def _no_answer(what: str, timeout: timedelta) -> errors.Unavailable:
+    return errors.Unavailable(
+        f"no worker answered for {what} within {timeout.total_seconds():g} s; "
+        "the request is safe, retry later"
+    )
+
+
+async def workflow_call(
+    call: Awaitable[T], *, what: str, give_up_after: timedelta = TEMPORAL_TIMEOUT
+) -> T:
+    """Await a Temporal call about the workflow `what` (a start, an update, a query, its
+    history), mapping failures to statuses and giving up after `give_up_after`.
+
+    The SDK re-polls an update whose RPC deadline passed, so this bounds the whole call, not
+    each RPC. WorkflowAlreadyStartedError is the caller's to handle and passes through.
+    """
     try:
-        return await call
+        async with asyncio.timeout(give_up_after.total_seconds()):
+            return await call
     except WorkflowUpdateFailedError as err:
         raise _from_application_error(err.cause, f"{what} refused the change") from None
     except WorkflowQueryFailedError as err:
         raise errors.FailedPrecondition(f"{what} cannot answer yet: {err.message}") from None
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+        raise _no_answer(what, give_up_after) from None
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             if "completed" in err.message or "closed" in err.message:
                 raise errors.FailedPrecondition(f"{what} is already finished") from None
             raise errors.NotFound(f"{what} does not exist") from None
-        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise errors.Unavailable(f"Temporal is unavailable: {err.message}") from None
-        raise
-    except grpc.aio.AioRpcError:
+        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            # The RPC's own deadline: a query waits for a worker to answer it.
+            raise _no_answer(what, give_up_after) from None
+        if err.status == RPCStatusCode.UNAVAILABLE:
+            raise errors.Unavailable(
+                f"Temporal is unavailable ({err.message}); the request is safe, retry later"
+            ) from None
         raise

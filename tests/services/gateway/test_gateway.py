@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import grpc
 import pytest
@@ -12,11 +15,18 @@ from csd.finance.v1 import finance_pb2
 from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
+from temporalio.client import Client
+from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from services.gateway import server as gateway_server
+from services.gateway.penalties import PenaltyGateway
+from services.runtime.errors import Unavailable
+from services.runtime.server import RunningServer
 from services.worker.main import build_worker
 from tests.stack import Stack
+from workflows.assistance import MAX_NOTE
 
 
 @pytest.fixture
@@ -30,12 +40,46 @@ async def gateway(
         staff_address=stack.staff_address,
         task_queue=task_queue,
     )
-    worker = build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    try:
+        worker = build_worker(
+            client,
+            staff=stack.staff,
+            finance=stack.finance,
+            notify=stack.notify,
+            task_queue=task_queue,
+        )
+        async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield GatewayServiceStub(channel)
+    finally:
+        await running.stop(grace=0)
+
+
+NO_WORKER_TIMEOUT = timedelta(seconds=1)
+
+
+@pytest.fixture
+async def gateway_without_worker(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> AsyncIterator[GatewayServiceStub]:
+    """A gateway whose task queue no worker polls, waiting a second for one."""
+    running = await gateway_server.start(
+        address="127.0.0.1:0",
+        client=time_skipping_env.client,
+        staff_address=stack.staff_address,
+        task_queue=task_queue,
+        temporal_timeout=NO_WORKER_TIMEOUT,
     )
-    async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-        yield GatewayServiceStub(channel)
-    await running.stop(grace=0)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield GatewayServiceStub(channel)
+    finally:
+        await running.stop(grace=0)
+
+
+def unused_address() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{s.getsockname()[1]}"
 
 
 def as_user(user: str) -> tuple[tuple[str, str], ...]:
@@ -98,6 +142,128 @@ async def test_xa1_through_the_gateway(gateway: GatewayServiceStub, stack: Stack
     ]
 
 
+async def test_a_reference_names_one_request_for_good(
+    gateway: GatewayServiceStub, time_skipping_env: WorkflowEnvironment
+) -> None:
+    reference = new_reference()
+    first = await gateway.StartAssistance(start_request(reference), metadata=as_user("liu.yang"))
+    conflicts = [
+        ("liu.yang", start_request(reference, description="Something else entirely")),
+        ("liu.yang", start_request(reference, target_department="sales")),
+        ("zhao.lei", start_request(reference)),  # another requester
+    ]
+    for user, request in conflicts:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.StartAssistance(request, metadata=as_user(user))
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert f"reference {reference} is already used for a different request" in (
+            err.value.details() or ""
+        )
+
+    # Closed, the reference still names that request: a retry gets the same answer.
+    await gateway.AcceptAssistance(
+        G.AcceptAssistanceRequest(reference=reference), metadata=as_user("shi.wenjun")
+    )
+    await gateway.CloseAssistance(
+        G.CloseAssistanceRequest(reference=reference, resolution="done"),
+        metadata=as_user("shi.wenjun"),
+    )
+    await time_skipping_env.client.get_workflow_handle(first.workflow_id).result()
+    again = await gateway.StartAssistance(start_request(reference), metadata=as_user("liu.yang"))
+    assert (again.workflow_id, again.run_id) == (first.workflow_id, first.run_id)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.StartAssistance(conflicts[0][1], metadata=as_user("liu.yang"))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_without_a_worker_calls_answer_unavailable_instead_of_hanging(
+    gateway_without_worker: GatewayServiceStub, time_skipping_env: WorkflowEnvironment
+) -> None:
+    gateway = gateway_without_worker
+    reference = new_reference()
+    # Starting needs no worker: Temporal keeps the request until one polls.
+    ref = await gateway.StartAssistance(start_request(reference), metadata=as_user("liu.yang"))
+    calls = [
+        gateway.GetAssistance(
+            G.GetAssistanceRequest(reference=reference), metadata=as_user("liu.yang")
+        ),
+        gateway.AcceptAssistance(
+            G.AcceptAssistanceRequest(reference=reference), metadata=as_user("shi.wenjun")
+        ),
+    ]
+    began = time.monotonic()
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert time.monotonic() - began < 10
+    for outcome in outcomes:
+        assert isinstance(outcome, grpc.aio.AioRpcError), outcome
+        assert outcome.code() == grpc.StatusCode.UNAVAILABLE
+        assert "no worker answered" in (outcome.details() or "")
+        assert "retry later" in (outcome.details() or "")
+    await time_skipping_env.client.get_workflow_handle(ref.workflow_id).terminate("test over")
+
+
+async def test_temporal_down_is_unavailable(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    target = own_time_skipping_env.client.service_client.config.target_host
+    # Few retries, so the outage shows in a second rather than the default ten.
+    client = await Client.connect(
+        target, retry_config=RetryConfig(max_retries=2, max_elapsed_time_millis=1000)
+    )
+    running = await gateway_server.start(
+        address="127.0.0.1:0",
+        client=client,
+        staff_address=stack.staff_address,
+        task_queue=task_queue,
+    )
+    try:
+        await own_time_skipping_env.shutdown()
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            gateway = GatewayServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await gateway.StartAssistance(
+                    start_request(new_reference()), metadata=as_user("liu.yang")
+                )
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert "Temporal is unavailable" in (err.value.details() or "")
+            report = G.ReportAssistanceBypassRequest(
+                reference="RND-down", person_id="sun.hao", description="Went to R&D directly"
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await gateway.ReportAssistanceBypass(report, metadata=as_user("chen.jing"))
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        await running.stop(grace=0)
+
+
+async def test_staff_down_is_unavailable(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    staff_address = unused_address()
+    running: RunningServer = await gateway_server.start(
+        address="127.0.0.1:0",
+        client=time_skipping_env.client,
+        staff_address=staff_address,
+        task_queue=task_queue,
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await GatewayServiceStub(channel).StartAssistance(
+                    start_request(new_reference()), metadata=as_user("liu.yang")
+                )
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "the staff service cannot confirm who you are" in (err.value.details() or "")
+    finally:
+        await running.stop(grace=0)
+
+    # Booking a department-wide person's fine asks the directory for the head office.
+    async with grpc.aio.insecure_channel(staff_address) as channel:
+        penalties = PenaltyGateway(time_skipping_env.client, StaffServiceStub(channel))
+        with pytest.raises(Unavailable, match="cannot find the head office"):
+            await penalties._head_office()
+
+
 async def test_identity_is_checked(gateway: GatewayServiceStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await gateway.StartAssistance(start_request(new_reference()))
@@ -154,6 +320,28 @@ BAD_REQUESTS = [
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
     ("StartAssistance", start_request("XA-ok-4", region_code="mars"), grpc.StatusCode.NOT_FOUND),
+    (
+        "StartAssistance",
+        start_request("XA-ok-6", subject="Two\nlines"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "AcceptAssistance",
+        G.AcceptAssistanceRequest(reference="XA-missing", note="x" * (MAX_NOTE + 1)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "HandOffAssistance",
+        G.HandOffAssistanceRequest(
+            reference="XA-missing", handed_to="R&D", note="x" * (MAX_NOTE + 1)
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "HandOffAssistance",
+        G.HandOffAssistanceRequest(reference="XA-missing", handed_to="x" * 201),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
     (
         "StartAssistance",
         start_request("XA-ok-5", description="x" * 10_001),
@@ -234,6 +422,36 @@ async def test_bypassing_xa1_is_fined_once_per_case(
     await asyncio.sleep(0.5)
     assert await _fines(stack, "sun.hao") == fines
     assert fines[0].reason == "Asked testing directly for a hotfix build"
+
+
+async def test_a_bypass_reference_names_one_case(gateway: GatewayServiceStub, stack: Stack) -> None:
+    reference = f"RND-{uuid.uuid4().hex[:8]}"
+    report = G.ReportAssistanceBypassRequest(
+        reference=reference,
+        person_id="zhao.lei",
+        occurred_on="2026-11-04",
+        description="Asked R&D directly for a database fix",
+    )
+    first = await gateway.ReportAssistanceBypass(report, metadata=as_user("chen.jing"))
+    fines = await _until_fined(stack, "zhao.lei", 1)
+    for change in ({"person_id": "sun.hao"}, {"occurred_on": "2026-10-04"}):
+        other = G.ReportAssistanceBypassRequest()
+        other.CopyFrom(report)
+        for field, value in change.items():
+            setattr(other, field, value)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.ReportAssistanceBypass(other, metadata=as_user("chen.jing"))
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert f"reference {reference} is already used for a different request" in (
+            err.value.details() or ""
+        )
+    # Reported again in other words, it is the same case: the first answer, the single fine.
+    report.description = "Went straight to R&D"
+    again = await gateway.ReportAssistanceBypass(report, metadata=as_user("chen.jing"))
+    assert again == first
+    await asyncio.sleep(0.5)
+    assert await _fines(stack, "zhao.lei") == fines
+    assert await _fines(stack, "sun.hao") == []
 
 
 async def test_department_wide_staff_are_fined_in_the_head_office_ledger(
