@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.runtime.email_address import valid_email_address
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import run_once
 from services.runtime.validation import (
@@ -32,7 +32,6 @@ from services.staff.leave_rpcs import LeaveRecordRpcs
 from services.staff.models import IdempotencyRecord, OnCallShift, Person, Region
 from services.staff.tracks import DEPARTMENT_MANAGER_LEVEL, LEVELS
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The longest chain of managers the directory follows before it calls the line a loop.
 MAX_REPORTING_DEPTH = 32
 _DEPARTMENT_ROLES = {
@@ -108,7 +107,7 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
         require_text(p.name, "person name", limit=100)
         limit_text(p.email, "email", limit=200)
         limit_text(p.phone, "phone", limit=40)
-        if not _EMAIL.match(p.email):
+        if not valid_email_address(p.email):
             raise InvalidArgument(f"email {p.email!r} is not an email address")
         require_known(p.role, staff_pb2.Role.values(), "role")
         require_known(p.track, staff_pb2.Track.values(), "track")

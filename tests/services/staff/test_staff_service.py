@@ -266,6 +266,11 @@ BAD_REQUESTS = [
     ),
     (
         "UpsertPerson",
+        R.UpsertPersonRequest(idempotency_key="k2b", person=_person(email="a@b..c")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "UpsertPerson",
         R.UpsertPersonRequest(idempotency_key="k3", person=_person(level=17)),
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
