@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-import grpc
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import workflow_call
+from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
+from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
-from services.runtime.errors import (
-    AlreadyExists,
-    FailedPrecondition,
-    InvalidArgument,
-    Unavailable,
-)
+from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import limit_text, require_known, require_text
 from workflows import rulebook, task_queues
 from workflows.leave import (
@@ -43,6 +37,18 @@ _DAY_HALF = {"am": gateway_pb2.DAY_HALF_AM, "pm": gateway_pb2.DAY_HALF_PM}
 def _half(value: gateway_pb2.DayHalf.ValueType, what: str, default: str) -> str:
     require_known(value, gateway_pb2.DayHalf.values(), what)
     return _HALVES.get(value, default)
+
+
+def _same_request(input: LeaveInput) -> tuple[str, ...]:
+    return (
+        input.requester_id,
+        input.leave_type,
+        input.start_date,
+        input.start_half,
+        input.end_date,
+        input.end_half,
+        input.reason,
+    )
 
 
 def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
@@ -83,16 +89,21 @@ class LeaveGateway:
         staff: staff_pb2_grpc.StaffServiceStub,
         *,
         task_queue: str = task_queues.MAIN,
+        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
     ) -> None:
         self._client = client
         self._staff = staff
         self._task_queue = task_queue
+        self._timeout = temporal_timeout
 
     async def request(
         self, request: gateway_pb2.RequestLeaveRequest, caller: Caller
     ) -> gateway_pb2.LeaveRef:
         requester = caller.require_self(request.requester_id, "leave request")
-        rules = rulebook.in_force(today())
+        try:
+            rules = rulebook.in_force(today())
+        except rulebook.NoRuleSetInForce as err:
+            raise FailedPrecondition(f"{err}: the leave rules are not in force yet") from None
         leave_type = request.leave_type.strip().lower()
         if leave_type not in rules.leave_types:
             raise InvalidArgument(
@@ -115,37 +126,36 @@ class LeaveGateway:
         if span.half_days == 0:
             raise InvalidArgument("that span has no working time: nothing to take leave from")
         wf_id = workflow_id(requester, start_date.isoformat(), start_half)
-        try:
-            handle = await self._client.start_workflow(
-                LeaveWorkflow.run,
-                LeaveInput(
-                    requester_id=requester,
-                    leave_type=leave_type,
-                    start_date=start_date.isoformat(),
-                    start_half=start_half,
-                    end_date=end_date.isoformat(),
-                    end_half=end_half,
-                    reason=reason,
-                    rule_version=rules.version,
-                ),
-                id=wf_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                static_summary=(
-                    f"Leave: {caller.name}, {leave_type}, {start_date} {start_half} to "
-                    f"{end_date} {end_half} ({span.half_days / 2:g} working days)"
-                ),
-                static_details=reason,
-            )
-        except WorkflowAlreadyStartedError:
-            raise AlreadyExists(
-                f"a leave request starting {start_date} {start_half} already exists and is "
-                f"finished ({wf_id})"
-            ) from None
+        started = await start_once(
+            self._client,
+            LeaveWorkflow.run,
+            LeaveInput(
+                requester_id=requester,
+                leave_type=leave_type,
+                start_date=start_date.isoformat(),
+                start_half=start_half,
+                end_date=end_date.isoformat(),
+                end_half=end_half,
+                reason=reason,
+                rule_version=rules.version,
+            ),
+            id=wf_id,
+            task_queue=self._task_queue,
+            summary=(
+                f"Leave: {caller.name}, {leave_type}, {start_date} {start_half} to "
+                f"{end_date} {end_half} ({span.half_days / 2:g} working days)"
+            ),
+            details=reason,
+            request_key=_same_request,
+            conflict=(
+                f"you already requested leave starting {start_date} {start_half} ({wf_id}) "
+                "with different details; cancel it and request again"
+            ),
+            give_up_after=self._timeout,
+        )
         return gateway_pb2.LeaveRef(
             leave_id=wf_id,
-            run_id=handle.result_run_id or "",
+            run_id=started.run_id,
             half_days=span.half_days,
             calendar_official=span.official,
             rule_version=rules.version,
@@ -155,18 +165,17 @@ class LeaveGateway:
         self, start: str, start_half: str, end: str, end_half: str
     ) -> staff_pb2.WorkingTime:
         halves = {"am": staff_pb2.HALF_OF_DAY_AM, "pm": staff_pb2.HALF_OF_DAY_PM}
-        try:
-            span: staff_pb2.WorkingTime = await self._staff.CountWorkingTime(
+        span: staff_pb2.WorkingTime = await ask_staff(
+            self._staff.CountWorkingTime(
                 staff_pb2.CountWorkingTimeRequest(
                     start=staff_pb2.HalfDay(date=start, half=halves[start_half]),
                     end=staff_pb2.HalfDay(date=end, half=halves[end_half]),
                 ),
-                timeout=3.0,
-            )
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidArgument(err.details() or "the span is not valid") from None
-            raise Unavailable(f"the calendar is unavailable: {err.details()}") from None
+                timeout=LOOKUP_DEADLINE_SECONDS,
+            ),
+            purpose="count the working days of the leave",
+            missing=InvalidArgument("the calendar cannot count that span (at most three years)"),
+        )
         return span
 
     def _handle(self, leave_id: str) -> WorkflowHandle[LeaveWorkflow, LeaveStatus]:
@@ -187,6 +196,7 @@ class LeaveGateway:
                 DecisionInput(actor_id=caller.id, approve=request.approve, reason=reason),
             ),
             what=f"leave request {request.leave_id}",
+            give_up_after=self._timeout,
         )
         return leave_message(status)
 
@@ -200,12 +210,15 @@ class LeaveGateway:
                 LeaveWorkflow.cancel, CancelInput(actor_id=caller.id, reason=reason)
             ),
             what=f"leave request {request.leave_id}",
+            give_up_after=self._timeout,
         )
         return leave_message(status)
 
     async def get(self, request: gateway_pb2.GetLeaveRequest, caller: Caller) -> gateway_pb2.Leave:
         handle = self._handle(request.leave_id)
         status = await workflow_call(
-            handle.query(LeaveWorkflow.status), what=f"leave request {request.leave_id}"
+            handle.query(LeaveWorkflow.status),
+            what=f"leave request {request.leave_id}",
+            give_up_after=self._timeout,
         )
         return leave_message(status)

@@ -7,6 +7,7 @@ from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import Authenticator
+from services.gateway.leave import LeaveGateway
 from services.gateway.penalties import PenaltyGateway
 
 
@@ -18,10 +19,12 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         authenticator: Authenticator,
         assistance: AssistanceGateway,
         penalties: PenaltyGateway,
+        leave: LeaveGateway,
     ) -> None:
         self._auth = authenticator
         self._assistance = assistance
         self._penalties = penalties
+        self._leave = leave
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -55,3 +58,23 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.Penalty:
         caller = await self._auth.authenticate(context)
         return await self._penalties.report_assistance_bypass(request, caller)
+
+    async def RequestLeave(
+        self, request: gateway_pb2.RequestLeaveRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.LeaveRef:
+        return await self._leave.request(request, await self._auth.authenticate(context))
+
+    async def DecideLeave(
+        self, request: gateway_pb2.DecideLeaveRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Leave:
+        return await self._leave.decide(request, await self._auth.authenticate(context))
+
+    async def CancelLeave(
+        self, request: gateway_pb2.CancelLeaveRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Leave:
+        return await self._leave.cancel(request, await self._auth.authenticate(context))
+
+    async def GetLeave(
+        self, request: gateway_pb2.GetLeaveRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Leave:
+        return await self._leave.get(request, await self._auth.authenticate(context))

@@ -1,7 +1,8 @@
 """Leave (LV-1..LV-5) on the time-skipping server, against the real staff and notify services.
 
-Every test has a time-skipping server of its own: the leave dates are fixed in December 2026, and
-a shared clock moved by another test could carry them into the past.
+Leave falls in the first plain week at least two weeks ahead (Monday is MON below), so the
+suite runs on any day. Every test has a time-skipping server of its own, so no other test's
+timers move its clock.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.worker.main import build_worker
+from tests.calendar_dates import plain_monday
 from tests.stack import Stack
 from workflows.leave import (
     AWAITING_APPROVAL,
@@ -37,13 +39,19 @@ from workflows.leave import (
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 Handle = WorkflowHandle[LeaveWorkflow, LeaveStatus]
+MON = plain_monday()
+
+
+def day(offset: int) -> str:
+    """MON plus `offset` days, as the workflow takes dates."""
+    return (MON + timedelta(days=offset)).isoformat()
 
 
 def leave(
     requester: str = "zhao.lei",
-    start: str = "2026-12-07",
+    start: str = day(0),
     start_half: str = "am",
-    end: str = "2026-12-08",
+    end: str = day(1),
     end_half: str = "pm",
 ) -> LeaveInput:
     return LeaveInput(
@@ -105,12 +113,20 @@ async def refused(handle: Handle, update: object, argument: object) -> str:
 @pytest.mark.parametrize(
     ("requester", "end", "end_half", "half_days", "rule", "approvers"),
     [
-        ("zhao.lei", "2026-12-07", "am", 1, "LV-1", ["wang.qiang"]),  # half a day
-        ("zhao.lei", "2026-12-09", "am", 5, "LV-1", ["wang.qiang"]),  # 2.5 days
-        ("zhao.lei", "2026-12-09", "pm", 6, "LV-4", ["huang.aiping", "jiang.chengzhao"]),  # 3 days
-        ("wang.qiang", "2026-12-07", "am", 1, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
-        ("li.na", "2026-12-07", "pm", 2, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
-        ("gao.lei", "2026-12-07", "pm", 2, "LV-1", ["jiang.chengzhao"]),  # reporting line
+        ("zhao.lei", day(0), "am", 1, "LV-1", ["wang.qiang"]),  # half a day
+        ("zhao.lei", day(2), "am", 5, "LV-1", ["wang.qiang"]),  # 2.5 days
+        ("zhao.lei", day(2), "pm", 6, "LV-4", ["huang.aiping", "jiang.chengzhao"]),  # 3 days
+        (
+            "zhao.lei",
+            day(7),
+            "pm",
+            12,
+            "LV-4",
+            ["huang.aiping", "jiang.chengzhao"],
+        ),  # over a weekend
+        ("wang.qiang", day(0), "am", 1, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
+        ("li.na", day(0), "pm", 2, "LV-3", ["huang.aiping", "jiang.chengzhao"]),
+        ("gao.lei", day(0), "pm", 2, "LV-1", ["jiang.chengzhao"]),  # reporting line
     ],
 )
 async def test_each_tier_goes_to_its_approver(
@@ -177,7 +193,7 @@ async def test_approved_leave_is_recorded_for_attendance_and_announced(
         assert status.stage == RECORDED and status.sla_state == "met"
         if os.environ.get("CSD_RECORD_HISTORIES") == "1":
             # The leave waits until it starts; let it finish so the history is complete.
-            await own_time_skipping_env.sleep(timedelta(days=12))
+            await own_time_skipping_env.sleep(timedelta(days=30))
             await handle.result()
             history = await handle.fetch_history()
             (HISTORIES / "leave_approved_recorded.json").write_text(history.to_json())
@@ -264,7 +280,7 @@ async def test_cancelling_after_the_leave_started_is_refused(
         result = await handle.result()  # the workflow ends when the leave starts
         assert result.stage == RECORDED
         now = await env.get_current_time()
-        assert now >= datetime.fromisoformat("2026-12-07T09:00:00+08:00")
+        assert now >= datetime.fromisoformat(f"{day(0)}T09:00:00+08:00")
 
 
 async def test_reminder_then_escalation_at_the_right_times(
@@ -278,12 +294,12 @@ async def test_reminder_then_escalation_at_the_right_times(
         notify=stack.notify,
         task_queue=task_queue,
     ):
-        handle = await submit(env.client, task_queue, leave(start="2026-12-14", end="2026-12-14"))
+        handle = await submit(env.client, task_queue, leave(start=day(0), end=day(0)))
         status = await awaiting(handle, stack)
         reminder_at = datetime.fromisoformat(status.reminder_at)
         escalate_at = datetime.fromisoformat(status.escalate_at)
-        # Escalation at the start of the working day before the leave (Friday 11 December).
-        assert escalate_at == datetime.fromisoformat("2026-12-11T09:00:00+08:00")
+        # Escalation at the start of the working day before the leave: the Friday before MON.
+        assert escalate_at == datetime.fromisoformat(f"{day(-3)}T09:00:00+08:00")
         assert reminder_at < escalate_at
 
         now = await env.get_current_time()
@@ -317,7 +333,7 @@ async def test_a_span_into_a_year_without_an_official_schedule_says_so(
         client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
     ):
         handle = await submit(
-            client, task_queue, leave(start="2027-12-30", end="2028-01-04", end_half="pm")
+            client, task_queue, leave(start="2030-12-30", end="2031-01-03", end_half="pm")
         )
         status = await awaiting(handle, stack)
         assert not status.calendar_official
@@ -334,7 +350,7 @@ async def test_a_new_worker_finishes_a_leave_left_waiting(
     dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = dev_server_env.client
-    request = leave(start="2026-12-21", end="2026-12-21")
+    request = leave(start=day(7), end=day(7))
     async with build_worker(
         client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
     ):

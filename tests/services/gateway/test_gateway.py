@@ -24,35 +24,8 @@ from services.gateway import server as gateway_server
 from services.gateway.penalties import PenaltyGateway
 from services.runtime.errors import Unavailable
 from services.runtime.server import RunningServer
-from services.worker.main import build_worker
 from tests.stack import Stack
 from workflows.assistance import MAX_NOTE
-
-
-@pytest.fixture
-async def gateway(
-    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
-) -> AsyncIterator[GatewayServiceStub]:
-    client = time_skipping_env.client
-    running = await gateway_server.start(
-        address="127.0.0.1:0",
-        client=client,
-        staff_address=stack.staff_address,
-        task_queue=task_queue,
-    )
-    try:
-        worker = build_worker(
-            client,
-            staff=stack.staff,
-            finance=stack.finance,
-            notify=stack.notify,
-            task_queue=task_queue,
-        )
-        async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            yield GatewayServiceStub(channel)
-    finally:
-        await running.stop(grace=0)
-
 
 NO_WORKER_TIMEOUT = timedelta(seconds=1)
 

@@ -1,0 +1,57 @@
+"""A gateway on loopback with a worker, over the real services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import grpc
+import pytest
+from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.gateway import server as gateway_server
+from services.worker.main import build_worker
+from tests.stack import Stack
+
+
+@asynccontextmanager
+async def gateway_for(
+    client: Client, stack: Stack, task_queue: str
+) -> AsyncIterator[GatewayServiceStub]:
+    running = await gateway_server.start(
+        address="127.0.0.1:0",
+        client=client,
+        staff_address=stack.staff_address,
+        task_queue=task_queue,
+    )
+    try:
+        worker = build_worker(
+            client,
+            staff=stack.staff,
+            finance=stack.finance,
+            notify=stack.notify,
+            task_queue=task_queue,
+        )
+        async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            yield GatewayServiceStub(channel)
+    finally:
+        await running.stop(grace=0)
+
+
+@pytest.fixture
+async def gateway(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> AsyncIterator[GatewayServiceStub]:
+    async with gateway_for(time_skipping_env.client, stack, task_queue) as stub:
+        yield stub
+
+
+@pytest.fixture
+async def own_gateway(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> AsyncIterator[GatewayServiceStub]:
+    """A gateway over a time-skipping server no other test moves the clock of."""
+    async with gateway_for(own_time_skipping_env.client, stack, task_queue) as stub:
+        yield stub
