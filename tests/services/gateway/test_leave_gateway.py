@@ -102,9 +102,9 @@ async def test_the_same_start_with_other_details_is_refused(
 @pytest.mark.parametrize(
     ("changes", "code", "words"),
     [
-        # LV-2: no retroactive leave, not even for the morning already under way.
+        # LV-2: no retroactive leave, not even for half a day already gone.
         (
-            {"start_date": today().isoformat(), "start_half": AM},
+            {"start_date": (today() - timedelta(days=1)).isoformat(), "start_half": PM},
             grpc.StatusCode.FAILED_PRECONDITION,
             "LV-2",
         ),
