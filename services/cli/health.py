@@ -1,19 +1,28 @@
-"""Health of every part of a running csd-ops: the gRPC services, Temporal and SMTP."""
+"""Health of every part of a running csd-ops: the gRPC services, Temporal, the worker and SMTP."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from services.runtime.settings import Settings
+from workflows import task_queues
 
 CHECK_TIMEOUT_SECONDS = 2.0
+
+# An idle worker's poll waits up to a minute on the server before it polls again, so a live
+# worker may have been last seen almost that long ago.
+WORKER_SEEN_WITHIN = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,41 @@ async def temporal_health(settings: Settings, database: Path | None) -> PartHeal
     return PartHealth("temporal", address, healthy, "SERVING" if healthy else "NOT_SERVING")
 
 
+async def worker_health(settings: Settings) -> PartHealth:
+    """Whether a worker polls the task queue, as Temporal saw it: a worker process can be
+    running and still not reach Temporal."""
+    address = f"queue {task_queues.MAIN}"
+    try:
+        client = await asyncio.wait_for(
+            Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
+            CHECK_TIMEOUT_SECONDS,
+        )
+        queue = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=settings.temporal_namespace,
+                task_queue=TaskQueue(name=task_queues.MAIN),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            timeout=timedelta(seconds=CHECK_TIMEOUT_SECONDS),
+        )
+    except Exception as err:
+        return PartHealth("worker", address, False, f"Temporal cannot say: {err}")
+    now = datetime.now(UTC)
+    ages = [now - p.last_access_time.ToDatetime(tzinfo=UTC) for p in queue.pollers]
+    recent = [age for age in ages if age <= WORKER_SEEN_WITHIN]
+    if not recent:
+        return PartHealth(
+            "worker",
+            address,
+            False,
+            f"no worker polled in the last {WORKER_SEEN_WITHIN.total_seconds():g} s",
+        )
+    seen = max(min(recent).total_seconds(), 0)
+    return PartHealth(
+        "worker", address, True, f"{len(recent)} poller(s), last seen {seen:.0f} s ago"
+    )
+
+
 def _database_problem(database: Path) -> str:
     """A dev server whose SQLite file is gone or read-only looks healthy until it must write."""
     if not database.exists():
@@ -90,6 +134,7 @@ async def check_all(
             grpc_health("finance", settings.finance_address),
             grpc_health("notify", settings.notify_address),
             grpc_health("gateway", settings.gateway_address),
+            worker_health(settings),
         )
     )
 

@@ -14,6 +14,11 @@ import grpc
 import pytest
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+from csd.staff.v1 import staff_pb2
+from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
+
+from services.staff import server as staff_server
+from services.staff.demo import DEMO_VERSION, REGIONS
 
 pytestmark = pytest.mark.e2e
 
@@ -86,11 +91,23 @@ async def start_dev(dev_env: dict[str, str]) -> AsyncIterator[object]:
         await dev.wait_for_line("csd-ops is up")
         return dev
 
-    yield start
-    for dev in started:
-        if dev.process.returncode is None:
-            dev.process.kill()
-            await dev.process.wait()
+    try:
+        yield start
+    finally:
+        for dev in started:
+            await stop_gracefully(dev.process)
+
+
+async def stop_gracefully(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, so csd dev stops its children: a SIGKILL would leave them holding ports."""
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.communicate(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 async def status(env: dict[str, str]) -> tuple[int, str]:
@@ -107,8 +124,9 @@ async def test_csd_dev_runs_everything_stops_cleanly_and_resumes(
     dev: Dev = await start_dev()  # type: ignore[operator]
     code, report = await status(dev_env)
     assert code == 0, report
-    for part in ("temporal", "smtp", "staff", "finance", "notify", "gateway"):
+    for part in ("temporal", "smtp", "staff", "finance", "notify", "gateway", "worker"):
         assert f"ok   {part}" in report
+    assert "queue csd-ops" in report and "poller(s), last seen" in report
 
     reference = "XA-DEV-1"
     async with grpc.aio.insecure_channel(dev_env["CSD_GATEWAY_ADDRESS"]) as channel:
@@ -141,3 +159,71 @@ async def test_csd_dev_runs_everything_stops_cleanly_and_resumes(
             G.GetAssistanceRequest(reference=reference), metadata=(("x-csd-user", "zhao.lei"),)
         )
     assert found.stage == "awaiting_coordinator"
+
+
+def everything_down(report: str) -> bool:
+    lines = report.splitlines()
+    return len(lines) == 7 and all(line.startswith("DOWN") for line in lines)
+
+
+async def test_a_stop_during_startup_stops_every_part_at_once(dev_env: dict[str, str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        CSD, "dev", env=dev_env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert process.stdout is not None
+    try:
+        # The services are up and seeded; the gateway and the worker are on their way.
+        seeded = await asyncio.wait_for(process.stdout.readline(), 60)
+        assert b"demo organisation" in seeded, seeded
+        # Closing the terminal (SIGHUP) is a stop like Ctrl-C.
+        process.send_signal(signal.SIGHUP)
+        rest = (await asyncio.wait_for(process.stdout.read(), 40)).decode()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        await stop_gracefully(process)
+    assert "stopped before it was up" in rest
+    assert "stopped temporal" in rest.splitlines()[-1], rest
+    code, report = await status(dev_env)
+    assert code == 1 and everything_down(report), report
+
+
+async def test_a_failed_seed_stops_the_parts_already_running(
+    dev_env: dict[str, str], tmp_path: Path
+) -> None:
+    # A staff database whose first demo region was recorded differently under the demo's own
+    # idempotency key: seeding it is refused (FAILED_PRECONDITION), a gRPC error.
+    database = f"sqlite+aiosqlite:///{tmp_path / 'staff-conflict.db'}"
+    running = await staff_server.start(address="127.0.0.1:0", database_url=database)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            code, _, tier = REGIONS[0]
+            await StaffServiceStub(channel).UpsertRegion(
+                staff_pb2.UpsertRegionRequest(
+                    idempotency_key=f"demo:{DEMO_VERSION}:region:{code}",
+                    region=staff_pb2.Region(code=code, name="Not the demo's name", tier=tier),
+                )
+            )
+    finally:
+        await running.stop(grace=0)
+
+    env = {**dev_env, "CSD_STAFF_DATABASE_URL": database}
+    process = await asyncio.create_subprocess_exec(
+        CSD, "dev", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), 90)
+    finally:
+        await stop_gracefully(process)
+    output = out.decode()
+    assert process.returncode == 1, output
+    assert "csd dev could not start" in output and "FAILED_PRECONDITION" in output
+    stopped = [line for line in output.splitlines() if line.startswith("stopped ")]
+    assert stopped == [
+        "stopped notify",
+        "stopped finance",
+        "stopped staff",
+        "stopped smtp",
+        "stopped temporal",
+    ], output
+    code, report = await status(env)
+    assert code == 1 and everything_down(report), report
