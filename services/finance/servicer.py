@@ -27,12 +27,12 @@ from services.finance.validation import (
     check_entry_filter,
     check_policy,
     check_rate_key,
-    require_id,
 )
 from services.runtime.dates import as_of_date, parse_month
 from services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
 from services.runtime.idempotency import require_key, run_once
 from services.runtime.interceptors import CALLER_KEY
+from services.runtime.validation import require_id
 
 F = finance_pb2
 

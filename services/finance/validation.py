@@ -7,13 +7,11 @@ so a refusal can be acted on without reading this code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date
 
 from csd.finance.v1 import finance_pb2
 
 from services.finance.models import (
-    ID_LENGTH,
     NOTE_LENGTH,
     REASON_LENGTH,
     RECORDED_BY_LENGTH,
@@ -21,10 +19,10 @@ from services.finance.models import (
 )
 from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import InvalidArgument
+from services.runtime.validation import limit_text, require_id, require_known
 
 F = finance_pb2
 
-_ID = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{ID_LENGTH - 1}}}$")
 # Rule ids as the regulation numbers them: "PAY-3", "XA-1", "ORG-2".
 _RULE_ID = re.compile(r"^[A-Z]{1,10}-[0-9]{1,3}[a-z]?$")
 
@@ -37,35 +35,13 @@ PERSONAL_KINDS = {
 }
 
 
-def require_id(value: str, what: str) -> str:
-    """A lower-case id such as a version name, person id or region code."""
-    if not _ID.match(value):
-        raise InvalidArgument(
-            f"{what} {value!r} is not a valid id: use 1-{ID_LENGTH} lower-case letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit"
-        )
-    return value
-
-
-def _limit(value: str, limit: int, what: str) -> str:
-    if len(value) > limit:
-        raise InvalidArgument(f"{what} is longer than {limit} characters")
-    return value
-
-
-def _known(value: int, known: Sequence[int], what: str) -> None:
-    # Proto3 enums are open: an unknown number arrives intact and must be refused here.
-    if value not in known:
-        raise InvalidArgument(f"{what} {value} is not a known value")
-
-
 def check_rate_key(
     item: F.PolicyItem.ValueType, pay_group: F.PayGroup.ValueType, tier: F.Tier.ValueType
 ) -> None:
     """Item and pay group are required; only PAY-3 (travel) depends on the destination tier."""
-    _known(item, F.PolicyItem.values(), "item")
-    _known(pay_group, F.PayGroup.values(), "pay_group")
-    _known(tier, F.Tier.values(), "tier")
+    require_known(item, F.PolicyItem.values(), "item")
+    require_known(pay_group, F.PayGroup.values(), "pay_group")
+    require_known(tier, F.Tier.values(), "tier")
     if item == F.POLICY_ITEM_UNSPECIFIED:
         raise InvalidArgument("item is required: which PAY-3..PAY-7 amount")
     if pay_group == F.PAY_GROUP_UNSPECIFIED:
@@ -85,7 +61,7 @@ def check_policy(policy: finance_pb2.PolicyVersion) -> date:
     """A complete, consistent version to publish; returns its effective date."""
     require_id(policy.version, "version")
     effective_from = parse_date(policy.effective_from, "effective_from")
-    _limit(policy.note, NOTE_LENGTH, "note")
+    limit_text(policy.note, "note", limit=NOTE_LENGTH)
     if not policy.rates:
         raise InvalidArgument("a policy version needs at least one rate")
     seen = set()
@@ -109,7 +85,7 @@ def check_policy(policy: finance_pb2.PolicyVersion) -> date:
 
 def check_entry(entry: finance_pb2.LedgerEntry, key: str) -> None:
     """A ledger entry that can be traced to a person or region, a month and a rule."""
-    _known(entry.kind, F.EntryKind.values(), "kind")
+    require_known(entry.kind, F.EntryKind.values(), "kind")
     if entry.kind == F.ENTRY_KIND_UNSPECIFIED:
         raise InvalidArgument("kind is required: fine, allowance, reimbursement, income or forfeit")
     if entry.amount_fen <= 0:
@@ -134,9 +110,9 @@ def check_entry(entry: finance_pb2.LedgerEntry, key: str) -> None:
         )
     if not entry.reason.strip():
         raise InvalidArgument("reason is required: say in words why the money moves")
-    _limit(entry.reason, REASON_LENGTH, "reason")
-    _limit(entry.reference, REFERENCE_LENGTH, "reference")
-    _limit(entry.recorded_by, RECORDED_BY_LENGTH, "recorded_by")
+    limit_text(entry.reason, "reason", limit=REASON_LENGTH)
+    limit_text(entry.reference, "reference", limit=REFERENCE_LENGTH)
+    limit_text(entry.recorded_by, "recorded_by", limit=RECORDED_BY_LENGTH)
     if entry.idempotency_key and entry.idempotency_key != key:
         raise InvalidArgument(
             "entry.idempotency_key, when set, must equal the request's idempotency_key"
@@ -145,7 +121,7 @@ def check_entry(entry: finance_pb2.LedgerEntry, key: str) -> None:
 
 def check_entry_filter(request: finance_pb2.ListEntriesRequest) -> None:
     """Filters are optional, but a filter given must be well formed."""
-    _known(request.kind, F.EntryKind.values(), "kind")
+    require_known(request.kind, F.EntryKind.values(), "kind")
     if request.month:
         parse_month(request.month)
     if request.region_code:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
-from datetime import timedelta
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2, staff_pb2_grpc
-from temporalio.client import Client, WorkflowHandle
+from csd.staff.v1 import staff_pb2
+from temporalio.client import WorkflowHandle
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
+from services.gateway.process import ProcessGateway
+from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.validation import limit_text, require_text
-from workflows import rulebook, task_queues
+from workflows import rulebook
 from workflows.assistance import (
     MAX_HANDED_TO,
     MAX_NOTE,
@@ -86,21 +86,8 @@ def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2
     )
 
 
-class AssistanceGateway:
+class AssistanceGateway(ProcessGateway):
     """Start, move on and read XA-1 requests."""
-
-    def __init__(
-        self,
-        client: Client,
-        staff: staff_pb2_grpc.StaffServiceStub,
-        *,
-        task_queue: str = task_queues.MAIN,
-        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
-    ) -> None:
-        self._client = client
-        self._staff = staff
-        self._task_queue = task_queue
-        self._timeout = temporal_timeout
 
     async def _require_region(self, code: str) -> None:
         await ask_staff(

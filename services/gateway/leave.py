@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2, staff_pb2_grpc
-from temporalio.client import Client, WorkflowHandle
+from csd.staff.v1 import staff_pb2
+from temporalio.client import WorkflowHandle
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
+from services.gateway.process import ProcessGateway
+from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
 from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import limit_text, require_known, require_text
-from workflows import rulebook, task_queues
+from workflows import rulebook
 from workflows.leave import (
     CancelInput,
     DecisionInput,
@@ -80,21 +81,8 @@ def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
     )
 
 
-class LeaveGateway:
+class LeaveGateway(ProcessGateway):
     """Request, decide, cancel and read leave."""
-
-    def __init__(
-        self,
-        client: Client,
-        staff: staff_pb2_grpc.StaffServiceStub,
-        *,
-        task_queue: str = task_queues.MAIN,
-        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
-    ) -> None:
-        self._client = client
-        self._staff = staff
-        self._task_queue = task_queue
-        self._timeout = temporal_timeout
 
     async def request(
         self, request: gateway_pb2.RequestLeaveRequest, caller: Caller

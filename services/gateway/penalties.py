@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2, staff_pb2_grpc
-from temporalio.client import Client
+from csd.staff.v1 import staff_pb2
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
+from services.gateway.process import ProcessGateway
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
 from services.runtime.errors import (
@@ -20,7 +19,7 @@ from services.runtime.errors import (
     NotFound,
     PermissionDenied,
 )
-from workflows import rulebook, task_queues
+from workflows import rulebook
 from workflows.penalty import PenaltyInput, PenaltyWorkflow, workflow_id
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
@@ -34,21 +33,8 @@ def _same_case(input: PenaltyInput) -> tuple[str, str, str]:
     return (input.rule_id, input.person_id, input.month)
 
 
-class PenaltyGateway:
+class PenaltyGateway(ProcessGateway):
     """Start the workflow that records and announces a fine."""
-
-    def __init__(
-        self,
-        client: Client,
-        staff: staff_pb2_grpc.StaffServiceStub,
-        *,
-        task_queue: str = task_queues.MAIN,
-        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
-    ) -> None:
-        self._client = client
-        self._staff = staff
-        self._task_queue = task_queue
-        self._timeout = temporal_timeout
 
     async def report_assistance_bypass(
         self, request: gateway_pb2.ReportAssistanceBypassRequest, caller: Caller
