@@ -42,6 +42,17 @@ class AssistanceRouteResult:
     cc: list[Contact] = field(default_factory=list)
 
 
+@dataclass
+class RegionInput:
+    region_code: str
+
+
+@dataclass
+class MajorProblemRecipientsResult:
+    owner: Contact
+    cc: list[Contact] = field(default_factory=list)
+
+
 COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
 # The company's working day opens at 09:00 (services/staff/calendar.py).
 WORKDAY_BEGINS = time(9, 0)
@@ -72,6 +83,20 @@ class StaffActivities:
             )
         )
         return contact_from(person)
+
+    @activity.defn(name="staff.resolve_major_problem_recipients")
+    async def resolve_major_problem_recipients(
+        self, input: RegionInput
+    ) -> MajorProblemRecipientsResult:
+        recipients = await call(
+            self._stub.ResolveMajorProblemRecipients(
+                staff_pb2.ResolveMajorProblemRecipientsRequest(region_code=input.region_code),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return MajorProblemRecipientsResult(
+            owner=contact_from(recipients.owner), cc=[contact_from(p) for p in recipients.cc]
+        )
 
     @activity.defn(name="staff.resolve_assistance_route")
     async def resolve_assistance_route(self, input: AssistanceRouteInput) -> AssistanceRouteResult:
@@ -283,3 +308,53 @@ class LeaveActivities:
             )
         )
         return LeaveRecordResult(record_id=record.id, recorded_at=record.recorded_at)
+
+
+@dataclass
+class WorkingTimeInput:
+    start: str  # RFC 3339
+    minutes: int
+
+
+@dataclass
+class WorkingTimeResult:
+    at: str  # RFC 3339, UTC
+    official: bool
+
+
+@dataclass
+class RoleInput:
+    role: str  # e.g. "department_manager"
+    region_code: str = ""
+
+
+class CalendarActivities:
+    """Working time on the company calendar, and people by role, for SLA clocks."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
+
+    @activity.defn(name="staff.add_working_time")
+    async def add_working_time(self, input: WorkingTimeInput) -> WorkingTimeResult:
+        stamp = Timestamp()
+        stamp.FromDatetime(datetime.fromisoformat(input.start).astimezone(UTC))
+        moment = await call(
+            self._stub.AddWorkingTime(
+                staff_pb2.AddWorkingTimeRequest(**{"from": stamp}, minutes=input.minutes),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return WorkingTimeResult(moment.at.ToDatetime(tzinfo=UTC).isoformat(), moment.official)
+
+    @activity.defn(name="staff.people_in_role")
+    async def people_in_role(self, input: RoleInput) -> list[Contact]:
+        people = await call(
+            self._stub.ListPeople(
+                staff_pb2.ListPeopleRequest(
+                    role=staff_pb2.Role.Value("ROLE_" + input.role.upper()),
+                    region_code=input.region_code,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return [contact_from(p) for p in people.people]

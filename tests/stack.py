@@ -15,7 +15,7 @@ from services.finance.regulation import publish_regulation_policy
 from services.mailsink.sink import MailSink
 from services.notify import server as notify_server
 from services.notify.email import SmtpMailer
-from services.notify.phone import LogProvider
+from services.notify.phone import LogProvider, PhoneProvider
 from services.runtime.server import RunningServer
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
@@ -48,7 +48,9 @@ def _channel(running: RunningServer) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
 
 
-async def start_stack(tmp_path: Path, *, database_url: str | None = None) -> Stack:
+async def start_stack(
+    tmp_path: Path, *, database_url: str | None = None, phone: PhoneProvider | None = None
+) -> Stack:
     def url(name: str) -> str:
         return database_url or f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
 
@@ -61,7 +63,7 @@ async def start_stack(tmp_path: Path, *, database_url: str | None = None) -> Sta
         address="127.0.0.1:0",
         database_url=url("notify"),
         mailer=SmtpMailer(host="127.0.0.1", port=mail.port, mail_from="csd-ops@csd.example"),
-        phone=LogProvider(phone_log),
+        phone=phone or LogProvider(phone_log),
     )
     stack = Stack(
         mail,

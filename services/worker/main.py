@@ -15,17 +15,23 @@ from temporalio.worker import Worker
 
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
-from activities.staff import LeaveActivities, StaffActivities
+from activities.staff import CalendarActivities, LeaveActivities, StaffActivities
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.leave import LeaveWorkflow
+from workflows.major_problem import MajorProblemWorkflow
 from workflows.penalty import PenaltyWorkflow
 
 log = structlog.get_logger("csd.worker")
 
-WORKFLOWS: Sequence[type] = (AssistanceWorkflow, LeaveWorkflow, PenaltyWorkflow)
+WORKFLOWS: Sequence[type] = (
+    AssistanceWorkflow,
+    LeaveWorkflow,
+    MajorProblemWorkflow,
+    PenaltyWorkflow,
+)
 
 # A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
 # worker; the SDK default of 10 s makes recovery after a crash needlessly slow.
@@ -40,6 +46,7 @@ def activities_for(
     notify_activities = NotifyActivities(notify)
     finance_activities = FinanceActivities(finance)
     leave_activities = LeaveActivities(staff)
+    calendar_activities = CalendarActivities(staff)
     return [
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
@@ -52,6 +59,9 @@ def activities_for(
         leave_activities.leave_clock,
         leave_activities.record_leave,
         leave_activities.cancel_leave_record,
+        staff_activities.resolve_major_problem_recipients,
+        calendar_activities.add_working_time,
+        calendar_activities.people_in_role,
     ]
 
 

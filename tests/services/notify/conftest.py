@@ -5,14 +5,10 @@ provider."""
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import AsyncIterator, Awaitable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import grpc
 import pytest
@@ -25,6 +21,7 @@ from services.notify.delivery import DEFAULT_LEASE
 from services.notify.email import Mailer, SmtpMailer
 from services.notify.phone import LogProvider, PhoneProvider
 from services.runtime.server import RunningServer
+from tests.phone_gateway import PhoneGateway
 
 MAIL_FROM = "客服运营 <csd-ops@csd.example>"
 
@@ -140,60 +137,6 @@ async def start_notify(
 async def notify(start_notify: StartNotify) -> NotifyServiceStub:
     """A notify service with the default mailer and phone provider."""
     return await start_notify()
-
-
-@dataclass
-class GatewayRequest:
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-class PhoneGateway:
-    """A voice/SMS gateway over real HTTP that records each POST.
-
-    It answers 500 to the next `failures` requests, then 200 with {"id": "gw-<n>"}.
-    """
-
-    def __init__(self) -> None:
-        self.requests: list[GatewayRequest] = []
-        self.failures = 0
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                gateway.requests.append(GatewayRequest(dict(self.headers.items()), body))
-                if gateway.failures:
-                    gateway.failures -= 1
-                    self._answer(500, {"error": "voice gateway overloaded"})
-                else:
-                    self._answer(200, {"id": f"gw-{len(gateway.requests)}"})
-
-            def _answer(self, status: int, payload: dict[str, str]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Keep the test output quiet."""
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/calls"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture

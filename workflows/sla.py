@@ -1,0 +1,185 @@
+"""The one SLA mechanism every process uses: a budget on a 24x7 or working-hours clock, a warning
+threshold, alerts to managers found by role, and exactly one alert per warning and per breach.
+
+A workflow holds one `SlaClock` per promise it keeps (acknowledge within 15 minutes, resolve
+within 16 working hours...). The clock keeps the search attribute CsdSlaState current, so the
+Web UI can filter on it: ok -> warning -> breached, or met once the promise is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import AlertInput, NotifyActivities
+    from activities.staff import CalendarActivities, Contact, RoleInput, WorkingTimeInput
+    from workflows import retry_policies, search_attributes
+
+OK, WARNING, BREACHED, MET = "ok", "warning", "breached", "met"
+TWENTY_FOUR_SEVEN = "24x7"
+WORKING_HOURS = "working_hours"
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """A promise: `budget` of `clock` time, a warning at `warning_fraction` of it."""
+
+    name: str
+    budget: timedelta
+    clock: str = TWENTY_FOUR_SEVEN
+    warning_fraction: float = 0.75
+    # Who hears of a breach, by role (a warning goes to `warn_roles`).
+    breach_roles: tuple[str, ...] = ("technical_service_team_lead", "department_manager")
+    warn_roles: tuple[str, ...] = ()
+
+
+@dataclass
+class SlaView:
+    """What a query shows of a clock."""
+
+    name: str
+    state: str = OK
+    started_at: str = ""
+    warn_at: str = ""
+    breach_at: str = ""
+    alerts: list[str] = field(default_factory=list)
+
+
+class SlaClock:
+    """One promise's clock inside a workflow. Deterministic: times come from workflow.now() and
+    activities whose answers the history keeps."""
+
+    def __init__(
+        self,
+        policy: SlaPolicy,
+        *,
+        reference: str,
+        subject: str,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.view = SlaView(name=policy.name)
+        self._reference = reference
+        self._subject = subject
+        self._on_change = on_change or (lambda: show(self.view.state))
+        self._warn_at: datetime | None = None
+        self._breach_at: datetime | None = None
+
+    async def start(self, started_at: datetime) -> None:
+        """Fix the deadlines from `started_at` on the policy's clock."""
+        budget = self.policy.budget
+        warning = budget * self.policy.warning_fraction
+        if self.policy.clock == WORKING_HOURS:
+            self._warn_at = await _working_time_after(started_at, warning)
+            self._breach_at = await _working_time_after(started_at, budget)
+        else:
+            self._warn_at = started_at + warning
+            self._breach_at = started_at + budget
+        self.view.started_at = started_at.isoformat()
+        self.view.warn_at = self._warn_at.isoformat()
+        self.view.breach_at = self._breach_at.isoformat()
+        self._on_change()
+
+    @property
+    def state(self) -> str:
+        return self.view.state
+
+    def met(self) -> None:
+        """The promise was kept (or no longer applies): no alert will follow."""
+        if self.view.state in (OK, WARNING):
+            self._set(MET)
+
+    async def wait(self, wake: Callable[[], bool]) -> None:
+        """Wait until `wake()` holds, alerting once at the warning and once at the breach."""
+        while not wake():
+            if self.view.state == OK:
+                deadline = self._warn_at
+            elif self.view.state == WARNING:
+                deadline = self._breach_at
+            else:
+                await workflow.wait_condition(wake)
+                return
+            assert deadline is not None, "start() the clock first"
+            remaining = deadline - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(wake, timeout=remaining)
+                except TimeoutError:
+                    pass
+            elif self.view.state == OK:
+                self._set(WARNING)
+                await self._alert(breach=False)
+            else:
+                self._set(BREACHED)
+                await self._alert(breach=True)
+
+    def _set(self, state: str) -> None:
+        self.view.state = state
+        self._on_change()
+
+    async def _alert(self, *, breach: bool) -> None:
+        roles = self.policy.breach_roles if breach else self.policy.warn_roles
+        recipients: list[Contact] = []
+        for role in roles:
+            recipients += await workflow.execute_activity_method(
+                CalendarActivities.people_in_role,
+                RoleInput(role=role),
+                start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+                retry_policy=retry_policies.DIRECTORY_LOOKUP,
+            )
+        addresses = sorted({c.email for c in recipients})
+        if not addresses:
+            return
+        kind = "breach" if breach else "warning"
+        deadline = self._breach_at if breach else self._warn_at
+        await workflow.execute_activity_method(
+            NotifyActivities.send_alert,
+            AlertInput(
+                idempotency_key=f"{workflow.info().workflow_id}:sla:{self.policy.name}:{kind}",
+                to=addresses,
+                subject=f"{self._reference}: {self.policy.name} SLA {kind}",
+                body=(
+                    f"{self._subject}\n\nThe {self.policy.name} promise "
+                    f"({_describe(self.policy)}) {'was broken' if breach else 'is at risk'}: "
+                    f"deadline {deadline.isoformat() if deadline else ''}."
+                ),
+                breach=breach,
+                reference=workflow.info().workflow_id,
+            ),
+            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
+            retry_policy=retry_policies.NOTIFICATION,
+        )
+        self.view.alerts.append(f"{kind} alert to {', '.join(addresses)}")
+
+
+def _describe(policy: SlaPolicy) -> str:
+    hours = policy.budget.total_seconds() / 3600
+    unit = "working hours" if policy.clock == WORKING_HOURS else "hours"
+    return f"{hours:g} {unit}"
+
+
+def show(state: str) -> None:
+    """Put `state` in CsdSlaState, where the Web UI filters on it."""
+    workflow.upsert_search_attributes([search_attributes.SLA_STATE.value_set(state)])
+
+
+_SEVERITY = {MET: 0, OK: 1, WARNING: 2, BREACHED: 3}
+
+
+def worst(*clocks: SlaClock) -> str:
+    """The state a process with several promises shows: its most urgent one."""
+    return max((c.state for c in clocks), key=_SEVERITY.__getitem__, default=OK)
+
+
+async def _working_time_after(start: datetime, span: timedelta) -> datetime:
+    result = await workflow.execute_activity_method(
+        CalendarActivities.add_working_time,
+        WorkingTimeInput(start=start.isoformat(), minutes=int(span.total_seconds() // 60)),
+        start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+        retry_policy=retry_policies.DIRECTORY_LOOKUP,
+    )
+    return datetime.fromisoformat(result.at)
