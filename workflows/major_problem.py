@@ -196,8 +196,6 @@ class MajorProblemWorkflow:
         resolved = asyncio.create_task(resolution_clock.wait(self._resolved))
         await self._escalate_until_acknowledged(levels, rules)
         await workflow.wait_condition(self._resolved)
-        ack_clock.met()
-        resolution_clock.met()
         await asyncio.gather(form, acked, resolved, relay)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
@@ -354,6 +352,7 @@ class MajorProblemWorkflow:
         status.acknowledged_at = workflow.now().isoformat()
         self._record(input.actor_id, ACKNOWLEDGED, input.note.strip())
         self._move_to(ACKNOWLEDGED, f"Acknowledged by {input.actor_id}; working on it.")
+        self._keep("acknowledgement")
         return status
 
     @acknowledge.validator
@@ -391,6 +390,7 @@ class MajorProblemWorkflow:
             input.actor_id, RESOLVED, f"Root cause: {status.root_cause}\nFix: {status.fix}"
         )
         self._move_to(RESOLVED, f"Resolved by {input.actor_id}: {status.fix}")
+        self._keep("acknowledgement", "resolution")
         return status
 
     @resolve.validator
@@ -440,6 +440,11 @@ class MajorProblemWorkflow:
         self.status().stage = stage
         workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
         workflow.set_current_details(details)
+
+    def _keep(self, *names: str) -> None:
+        for clock in self._clocks:
+            if clock.policy.name in names:
+                clock.met()
 
     def _show_sla(self) -> None:
         sla.show(sla.worst(*self._clocks) if self._clocks else sla.OK)

@@ -93,8 +93,10 @@ class SlaClock:
         if self.view.state in (OK, WARNING):
             self._set(MET)
 
-    async def wait(self, wake: Callable[[], bool]) -> None:
-        """Wait until `wake()` holds, alerting once at the warning and once at the breach."""
+    async def wait(self, kept: Callable[[], bool]) -> None:
+        """Wait until `kept()` says the promise is kept, alerting once at the warning and once
+        at the breach; a promise kept in time is then met."""
+        wake = kept
         while not wake():
             if self.view.state == OK:
                 deadline = self._warn_at
@@ -116,6 +118,7 @@ class SlaClock:
             else:
                 self._set(BREACHED)
                 await self._alert(breach=True)
+        self.met()
 
     def _set(self, state: str) -> None:
         self.view.state = state

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable
 
 from csd.gateway.v1 import gateway_pb2
@@ -12,6 +11,7 @@ from temporalio.client import WorkflowHandle
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
+from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
@@ -31,20 +31,10 @@ from workflows.assistance import (
     workflow_id,
 )
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 MAX_DESCRIPTION = 10_000
 # Every email about the request has the subject "[XA-1 <reference>] <subject> — <step>": with
 # an 80-character reference this stays within the 300 characters the notify service takes.
 MAX_SUBJECT = 190
-
-
-def _reference(value: str) -> str:
-    if not _REFERENCE.match(value):
-        raise InvalidArgument(
-            "reference must be 1-80 letters, digits, '.', '_' or '-' (your business key, "
-            "e.g. XA-2026-0042); a retry with the same reference returns the same request"
-        )
-    return value
 
 
 def _subject(value: str) -> str:
@@ -101,7 +91,7 @@ class AssistanceGateway(ProcessGateway):
     async def start(
         self, request: gateway_pb2.StartAssistanceRequest, caller: Caller
     ) -> gateway_pb2.WorkflowRef:
-        reference = _reference(request.reference)
+        reference = business_reference(request.reference)
         requester = caller.require_self(request.requester_id, "cross-department assistance request")
         region = request.region_code or caller.region_code
         if not region:
@@ -157,7 +147,7 @@ class AssistanceGateway(ProcessGateway):
     async def accept(
         self, request: gateway_pb2.AcceptAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
-        reference = _reference(request.reference)
+        reference = business_reference(request.reference)
         note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
         return await self._answer(
             reference,
@@ -171,7 +161,7 @@ class AssistanceGateway(ProcessGateway):
     async def hand_off(
         self, request: gateway_pb2.HandOffAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
-        reference = _reference(request.reference)
+        reference = business_reference(request.reference)
         handed_to = require_text(request.handed_to, "handed_to", limit=MAX_HANDED_TO)
         note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
         return await self._answer(
@@ -186,7 +176,7 @@ class AssistanceGateway(ProcessGateway):
     async def close(
         self, request: gateway_pb2.CloseAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
-        reference = _reference(request.reference)
+        reference = business_reference(request.reference)
         resolution = require_text(request.resolution, "resolution", limit=MAX_RESOLUTION)
         return await self._answer(
             reference,
@@ -200,7 +190,7 @@ class AssistanceGateway(ProcessGateway):
     async def get(
         self, request: gateway_pb2.GetAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
-        reference = _reference(request.reference)
+        reference = business_reference(request.reference)
         return await self._answer(
             reference,
             self._handle(reference).query(AssistanceWorkflow.status, rpc_timeout=self._timeout),

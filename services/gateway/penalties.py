@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
+from typing import Protocol
 
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2
@@ -11,6 +11,7 @@ from csd.staff.v1 import staff_pb2
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
+from services.gateway.references import business_reference
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
 from services.runtime.errors import (
@@ -22,7 +23,6 @@ from services.runtime.errors import (
 from workflows import rulebook
 from workflows.penalty import PenaltyInput, PenaltyWorkflow, workflow_id
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 # ORG-2: the clerk keeps penalties; a department manager may impose one too.
 MAY_RECORD_FINES = frozenset({"department_clerk", "department_manager"})
 
@@ -33,6 +33,15 @@ def _same_case(input: PenaltyInput) -> tuple[str, str, str]:
     return (input.rule_id, input.person_id, input.month)
 
 
+class FineReport(Protocol):
+    """What every report of a finable act says (the request messages share these fields)."""
+
+    reference: str
+    person_id: str
+    occurred_on: str
+    description: str
+
+
 class PenaltyGateway(ProcessGateway):
     """Start the workflow that records and announces a fine."""
 
@@ -41,19 +50,21 @@ class PenaltyGateway(ProcessGateway):
     ) -> gateway_pb2.Penalty:
         return await self._fine("XA-1", request, caller)
 
-    async def _fine(
-        self, rule_id: str, request: gateway_pb2.ReportAssistanceBypassRequest, caller: Caller
+    async def report_unreported_major_problem(
+        self, request: gateway_pb2.ReportUnreportedMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.Penalty:
+        return await self._fine("MI-3", request, caller)
+
+    async def _fine(self, rule_id: str, request: FineReport, caller: Caller) -> gateway_pb2.Penalty:
         if caller.role not in MAY_RECORD_FINES:
             raise PermissionDenied(
                 f"fines are recorded by the department clerk or a department manager, "
                 f"not by a {caller.role.replace('_', ' ')}"
             )
-        if not _REFERENCE.match(request.reference):
-            raise InvalidArgument("reference must be 1-80 letters, digits, '.', '_' or '-'")
+        business_reference(request.reference)
         description = request.description.strip()
         if not description:
-            raise InvalidArgument("description is required: say how the process was bypassed")
+            raise InvalidArgument("description is required: say what happened")
         if len(description) > 2000:
             raise InvalidArgument("description is longer than 2000 characters")
         occurred = _occurred_on(request.occurred_on)
@@ -106,7 +117,7 @@ class PenaltyGateway(ProcessGateway):
 
     async def _person(self, person_id: str) -> staff_pb2.Person:
         if not person_id:
-            raise InvalidArgument("person_id is required: who went around the process?")
+            raise InvalidArgument("person_id is required: whom is the fine for?")
         person: staff_pb2.Person = await ask_staff(
             self._staff.GetPerson(
                 staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_DEADLINE_SECONDS

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import DevAuthenticator
 from services.gateway.leave import LeaveGateway
+from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
@@ -41,6 +42,9 @@ async def start(
         AssistanceGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
         PenaltyGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
         LeaveGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
+        MajorProblemGateway(
+            client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout
+        ),
     )
 
     async def close_channel() -> None:

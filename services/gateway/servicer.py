@@ -8,6 +8,7 @@ from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.identity import Authenticator
 from services.gateway.leave import LeaveGateway
+from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
 
 
@@ -20,11 +21,13 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         assistance: AssistanceGateway,
         penalties: PenaltyGateway,
         leave: LeaveGateway,
+        major_problems: MajorProblemGateway,
     ) -> None:
         self._auth = authenticator
         self._assistance = assistance
         self._penalties = penalties
         self._leave = leave
+        self._major_problems = major_problems
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -78,3 +81,39 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetLeaveRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Leave:
         return await self._leave.get(request, await self._auth.authenticate(context))
+
+    async def ReportMajorProblem(
+        self, request: gateway_pb2.ReportMajorProblemRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MajorProblemRef:
+        return await self._major_problems.report(request, await self._auth.authenticate(context))
+
+    async def AcknowledgeMajorProblem(
+        self,
+        request: gateway_pb2.AcknowledgeMajorProblemRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> gateway_pb2.MajorProblem:
+        caller = await self._auth.authenticate(context)
+        return await self._major_problems.acknowledge(request, caller)
+
+    async def UpdateMajorProblem(
+        self, request: gateway_pb2.UpdateMajorProblemRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MajorProblem:
+        return await self._major_problems.update(request, await self._auth.authenticate(context))
+
+    async def ResolveMajorProblem(
+        self, request: gateway_pb2.ResolveMajorProblemRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MajorProblem:
+        return await self._major_problems.resolve(request, await self._auth.authenticate(context))
+
+    async def GetMajorProblem(
+        self, request: gateway_pb2.GetMajorProblemRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MajorProblem:
+        return await self._major_problems.get(request, await self._auth.authenticate(context))
+
+    async def ReportUnreportedMajorProblem(
+        self,
+        request: gateway_pb2.ReportUnreportedMajorProblemRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> gateway_pb2.Penalty:
+        caller = await self._auth.authenticate(context)
+        return await self._penalties.report_unreported_major_problem(request, caller)

@@ -613,3 +613,336 @@ class Leave(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Leave: _TypeAlias = Leave  # noqa: Y015
+
+@_typing.final
+class ReportMajorProblemRequest(_message.Message):
+    """MI-1..MI-3: a major problem reported directly by phone AND email."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    REPORTER_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    PRODUCT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """The business key; a retry with the same reference returns the same report."""
+    reporter_id: _builtins.str
+    """Defaults to the caller; anyone else is PERMISSION_DENIED."""
+    region_code: _builtins.str
+    """Defaults to the reporter's region."""
+    category: _builtins.str
+    """MI-1: program_crash, data_loss, data_duplication or wrong_data."""
+    hospital: _builtins.str
+    product: _builtins.str
+    description: _builtins.str
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """References to screenshots, logs, exports (not the files themselves)."""
+
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        reporter_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        category: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        product: _builtins.str = ...,
+        description: _builtins.str = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "description", b"description", "evidence", b"evidence", "hospital", b"hospital", "product", b"product", "reference", b"reference", "region_code", b"region_code", "reporter_id", b"reporter_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportMajorProblemRequest: _TypeAlias = ReportMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class MajorProblemRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    workflow_id: _builtins.str
+    run_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        workflow_id: _builtins.str = ...,
+        run_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference", "run_id", b"run_id", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MajorProblemRef: _TypeAlias = MajorProblemRef  # noqa: Y015
+
+@_typing.final
+class AcknowledgeMajorProblemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcknowledgeMajorProblemRequest: _TypeAlias = AcknowledgeMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class UpdateMajorProblemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    note: _builtins.str
+    """relayed to the reporter"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateMajorProblemRequest: _TypeAlias = UpdateMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class ResolveMajorProblemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    ROOT_CAUSE_FIELD_NUMBER: _builtins.int
+    FIX_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    root_cause: _builtins.str
+    fix: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        root_cause: _builtins.str = ...,
+        fix: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fix", b"fix", "reference", b"reference", "root_cause", b"root_cause"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveMajorProblemRequest: _TypeAlias = ResolveMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class GetMajorProblemRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMajorProblemRequest: _TypeAlias = GetMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class SlaClockView(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    WARN_AT_FIELD_NUMBER: _builtins.int
+    BREACH_AT_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """acknowledgement, resolution"""
+    state: _builtins.str
+    """ok, warning, breached, met"""
+    warn_at: _builtins.str
+    breach_at: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        state: _builtins.str = ...,
+        warn_at: _builtins.str = ...,
+        breach_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "name", b"name", "state", b"state", "warn_at", b"warn_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlaClockView: _TypeAlias = SlaClockView  # noqa: Y015
+
+@_typing.final
+class MajorProblemEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    actor_id: _builtins.str
+    kind: _builtins.str
+    """reported, called, escalated, acknowledged, update, resolved"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        actor_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "at", b"at", "kind", b"kind", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MajorProblemEvent: _TypeAlias = MajorProblemEvent  # noqa: Y015
+
+@_typing.final
+class MajorProblem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    PRODUCT_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    REPORTER_ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    CC_IDS_FIELD_NUMBER: _builtins.int
+    ESCALATION_LEVEL_FIELD_NUMBER: _builtins.int
+    CALLS_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_BY_FIELD_NUMBER: _builtins.int
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
+    ROOT_CAUSE_FIELD_NUMBER: _builtins.int
+    FIX_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    workflow_id: _builtins.str
+    stage: _builtins.str
+    """reported, awaiting_acknowledgement, acknowledged, resolved"""
+    category: _builtins.str
+    hospital: _builtins.str
+    product: _builtins.str
+    region_code: _builtins.str
+    reporter_id: _builtins.str
+    owner_id: _builtins.str
+    escalation_level: _builtins.int
+    acknowledged_by: _builtins.str
+    acknowledged_at: _builtins.str
+    root_cause: _builtins.str
+    fix: _builtins.str
+    rule_version: _builtins.str
+    @_builtins.property
+    def cc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def calls(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___MajorProblemEvent]: ...
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        workflow_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        category: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        product: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        reporter_id: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        cc_ids: _abc.Iterable[_builtins.str] | None = ...,
+        escalation_level: _builtins.int = ...,
+        calls: _abc.Iterable[_builtins.str] | None = ...,
+        acknowledged_by: _builtins.str = ...,
+        acknowledged_at: _builtins.str = ...,
+        root_cause: _builtins.str = ...,
+        fix: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        history: _abc.Iterable[Global___MajorProblemEvent] | None = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "calls", b"calls", "category", b"category", "cc_ids", b"cc_ids", "escalation_level", b"escalation_level", "fix", b"fix", "history", b"history", "hospital", b"hospital", "owner_id", b"owner_id", "product", b"product", "reference", b"reference", "region_code", b"region_code", "reporter_id", b"reporter_id", "root_cause", b"root_cause", "rule_version", b"rule_version", "slas", b"slas", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MajorProblem: _TypeAlias = MajorProblem  # noqa: Y015
+
+@_typing.final
+class ReportUnreportedMajorProblemRequest(_message.Message):
+    """MI-3: a major problem was handled without a direct report; the penalty goes to the ledger.
+    Same shape and rules as ReportAssistanceBypass: the clerk or a department manager records it,
+    once per reference.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    OCCURRED_ON_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    person_id: _builtins.str
+    occurred_on: _builtins.str
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        occurred_on: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "occurred_on", b"occurred_on", "person_id", b"person_id", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportUnreportedMajorProblemRequest: _TypeAlias = ReportUnreportedMajorProblemRequest  # noqa: Y015

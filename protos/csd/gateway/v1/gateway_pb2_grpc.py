@@ -84,6 +84,36 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
                 _registered_method=True)
+        self.ReportMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReportMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblemRef.FromString,
+                _registered_method=True)
+        self.AcknowledgeMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/AcknowledgeMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AcknowledgeMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+                _registered_method=True)
+        self.UpdateMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/UpdateMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+                _registered_method=True)
+        self.ResolveMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ResolveMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ResolveMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+                _registered_method=True)
+        self.GetMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+                _registered_method=True)
+        self.ReportUnreportedMajorProblem = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReportUnreportedMajorProblem',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -149,6 +179,42 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportUnreportedMajorProblem(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -201,6 +267,36 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetLeave,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.SerializeToString,
+            ),
+            'ReportMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblemRef.SerializeToString,
+            ),
+            'AcknowledgeMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AcknowledgeMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.SerializeToString,
+            ),
+            'UpdateMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.SerializeToString,
+            ),
+            'ResolveMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ResolveMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.SerializeToString,
+            ),
+            'GetMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.SerializeToString,
+            ),
+            'ReportUnreportedMajorProblem': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportUnreportedMajorProblem,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -473,6 +569,168 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetLeave',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLeaveRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Leave.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReportMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblemRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/AcknowledgeMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.AcknowledgeMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/UpdateMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ResolveMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ResolveMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MajorProblem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportUnreportedMajorProblem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReportUnreportedMajorProblem',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
             options,
             channel_credentials,
             insecure,

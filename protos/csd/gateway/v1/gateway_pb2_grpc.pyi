@@ -44,6 +44,12 @@ class GatewayServiceStub:
     DecideLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideLeaveRequest, _gateway_pb2.Leave]
     CancelLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CancelLeaveRequest, _gateway_pb2.Leave]
     GetLeave: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetLeaveRequest, _gateway_pb2.Leave]
+    ReportMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportMajorProblemRequest, _gateway_pb2.MajorProblemRef]
+    AcknowledgeMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.AcknowledgeMajorProblemRequest, _gateway_pb2.MajorProblem]
+    UpdateMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.UpdateMajorProblemRequest, _gateway_pb2.MajorProblem]
+    ResolveMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ResolveMajorProblemRequest, _gateway_pb2.MajorProblem]
+    GetMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMajorProblemRequest, _gateway_pb2.MajorProblem]
+    ReportUnreportedMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportUnreportedMajorProblemRequest, _gateway_pb2.Penalty]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -58,6 +64,12 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     DecideLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
     CancelLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CancelLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
     GetLeave: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetLeaveRequest, _gateway_pb2.Leave]  # type: ignore[assignment]
+    ReportMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportMajorProblemRequest, _gateway_pb2.MajorProblemRef]  # type: ignore[assignment]
+    AcknowledgeMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.AcknowledgeMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
+    UpdateMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.UpdateMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
+    ResolveMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ResolveMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
+    GetMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
+    ReportUnreportedMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportUnreportedMajorProblemRequest, _gateway_pb2.Penalty]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -129,5 +141,47 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetLeaveRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Leave, _abc.Awaitable[_gateway_pb2.Leave]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportMajorProblem(
+        self,
+        request: _gateway_pb2.ReportMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MajorProblemRef, _abc.Awaitable[_gateway_pb2.MajorProblemRef]]: ...
+
+    @_abc_1.abstractmethod
+    def AcknowledgeMajorProblem(
+        self,
+        request: _gateway_pb2.AcknowledgeMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MajorProblem, _abc.Awaitable[_gateway_pb2.MajorProblem]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateMajorProblem(
+        self,
+        request: _gateway_pb2.UpdateMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MajorProblem, _abc.Awaitable[_gateway_pb2.MajorProblem]]: ...
+
+    @_abc_1.abstractmethod
+    def ResolveMajorProblem(
+        self,
+        request: _gateway_pb2.ResolveMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MajorProblem, _abc.Awaitable[_gateway_pb2.MajorProblem]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMajorProblem(
+        self,
+        request: _gateway_pb2.GetMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MajorProblem, _abc.Awaitable[_gateway_pb2.MajorProblem]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportUnreportedMajorProblem(
+        self,
+        request: _gateway_pb2.ReportUnreportedMajorProblemRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Penalty, _abc.Awaitable[_gateway_pb2.Penalty]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

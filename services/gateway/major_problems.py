@@ -1,0 +1,198 @@
+"""Gateway handling of major-problem direct reports (MI-1, MI-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from csd.gateway.v1 import gateway_pb2
+from csd.staff.v1 import staff_pb2
+from temporalio.client import WorkflowHandle
+
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
+from services.gateway.identity import Caller
+from services.gateway.process import ProcessGateway
+from services.gateway.references import business_reference
+from services.gateway.workflow_errors import workflow_call
+from services.gateway.workflow_starts import start_once
+from services.runtime.dates import today
+from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.validation import limit_text, require_text
+from workflows import rulebook
+from workflows.major_problem import (
+    MAX_TEXT,
+    AcknowledgeInput,
+    MajorProblemInput,
+    MajorProblemStatus,
+    MajorProblemWorkflow,
+    ResolveInput,
+    StatusUpdateInput,
+    workflow_id,
+)
+
+MAX_EVIDENCE = 20
+
+
+def _same_report(input: MajorProblemInput) -> tuple[object, ...]:
+    return (
+        input.reporter_id,
+        input.region_code,
+        input.category,
+        input.hospital,
+        input.product,
+        input.description,
+        tuple(input.evidence),
+    )
+
+
+def problem_message(status: MajorProblemStatus) -> gateway_pb2.MajorProblem:
+    return gateway_pb2.MajorProblem(
+        reference=status.reference,
+        workflow_id=workflow_id(status.reference),
+        stage=status.stage,
+        category=status.category,
+        hospital=status.hospital,
+        product=status.product,
+        region_code=status.region_code,
+        reporter_id=status.reporter_id,
+        owner_id=status.owner_id,
+        cc_ids=status.cc_ids,
+        escalation_level=status.escalation_level,
+        calls=status.calls,
+        acknowledged_by=status.acknowledged_by,
+        acknowledged_at=status.acknowledged_at,
+        root_cause=status.root_cause,
+        fix=status.fix,
+        slas=[
+            gateway_pb2.SlaClockView(
+                name=v.name, state=v.state, warn_at=v.warn_at, breach_at=v.breach_at
+            )
+            for v in status.slas
+        ],
+        history=[
+            gateway_pb2.MajorProblemEvent(at=e.at, actor_id=e.actor_id, kind=e.kind, note=e.note)
+            for e in status.history
+        ],
+        rule_version=status.rule_version,
+    )
+
+
+class MajorProblemGateway(ProcessGateway):
+    """Report, acknowledge, update, resolve and read major problems."""
+
+    async def report(
+        self, request: gateway_pb2.ReportMajorProblemRequest, caller: Caller
+    ) -> gateway_pb2.MajorProblemRef:
+        reference = business_reference(request.reference)
+        reporter = caller.require_self(request.reporter_id, "major-problem report")
+        try:
+            rules = rulebook.in_force(today())
+        except rulebook.NoRuleSetInForce as err:
+            raise FailedPrecondition(f"{err}: MI-1 is not in force yet") from None
+        category = request.category.strip().lower()
+        if category not in rules.major_problem_categories:
+            raise InvalidArgument(
+                f"category {request.category!r} is not a major problem (MI-1): use one of "
+                f"{', '.join(rules.major_problem_categories)}"
+            )
+        hospital = require_text(request.hospital, "hospital", limit=200)
+        product = require_text(request.product, "product", limit=200)
+        description = require_text(request.description, "description", limit=MAX_TEXT)
+        if len(request.evidence) > MAX_EVIDENCE:
+            raise InvalidArgument(f"at most {MAX_EVIDENCE} evidence references")
+        evidence = [limit_text(e.strip(), "evidence", limit=500) for e in request.evidence]
+        region = request.region_code or caller.region_code
+        if not region:
+            raise InvalidArgument("region_code is required: you belong to no region")
+        await ask_staff(
+            self._staff.GetRegion(
+                staff_pb2.GetRegionRequest(code=region), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="confirm the region",
+            missing=NotFound(f"region {region!r} does not exist"),
+        )
+        wf_id = workflow_id(reference)
+        started = await start_once(
+            self._client,
+            MajorProblemWorkflow.run,
+            MajorProblemInput(
+                reference=reference,
+                reporter_id=reporter,
+                region_code=region,
+                category=category,
+                hospital=hospital,
+                product=product,
+                description=description,
+                rule_version=rules.version,
+                evidence=[e for e in evidence if e],
+            ),
+            id=wf_id,
+            task_queue=self._task_queue,
+            summary=f"MI {reference}: {category.replace('_', ' ')} at {hospital} ({product})",
+            details=description,
+            request_key=_same_report,
+            conflict=(
+                f"reference {reference} is already used for a different report; "
+                "use a new reference for a new problem"
+            ),
+            give_up_after=self._timeout,
+        )
+        return gateway_pb2.MajorProblemRef(
+            reference=reference, workflow_id=wf_id, run_id=started.run_id
+        )
+
+    def _handle(self, reference: str) -> WorkflowHandle[MajorProblemWorkflow, MajorProblemStatus]:
+        return self._client.get_workflow_handle_for(
+            MajorProblemWorkflow.run, workflow_id(business_reference(reference))
+        )
+
+    async def _answer(
+        self, reference: str, call: Awaitable[MajorProblemStatus]
+    ) -> gateway_pb2.MajorProblem:
+        status = await workflow_call(
+            call, what=f"major problem {reference}", give_up_after=self._timeout
+        )
+        return problem_message(status)
+
+    async def acknowledge(
+        self, request: gateway_pb2.AcknowledgeMajorProblemRequest, caller: Caller
+    ) -> gateway_pb2.MajorProblem:
+        handle = self._handle(request.reference)
+        note = limit_text(request.note.strip(), "note", limit=MAX_TEXT)
+        return await self._answer(
+            request.reference,
+            handle.execute_update(
+                MajorProblemWorkflow.acknowledge, AcknowledgeInput(actor_id=caller.id, note=note)
+            ),
+        )
+
+    async def update(
+        self, request: gateway_pb2.UpdateMajorProblemRequest, caller: Caller
+    ) -> gateway_pb2.MajorProblem:
+        handle = self._handle(request.reference)
+        note = require_text(request.note, "note", limit=MAX_TEXT)
+        return await self._answer(
+            request.reference,
+            handle.execute_update(
+                MajorProblemWorkflow.post_update, StatusUpdateInput(actor_id=caller.id, note=note)
+            ),
+        )
+
+    async def resolve(
+        self, request: gateway_pb2.ResolveMajorProblemRequest, caller: Caller
+    ) -> gateway_pb2.MajorProblem:
+        handle = self._handle(request.reference)
+        root_cause = require_text(request.root_cause, "root_cause", limit=MAX_TEXT)
+        fix = require_text(request.fix, "fix", limit=MAX_TEXT)
+        return await self._answer(
+            request.reference,
+            handle.execute_update(
+                MajorProblemWorkflow.resolve,
+                ResolveInput(actor_id=caller.id, root_cause=root_cause, fix=fix),
+            ),
+        )
+
+    async def get(
+        self, request: gateway_pb2.GetMajorProblemRequest, caller: Caller
+    ) -> gateway_pb2.MajorProblem:
+        handle = self._handle(request.reference)
+        return await self._answer(request.reference, handle.query(MajorProblemWorkflow.status))
