@@ -310,3 +310,32 @@ async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
     assert len(first_call) == 7  # six refusals, then delivered once, under one key
     forms = [m for m in stack.mail.messages if str(m["Subject"]).endswith("— report")]
     assert len(forms) == 1  # the email went once while the phone kept failing
+
+
+async def test_a_worker_lost_between_the_call_and_the_email_sends_each_once(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = dev_server_env.client
+    port = stack.mail.port
+    await stack.mail.stop()  # the mail server is down: the call goes out, the email cannot
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await start(client, task_queue, "MI-crash")
+        await until(lambda: len(calls(stack)) == 1)
+    # That worker is gone with the email still undelivered; a new one takes over.
+    await stack.mail.start(port=port)
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        await until(
+            lambda: any(str(m["Subject"]).endswith("— report") for m in stack.mail.messages),
+            seconds=30,
+        )
+        await handle.execute_update(
+            MajorProblemWorkflow.acknowledge, AcknowledgeInput("zhou.xiaoming")
+        )
+        await handle.terminate("test over")
+    assert calls(stack) == ["+86-139-0000-0006"]
+    forms = [m for m in stack.mail.messages if str(m["Subject"]).endswith("— report")]
+    assert len(forms) == 1
