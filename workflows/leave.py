@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         LeaveSpanInput,
         StaffActivities,
     )
-    from workflows import retry_policies, rulebook, search_attributes
+    from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.leave_calendar import leave_starts_at
 
 PROCESS = "leave"
@@ -41,7 +41,6 @@ CANCELLED = "cancelled"
 RECORDED = "recorded"
 FINISHED = (REJECTED, CANCELLED)
 
-SLA_OK, SLA_WARNING, SLA_BREACHED, SLA_MET = "ok", "warning", "breached", "met"
 MAX_TEXT = 2000
 
 
@@ -103,7 +102,7 @@ class LeaveStatus:
     decided_by: str = ""
     decision_reason: str = ""
     record_id: str = ""
-    sla_state: str = SLA_OK
+    sla_state: str = sla.OK
     reminder_at: str = ""
     escalate_at: str = ""
     history: list[LeaveEvent] = field(default_factory=list)
@@ -141,7 +140,7 @@ class LeaveWorkflow:
             [
                 search_attributes.PROCESS.value_set(PROCESS),
                 search_attributes.STAGE.value_set(SUBMITTED),
-                search_attributes.SLA_STATE.value_set(SLA_OK),
+                search_attributes.SLA_STATE.value_set(sla.OK),
                 search_attributes.RULE_VERSION.value_set(input.rule_version),
             ]
         )
@@ -193,7 +192,9 @@ class LeaveWorkflow:
         self._move_to(AWAITING_APPROVAL)
 
         await self._await_decision(
-            datetime.fromisoformat(clock.reminder_at), datetime.fromisoformat(clock.escalate_at)
+            rules,
+            datetime.fromisoformat(clock.reminder_at),
+            datetime.fromisoformat(clock.escalate_at),
         )
         if status.stage == APPROVED:
             await self._write_record()
@@ -223,26 +224,31 @@ class LeaveWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
-    async def _await_decision(self, reminder_at: datetime, escalate_at: datetime) -> None:
+    async def _await_decision(
+        self, rules: rulebook.RuleSet, reminder_at: datetime, escalate_at: datetime
+    ) -> None:
+        """The decision promise on the shared SLA clock: the approvers are warned (reminded)
+        after the rule's working hours, the department managers alerted (escalation) when the
+        leave is about to start undecided."""
         status = self.status()
-        steps = [("reminder", reminder_at), ("escalation", escalate_at)]
-        steps.sort(key=lambda step: step[1])
-        while status.stage == AWAITING_APPROVAL:
-            await self._announce_pending()
-            if status.stage != AWAITING_APPROVAL:
-                break
-            due = [s for s in steps if s[1] <= workflow.now()]
-            for step in due:
-                steps.remove(step)
-                await (self._remind() if step[0] == "reminder" else self._escalate())
-            timeout = (steps[0][1] - workflow.now()) if steps else None
-            try:
-                await workflow.wait_condition(
-                    lambda: status.stage != AWAITING_APPROVAL or self._has_unannounced(),
-                    timeout=timeout,
-                )
-            except TimeoutError:
-                pass
+        # The deadlines come from the calendar (LeaveActivities.leave_clock); a breach alerts the
+        # department managers.
+        policy = sla.SlaPolicy(
+            "decision",
+            rules.leave_reminder_after,
+            clock=sla.WORKING_HOURS,
+            breach_roles=("department_manager",),
+        )
+        clock = sla.SlaClock(
+            policy,
+            reference=status.reference,
+            subject=f"Leave request {status.reference} from {status.requester_id} is undecided.",
+            on_change=lambda: self._set_sla(clock.state),
+            warn_to=self._approvers,
+        )
+        clock.start_between(workflow.now(), reminder_at, escalate_at)
+        await self._announce_pending()
+        await clock.wait(lambda: status.stage != AWAITING_APPROVAL)
 
     async def _write_record(self) -> None:
         status = self.status()
@@ -283,7 +289,6 @@ class LeaveWorkflow:
         stage = APPROVED if input.approve else REJECTED
         self._record(input.actor_id, stage, status.decision_reason)
         self._move_to(stage)
-        self._set_sla(SLA_MET)
         return status
 
     @decide.validator
@@ -314,8 +319,6 @@ class LeaveWorkflow:
         status = self.status()
         self._record(input.actor_id, CANCELLED, input.reason.strip())
         self._move_to(CANCELLED)
-        if status.sla_state in (SLA_OK, SLA_WARNING, SLA_BREACHED):
-            self._set_sla(SLA_MET)
         return status
 
     @cancel.validator
@@ -343,7 +346,7 @@ class LeaveWorkflow:
 
     def _set_sla(self, state: str) -> None:
         self.status().sla_state = state
-        workflow.upsert_search_attributes([search_attributes.SLA_STATE.value_set(state)])
+        sla.show(state)
 
     def _move_to(self, stage: str) -> None:
         status = self.status()
@@ -403,25 +406,6 @@ class LeaveWorkflow:
         if event.stage == CANCELLED:
             return [*self._approvers, *clerk], [requester], f"Cancelled.\n\n{summary}"
         return [], [], ""
-
-    async def _remind(self) -> None:
-        self._set_sla(SLA_WARNING)
-        workflow.set_current_details("Reminded the approvers: no decision yet.")
-        await self._email(
-            "reminder", "reminder", self._approvers, [],
-            f"Reminder: the leave request {self.status().reference} is waiting for your decision.",
-        )  # fmt: skip
-
-    async def _escalate(self) -> None:
-        self._set_sla(SLA_BREACHED)
-        workflow.set_current_details(
-            "Escalated to the department managers: the leave is about to start undecided."
-        )
-        await self._email(
-            "escalation", "escalation", self._managers, self._approvers,
-            f"Escalation: the leave request {self.status().reference} is still undecided and "
-            f"starts on {self.status().start_date}. A department manager may decide it.",
-        )  # fmt: skip
 
     async def _email(
         self, step: str, stage: str, to: list[Contact], cc: list[Contact], body: str

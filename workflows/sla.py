@@ -60,8 +60,11 @@ class SlaClock:
         reference: str,
         subject: str,
         on_change: Callable[[], None] | None = None,
+        warn_to: list[Contact] | None = None,
     ) -> None:
         self.policy = policy
+        # People warned besides the policy's roles, e.g. the approver a decision waits for.
+        self._warn_to = list(warn_to or [])
         self.view = SlaView(name=policy.name)
         self._reference = reference
         self._subject = subject
@@ -79,6 +82,15 @@ class SlaClock:
         else:
             self._warn_at = started_at + warning
             self._breach_at = started_at + budget
+        self._fix(started_at)
+
+    def start_between(self, started_at: datetime, warn_at: datetime, breach_at: datetime) -> None:
+        """Fix deadlines the process computed itself (e.g. from the date a leave starts)."""
+        self._warn_at, self._breach_at = min(warn_at, breach_at), breach_at
+        self._fix(started_at)
+
+    def _fix(self, started_at: datetime) -> None:
+        assert self._warn_at is not None and self._breach_at is not None
         self.view.started_at = started_at.isoformat()
         self.view.warn_at = self._warn_at.isoformat()
         self.view.breach_at = self._breach_at.isoformat()
@@ -126,7 +138,7 @@ class SlaClock:
 
     async def _alert(self, *, breach: bool) -> None:
         roles = self.policy.breach_roles if breach else self.policy.warn_roles
-        recipients: list[Contact] = []
+        recipients: list[Contact] = [] if breach else list(self._warn_to)
         for role in roles:
             recipients += await workflow.execute_activity_method(
                 CalendarActivities.people_in_role,
@@ -147,8 +159,10 @@ class SlaClock:
                 subject=f"{self._reference}: {self.policy.name} SLA {kind}",
                 body=(
                     f"{self._subject}\n\nThe {self.policy.name} promise "
-                    f"({_describe(self.policy)}) {'was broken' if breach else 'is at risk'}: "
-                    f"deadline {deadline.isoformat() if deadline else ''}."
+                    f"{'was broken' if breach else 'is at risk'}: its "
+                    f"{'deadline' if breach else 'warning time'} "
+                    f"{deadline.isoformat() if deadline else ''} has passed. "
+                    f"({_describe(self.policy)})"
                 ),
                 breach=breach,
                 reference=workflow.info().workflow_id,
@@ -162,7 +176,7 @@ class SlaClock:
 def _describe(policy: SlaPolicy) -> str:
     hours = policy.budget.total_seconds() / 3600
     unit = "working hours" if policy.clock == WORKING_HOURS else "hours"
-    return f"{hours:g} {unit}"
+    return f"budget {hours:g} {unit}, warning at {policy.warning_fraction:.0%}"
 
 
 def show(state: str) -> None:

@@ -11,7 +11,6 @@ import asyncio
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import temporalio.api.sdk.v1
@@ -24,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.worker.main import build_worker
 from tests.calendar_dates import plain_monday
 from tests.stack import Stack
+from tests.workflows.recording import record_history
 from workflows.leave import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -37,7 +37,6 @@ from workflows.leave import (
     workflow_id,
 )
 
-HISTORIES = Path(__file__).parent.parent / "histories"
 Handle = WorkflowHandle[LeaveWorkflow, LeaveStatus]
 MON = plain_monday()
 
@@ -93,6 +92,15 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def alerts(stack: Stack, reference: str, kind: str) -> list[str]:
+    """The decision SLA's alerts: "warning" reminds the approvers, "breach" escalates."""
+    return [
+        str(m["Subject"])
+        for m in stack.mail.messages
+        if f"{reference}: decision SLA {kind}" in str(m["Subject"])
+    ]
 
 
 def mails(stack: Stack, reference: str, word: str = "") -> list[str]:
@@ -195,8 +203,7 @@ async def test_approved_leave_is_recorded_for_attendance_and_announced(
             # The leave waits until it starts; let it finish so the history is complete.
             await own_time_skipping_env.sleep(timedelta(days=30))
             await handle.result()
-            history = await handle.fetch_history()
-            (HISTORIES / "leave_approved_recorded.json").write_text(history.to_json())
+            await record_history(handle, "leave_approved_recorded")
         else:
             await handle.terminate("test over")
     records = await StaffServiceStub(stack.staff).ListLeaveRecords(
@@ -304,24 +311,27 @@ async def test_reminder_then_escalation_at_the_right_times(
 
         now = await env.get_current_time()
         await env.sleep(reminder_at - now - timedelta(minutes=5))
-        assert not mails(stack, status.reference, "reminder")
+        assert not alerts(stack, status.reference, "warning")
         await env.sleep(timedelta(minutes=10))
-        await until(lambda: len(mails(stack, status.reference, "reminder")) == 1)
+        await until(lambda: len(alerts(stack, status.reference, "warning")) == 1)
+        reminder = await stack.mail.wait_for(lambda m: "SLA warning" in str(m["Subject"]), 5)
+        assert reminder["To"] == "wang.qiang@csd.example"  # the approver is reminded
         assert (await handle.query(LeaveWorkflow.status)).sla_state == "warning"
 
         now = await env.get_current_time()
         await env.sleep(escalate_at - now - timedelta(minutes=5))
-        assert not mails(stack, status.reference, "escalation")
+        assert not alerts(stack, status.reference, "breach")
         await env.sleep(timedelta(minutes=10))
-        await until(lambda: len(mails(stack, status.reference, "escalation")) == 1)
-        escalation = await stack.mail.wait_for(lambda m: "escalation" in str(m["Subject"]), 5)
+        await until(lambda: len(alerts(stack, status.reference, "breach")) == 1)
+        escalation = await stack.mail.wait_for(lambda m: "SLA breach" in str(m["Subject"]), 5)
         assert set(str(escalation["To"]).replace(" ", "").split(",")) == {
             "huang.aiping@csd.example",
             "jiang.chengzhao@csd.example",
         }
         assert (await handle.query(LeaveWorkflow.status)).sla_state == "breached"
         # Exactly once each.
-        assert len(mails(stack, status.reference, "reminder")) == 1
+        assert len(alerts(stack, status.reference, "warning")) == 1
+        await record_history(handle, "leave_reminded_escalated")
         await handle.terminate("test over")
 
 
