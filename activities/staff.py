@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import grpc
@@ -358,3 +358,36 @@ class CalendarActivities:
             )
         )
         return [contact_from(p) for p in people.people]
+
+
+@dataclass
+class NextSyncInput:
+    after: str  # YYYY-MM-DD, Asia/Shanghai: the sync is on a later day
+    weekdays: list[int]  # 0 = Monday
+
+
+@dataclass
+class NextSyncResult:
+    date: str
+    official: bool
+
+
+class SyncActivities:
+    """When the next requirement sync with R&D and testing falls (RQ-2)."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
+
+    @activity.defn(name="staff.next_sync_day")
+    async def next_sync_day(self, input: NextSyncInput) -> NextSyncResult:
+        """The first sync weekday after `after`; on a holiday, the next working day."""
+        day = date.fromisoformat(input.after) + timedelta(days=1)
+        while day.weekday() not in input.weekdays:
+            day += timedelta(days=1)
+        shifted = await call(
+            self._stub.ShiftWorkingDays(
+                staff_pb2.ShiftWorkingDaysRequest(date=day.isoformat(), days=0),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return NextSyncResult(date=shifted.date, official=shifted.official)

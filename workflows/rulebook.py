@@ -9,7 +9,7 @@ replay tests and running workflows depend on it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,14 @@ class RuleSet:
         "data_duplication",
         "wrong_data",
     )
+    # RQ-2: accepted requirements are discussed with R&D and testing on these weekdays
+    # (0 = Monday) at this time, Asia/Shanghai; a sync on a holiday moves to the next working day.
+    requirement_sync_weekdays: tuple[int, ...] = (0, 3)
+    requirement_sync_time: time = time(10, 0)
+    # RQ-2: from R&D's solution, the field is told by email AND phone within this budget.
+    requirement_feedback_budget: timedelta = timedelta(hours=2)
+    # RQ-7: the assistant revisits the customer this long after the update ships.
+    requirement_revisit_after: timedelta = timedelta(days=7)
     # LV-5: the types a request may name (pay follows company rules, not these).
     leave_types: tuple[str, ...] = (
         "annual",

@@ -15,7 +15,12 @@ from temporalio.worker import Worker
 
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
-from activities.staff import CalendarActivities, LeaveActivities, StaffActivities
+from activities.staff import (
+    CalendarActivities,
+    LeaveActivities,
+    StaffActivities,
+    SyncActivities,
+)
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
@@ -23,6 +28,7 @@ from workflows.assistance import AssistanceWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.penalty import PenaltyWorkflow
+from workflows.requirement import RequirementWorkflow
 
 log = structlog.get_logger("csd.worker")
 
@@ -31,6 +37,7 @@ WORKFLOWS: Sequence[type] = (
     LeaveWorkflow,
     MajorProblemWorkflow,
     PenaltyWorkflow,
+    RequirementWorkflow,
 )
 
 # A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
@@ -47,6 +54,7 @@ def activities_for(
     finance_activities = FinanceActivities(finance)
     leave_activities = LeaveActivities(staff)
     calendar_activities = CalendarActivities(staff)
+    sync_activities = SyncActivities(staff)
     return [
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
@@ -62,6 +70,7 @@ def activities_for(
         staff_activities.resolve_major_problem_recipients,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
+        sync_activities.next_sync_day,
     ]
 
 

@@ -1,0 +1,360 @@
+"""Requirements (RQ-1..RQ-4, RQ-7) on the time-skipping server, with the real services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.staff import NextSyncInput, SyncActivities
+from services.notify.phone import WebhookProvider
+from services.worker.main import build_worker
+from tests.phone_gateway import PhoneGateway
+from tests.stack import Stack, start_stack
+from tests.workflows.recording import record_history
+from workflows.requirement import (
+    AT_SYNC,
+    AWAITING_SYNC,
+    CLOSED,
+    REFUSED,
+    RELEASED,
+    REVISIT_DUE,
+    REVISITED,
+    SOLUTION,
+    CloseInput,
+    ConfirmationInput,
+    FilterInput,
+    ReleaseInput,
+    RequirementInput,
+    RequirementStatus,
+    RequirementWorkflow,
+    RevisitInput,
+    SyncOutcomeInput,
+    workflow_id,
+)
+
+Handle = WorkflowHandle[RequirementWorkflow, RequirementStatus]
+SUPPORT = "gao.lei"
+
+
+def requirement(reference: str) -> RequirementInput:
+    return RequirementInput(
+        reference=reference,
+        requester_id="zhao.lei",
+        region_code="east",
+        hospital="上海第一醫院",
+        product_module="EMR nursing",
+        purpose="Nurses need the ward report sorted by bed",
+        business_scenario="Morning handover on every ward",
+        description="Add a bed-order option to the ward report.",
+        rule_version="2024-v1",
+    )
+
+
+async def start(client: Client, task_queue: str, reference: str) -> Handle:
+    return await client.start_workflow(
+        RequirementWorkflow.run,
+        requirement(reference),
+        id=workflow_id(reference),
+        task_queue=task_queue,
+    )
+
+
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def routed(handle: Handle, stack: Stack) -> None:
+    """The senior support engineer has the requirement to filter."""
+    await stack.mail.wait_for(
+        lambda m: f"[RQ {handle.id.removeprefix('requirement-')}]" in str(m["Subject"]), 10
+    )
+
+
+async def stage_is(handle: Handle, *stages: str) -> RequirementStatus:
+    for _ in range(200):
+        status = await handle.query(RequirementWorkflow.status)
+        if status.stage in stages:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"stage stayed {status.stage}")
+
+
+async def sync_scheduled(handle: Handle) -> datetime:
+    for _ in range(200):
+        status = await handle.query(RequirementWorkflow.status)
+        if status.stage == AWAITING_SYNC and status.next_sync:
+            return datetime.fromisoformat(status.next_sync)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no sync scheduled; stage {status.stage}")
+
+
+async def refused_with(handle: Handle, update: object, argument: object) -> str:
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(update, argument)  # type: ignore[call-overload]
+    assert isinstance(err.value.cause, ApplicationError)
+    return str(err.value.cause.type)
+
+
+@pytest.mark.parametrize(
+    ("accepted_on", "sync_on"),
+    [
+        ("2026-03-03", "2026-03-05"),  # Tuesday -> Thursday
+        ("2026-03-06", "2026-03-09"),  # Friday -> Monday
+        ("2026-03-05", "2026-03-09"),  # Thursday -> the next Monday, not the same day
+        ("2026-09-29", "2026-10-08"),  # Tuesday before National Day -> the next working day
+        # Thursday 12 Feb: Monday 16 Feb starts the Spring Festival break (to Monday 23 Feb).
+        ("2026-02-12", "2026-02-24"),
+    ],
+)
+async def test_the_next_sync_follows_the_calendar(
+    stack: Stack, accepted_on: str, sync_on: str
+) -> None:
+    result = await SyncActivities(stack.staff).next_sync_day(
+        NextSyncInput(after=accepted_on, weekdays=[0, 3])
+    )
+    assert result.date == sync_on
+
+
+async def test_only_the_senior_support_engineer_filters_and_a_refusal_goes_back_with_its_reason(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await start(client, task_queue, "RQ-refused")
+        await routed(handle, stack)
+        assert (
+            await refused_with(handle, RequirementWorkflow.filter, FilterInput("wang.qiang", True))
+            == "PERMISSION_DENIED"
+        )
+        assert (
+            await refused_with(handle, RequirementWorkflow.filter, FilterInput(SUPPORT, False))
+            == "INVALID_ARGUMENT"
+        )
+        await handle.execute_update(
+            RequirementWorkflow.filter, FilterInput(SUPPORT, False, "Duplicate of RQ-2025-118")
+        )
+        result = await handle.result()
+    assert result.stage == REFUSED
+    mail = await stack.mail.wait_for(lambda m: "— refused" in str(m["Subject"]), 10)
+    assert mail["To"] == "zhao.lei@csd.example" and "Duplicate of RQ-2025-118" in mail.get_content()
+
+
+async def test_a_requirement_from_submission_to_revisit_and_close(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with build_worker(
+        env.client,
+        staff=stack.staff,
+        finance=stack.finance,
+        notify=stack.notify,
+        task_queue=task_queue,
+    ):
+        handle = await start(env.client, task_queue, "RQ-full")
+        await routed(handle, stack)
+        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+        sync_at = await sync_scheduled(handle)
+        assert sync_at.weekday() in (0, 3) or sync_at.date() > (await env.get_current_time()).date()
+        assert (
+            await refused_with(
+                handle, RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "x")
+            )
+            == "FAILED_PRECONDITION"
+        )
+        now = await env.get_current_time()
+        await env.sleep(sync_at - now + timedelta(minutes=1))
+        await stage_is(handle, AT_SYNC)
+        await handle.execute_update(
+            RequirementWorkflow.record_sync,
+            SyncOutcomeInput(SUPPORT, "solution", "A bed-order sort in 5.3"),
+        )
+        # Both channels delivered at once: the feedback promise is met.
+        await until(lambda: any("R&D's solution" in str(m["Subject"]) for m in stack.mail.messages))
+        await until(lambda: stack.phone_log.exists() and "RQ-full" in stack.phone_log.read_text())
+        for _ in range(100):
+            status = await handle.query(RequirementWorkflow.status)
+            if status.feedback_sla and status.feedback_sla.state == "met":
+                break
+            await asyncio.sleep(0.05)
+        assert status.feedback_sla is not None and status.feedback_sla.state == "met"
+
+        released = await handle.execute_update(
+            RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.0")
+        )
+        assert released.stage == RELEASED
+        status = await stage_is(handle, RELEASED)
+        for _ in range(100):
+            status = await handle.query(RequirementWorkflow.status)
+            if status.revisit_due_at:
+                break
+            await asyncio.sleep(0.05)
+        released_at = datetime.fromisoformat(status.history[-1].at)
+        assert datetime.fromisoformat(status.revisit_due_at) - released_at == timedelta(days=7)
+        await env.sleep(timedelta(days=7) - timedelta(minutes=5))
+        assert (await handle.query(RequirementWorkflow.status)).stage == RELEASED
+        await env.sleep(timedelta(minutes=10))
+        await stage_is(handle, REVISIT_DUE)
+        revisit = await stack.mail.wait_for(lambda m: "revisit due" in str(m["Subject"]), 10)
+        assert revisit["To"] == "shi.wenjun@csd.example"
+
+        assert (
+            await refused_with(
+                handle, RequirementWorkflow.record_revisit, RevisitInput("zhao.lei", True)
+            )
+            == "PERMISSION_DENIED"
+        )
+        await handle.execute_update(
+            RequirementWorkflow.record_revisit, RevisitInput("shi.wenjun", True, "ward 5 happy")
+        )
+        await stage_is(handle, REVISITED)
+        assert (
+            await refused_with(handle, RequirementWorkflow.close, CloseInput(SUPPORT))
+            == "FAILED_PRECONDITION"
+        )
+        for kind in ("application", "solution", "verification"):
+            await handle.execute_update(
+                RequirementWorkflow.register_confirmation,
+                ConfirmationInput(
+                    "shi.wenjun", kind, f"file://rq-full/{kind}.pdf", "Dr. 王", "2026-12-01"
+                ),
+            )
+        await handle.execute_update(RequirementWorkflow.close, CloseInput(SUPPORT))
+        result = await handle.result()
+        await record_history(handle, "requirement_full_lifecycle")
+    assert result.stage == CLOSED
+    assert [c.kind for c in result.confirmations] == ["application", "solution", "verification"]
+
+
+async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with build_worker(
+        env.client,
+        staff=stack.staff,
+        finance=stack.finance,
+        notify=stack.notify,
+        task_queue=task_queue,
+    ):
+        handle = await start(env.client, task_queue, "RQ-reopen")
+        await routed(handle, stack)
+        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+        sync_at = await sync_scheduled(handle)
+        now = await env.get_current_time()
+        await env.sleep(sync_at - now + timedelta(minutes=1))
+        await stage_is(handle, AT_SYNC)
+        deferred = await handle.execute_update(
+            RequirementWorkflow.record_sync,
+            SyncOutcomeInput(SUPPORT, "deferred", "needs a DB change"),
+        )
+        assert deferred.syncs_deferred == 1
+        assert await handle.query(RequirementWorkflow.risk) == "medium"
+        sync_at = await sync_scheduled(handle)
+        now = await env.get_current_time()
+        await env.sleep(sync_at - now + timedelta(minutes=1))
+        await stage_is(handle, AT_SYNC)
+        await handle.execute_update(
+            RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "sort option")
+        )
+        await stage_is(handle, SOLUTION)
+        await handle.execute_update(RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.1"))
+        await env.sleep(timedelta(days=7, minutes=5))
+        await stage_is(handle, REVISIT_DUE)
+        reopened = await handle.execute_update(
+            RequirementWorkflow.record_revisit,
+            RevisitInput("shi.wenjun", False, "wrong sort order"),
+        )
+        assert reopened.stage == AWAITING_SYNC
+        assert await handle.query(RequirementWorkflow.risk) == "high"
+        await handle.terminate("test over")
+
+
+@pytest.fixture
+async def phone_down(tmp_path: Path) -> AsyncIterator[tuple[Stack, PhoneGateway]]:
+    gateway = PhoneGateway()
+    gateway.start()
+    gateway.failures = 10**6  # the voice gateway is down for good
+    running = await start_stack(tmp_path, phone=WebhookProvider(gateway.url))
+    yield running, gateway
+    await running.aclose()
+    gateway.stop()
+
+
+async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
+    own_time_skipping_env: WorkflowEnvironment,
+    phone_down: tuple[Stack, PhoneGateway],
+    task_queue: str,
+) -> None:
+    env = own_time_skipping_env
+    stack, gateway = phone_down
+    async with build_worker(
+        env.client,
+        staff=stack.staff,
+        finance=stack.finance,
+        notify=stack.notify,
+        task_queue=task_queue,
+    ):
+        handle = await start(env.client, task_queue, "RQ-sla")
+        await routed(handle, stack)
+        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+        sync_at = await sync_scheduled(handle)
+        now = await env.get_current_time()
+        await env.sleep(sync_at - now + timedelta(minutes=1))
+        await stage_is(handle, AT_SYNC)
+        await handle.execute_update(
+            RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "fix")
+        )
+        await until(lambda: any("R&D's solution" in str(m["Subject"]) for m in stack.mail.messages))
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.feedback_sla is not None
+        warn_at = datetime.fromisoformat(status.feedback_sla.warn_at)
+        breach_at = datetime.fromisoformat(status.feedback_sla.breach_at)
+        started = datetime.fromisoformat(status.feedback_sla.started_at)
+        assert (warn_at - started, breach_at - started) == (
+            timedelta(minutes=90),
+            timedelta(minutes=120),
+        )
+
+        def alerts(kind: str) -> list[str]:
+            return [
+                str(m["Subject"])
+                for m in stack.mail.messages
+                if f"feedback SLA {kind}" in str(m["Subject"])
+            ]
+
+        for _ in range(11):  # 88 minutes
+            await env.sleep(timedelta(minutes=8))
+            await asyncio.sleep(0.05)
+        assert not alerts("warning")
+        await env.sleep(timedelta(minutes=5))  # past 90 minutes
+        warning = await stack.mail.wait_for(
+            lambda m: "feedback SLA warning" in str(m["Subject"]), 10
+        )
+        assert warning["To"] == "gao.lei@csd.example"
+        await env.sleep(timedelta(minutes=35))  # past 120 minutes
+        breach = await stack.mail.wait_for(lambda m: "feedback SLA breach" in str(m["Subject"]), 10)
+        assert {a.strip() for a in str(breach["To"]).split(",")} == {
+            "zhou.xiaoming@csd.example",
+            "huang.aiping@csd.example",
+            "jiang.chengzhao@csd.example",
+        }
+        await env.sleep(timedelta(minutes=30))
+        assert len(alerts("warning")) == 1 and len(alerts("breach")) == 1
+        # The email went once; the phone kept being retried under one key.
+        assert len([m for m in stack.mail.messages if "R&D's solution" in str(m["Subject"])]) == 1
+        assert {r.body["idempotency_key"] for r in gateway.requests} == {"RQ-sla:solution-1:call"}
+        assert (await handle.query(RequirementWorkflow.status)).feedback_sla.state == "breached"  # type: ignore[union-attr]
+        await handle.terminate("test over")
