@@ -11,6 +11,7 @@ unsatisfied revisit reopens the requirement for the next sync.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -52,19 +53,6 @@ MAX_TEXT = 4000
 
 def workflow_id(reference: str) -> str:
     return f"requirement-{reference}"
-
-
-@dataclass
-class RequirementInput:
-    reference: str
-    requester_id: str
-    region_code: str
-    hospital: str
-    product_module: str
-    purpose: str
-    business_scenario: str
-    description: str
-    rule_version: str
 
 
 @dataclass
@@ -154,6 +142,44 @@ class RequirementStatus:
         return [k for k in CONFIRMATIONS if k not in have]
 
 
+@dataclass
+class RequirementInput:
+    reference: str
+    requester_id: str
+    region_code: str
+    hospital: str
+    product_module: str
+    purpose: str
+    business_scenario: str
+    description: str
+    rule_version: str
+    # The record so far, when a long-lived requirement continues as a new run.
+    carried: RequirementStatus | None = None
+
+
+TRACKING_MEMO = "tracking"
+
+
+def tracking_row(status: RequirementStatus) -> dict[str, object]:
+    """The requirement's line in the tracking sheet (RQ-3), kept in the workflow's memo so the
+    sheet is read from Temporal's visibility store without querying every workflow."""
+    return {
+        "reference": status.reference,
+        "hospital": status.hospital,
+        "product_module": status.product_module,
+        "region": status.region_code,
+        "requester": status.requester_id,
+        "stage": status.stage,
+        "submitted_at": status.submitted_at,
+        "next_sync": status.next_sync,
+        "syncs_deferred": status.syncs_deferred,
+        "feedback_sla": status.feedback_sla.state if status.feedback_sla else "",
+        "released_version": status.released_version,
+        "missing_confirmations": status.missing_confirmations,
+        "risk": completion_risk(status),
+    }
+
+
 def completion_risk(status: RequirementStatus) -> str:
     """RQ-5's risk of completion: high, medium or low, from the requirement's own record."""
     feedback = status.feedback_sla.state if status.feedback_sla else sla.OK
@@ -185,7 +211,7 @@ class RequirementWorkflow:
         except rulebook.UnknownRule as err:
             raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
         self._rules = rules
-        status = RequirementStatus(
+        status = input.carried or RequirementStatus(
             reference=input.reference,
             stage=SUBMITTED,
             requester_id=input.requester_id,
@@ -202,11 +228,15 @@ class RequirementWorkflow:
             [
                 search_attributes.PROCESS.value_set(PROCESS),
                 search_attributes.REGION.value_set(input.region_code),
-                search_attributes.STAGE.value_set(SUBMITTED),
+                search_attributes.STAGE.value_set(status.stage),
+                search_attributes.SLA_STATE.value_set(
+                    status.feedback_sla.state if status.feedback_sla else sla.OK
+                ),
                 search_attributes.RULE_VERSION.value_set(input.rule_version),
             ]
         )
-        self._record(input.requester_id, SUBMITTED, input.description)
+        if input.carried is None:
+            self._record(input.requester_id, SUBMITTED, input.description)
         self._requester = await workflow.execute_activity_method(
             StaffActivities.get_contact,
             ContactInput(person_id=input.requester_id),
@@ -216,17 +246,25 @@ class RequirementWorkflow:
         self._support = await self._role(SENIOR_SUPPORT)
         self._assistants = await self._role(ASSISTANT)
         self._routed = True
-        self._move_to(SUBMITTED, "Waiting for the senior support engineer's filter (RQ-1).")
-        await self._email(
-            "submitted", self._support, [self._requester], "to filter",
-            f"New requirement from {self._requester.name} at {input.hospital} "
-            f"({input.product_module}).\n\nPurpose: {input.purpose}\n"
-            f"Business scenario: {input.business_scenario}\n\n{input.description}",
-        )  # fmt: skip
+        if input.carried is None:
+            self._move_to(SUBMITTED, "Waiting for the senior support engineer's filter (RQ-1).")
+            await self._email(
+                "submitted", self._support, [self._requester], "to filter",
+                f"New requirement from {self._requester.name} at {input.hospital} "
+                f"({input.product_module}).\n\nPurpose: {input.purpose}\n"
+                f"Business scenario: {input.business_scenario}\n\n{input.description}",
+            )  # fmt: skip
         await workflow.wait_condition(lambda: status.stage != SUBMITTED)
 
+        syncs_this_run = 0
         while status.stage not in FINISHED:
             if status.stage == AWAITING_SYNC:
+                if syncs_this_run >= rules.requirement_syncs_per_run or (
+                    workflow.info().is_continue_as_new_suggested()
+                ):
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    workflow.continue_as_new(dataclasses.replace(input, carried=status))
+                syncs_this_run += 1
                 await self._wait_for_sync()
             elif status.stage == AT_SYNC:
                 await workflow.wait_condition(lambda: status.stage != AT_SYNC)
@@ -283,9 +321,10 @@ class RequirementWorkflow:
             reference=status.reference,
             subject=f"Requirement {status.reference} ({status.hospital}): R&D's solution "
             "has not reached the field by email and phone.",
+            on_change=self._sla_changed,
         )
-        await clock.start(workflow.now())
         status.feedback_sla = clock.view
+        await clock.start(workflow.now())
         step = f"solution-{len([e for e in status.history if e.kind == SOLUTION])}"
         requester = self._requester
         email = self._email(
@@ -511,9 +550,16 @@ class RequirementWorkflow:
             RequirementEvent(at=workflow.now().isoformat(), actor_id=actor_id, kind=kind, note=note)
         )
 
+    def _sla_changed(self) -> None:
+        status = self.status()
+        sla.show(status.feedback_sla.state if status.feedback_sla else sla.OK)
+        workflow.upsert_memo({TRACKING_MEMO: tracking_row(status)})
+
     def _move_to(self, stage: str, details: str) -> None:
-        self.status().stage = stage
+        status = self.status()
+        status.stage = stage
         workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
+        workflow.upsert_memo({TRACKING_MEMO: tracking_row(status)})
         workflow.set_current_details(details)
 
     async def _email(

@@ -50,6 +50,9 @@ class RuleSet:
     requirement_feedback_budget: timedelta = timedelta(hours=2)
     # RQ-7: the assistant revisits the customer this long after the update ships.
     requirement_revisit_after: timedelta = timedelta(days=7)
+    # A requirement that keeps being deferred starts a fresh run (same id, same record) after this
+    # many syncs, or sooner when Temporal suggests it, so its history stays bounded.
+    requirement_syncs_per_run: int = 25
     # LV-5: the types a request may name (pay follows company rules, not these).
     leave_types: tuple[str, ...] = (
         "annual",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,13 +12,15 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.staff import NextSyncInput, SyncActivities
 from services.notify.phone import WebhookProvider
-from services.worker.main import build_worker
+from services.worker.main import activities_for, build_worker
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack, start_stack
 from tests.workflows.recording import record_history
+from workflows import rulebook
 from workflows.requirement import (
     AT_SYNC,
     AWAITING_SYNC,
@@ -358,3 +361,48 @@ async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
         assert {r.body["idempotency_key"] for r in gateway.requests} == {"RQ-sla:solution-1:call"}
         assert (await handle.query(RequirementWorkflow.status)).feedback_sla.state == "breached"  # type: ignore[union-attr]
         await handle.terminate("test over")
+
+
+async def test_a_long_lived_requirement_continues_as_new_and_keeps_its_record(
+    own_time_skipping_env: WorkflowEnvironment,
+    stack: Stack,
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One sync per run, so the second sync already runs in a fresh run. The sandbox keeps its own
+    # copy of the rulebook, so this worker runs unsandboxed to see the patched rule.
+    rules = [dataclasses.replace(r, requirement_syncs_per_run=1) for r in rulebook.RULE_SETS]
+    monkeypatch.setattr(rulebook, "RULE_SETS", tuple(rules))
+    env = own_time_skipping_env
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[RequirementWorkflow],
+        activities=activities_for(staff=stack.staff, finance=stack.finance, notify=stack.notify),
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    async with worker:
+        handle = await start(env.client, task_queue, "RQ-long")
+        await routed(handle, stack)
+        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+        sync_at = await sync_scheduled(handle)
+        first_run = (await handle.describe()).run_id
+        await env.sleep(sync_at - await env.get_current_time() + timedelta(minutes=1))
+        await stage_is(handle, AT_SYNC)
+        await handle.execute_update(
+            RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "deferred", "next time")
+        )
+        await sync_scheduled(handle)
+        latest = env.client.get_workflow_handle_for(RequirementWorkflow.run, handle.id)
+        assert (await latest.describe()).run_id != first_run
+        status = await latest.query(RequirementWorkflow.status)
+        assert status.syncs_deferred == 1
+        assert [e.kind for e in status.history][:3] == ["submitted", "accepted", "deferred"]
+        # The new run takes updates like the old one.
+        await latest.execute_update(
+            RequirementWorkflow.register_confirmation,
+            ConfirmationInput(
+                "zhao.lei", "application", "file://rq-long/app.pdf", "Dr. 李", "2026-12-01"
+            ),
+        )
+        await latest.terminate("test over")
