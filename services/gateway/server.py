@@ -15,6 +15,7 @@ from services.gateway.identity import DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
+from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime.logging import configure_logging
@@ -45,6 +46,7 @@ async def start(
         MajorProblemGateway(
             client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout
         ),
+        RequirementGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
     )
 
     async def close_channel() -> None:

@@ -10,6 +10,7 @@ from services.gateway.identity import Authenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
+from services.gateway.requirements import RequirementGateway
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
@@ -22,12 +23,14 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         penalties: PenaltyGateway,
         leave: LeaveGateway,
         major_problems: MajorProblemGateway,
+        requirements: RequirementGateway,
     ) -> None:
         self._auth = authenticator
         self._assistance = assistance
         self._penalties = penalties
         self._leave = leave
         self._major_problems = major_problems
+        self._requirements = requirements
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -117,3 +120,63 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.Penalty:
         caller = await self._auth.authenticate(context)
         return await self._penalties.report_unreported_major_problem(request, caller)
+
+    async def SubmitRequirement(
+        self, request: gateway_pb2.SubmitRequirementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.RequirementRef:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.submit(request, caller)
+
+    async def FilterRequirement(
+        self, request: gateway_pb2.FilterRequirementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.filter(request, caller)
+
+    async def RecordSyncOutcome(
+        self, request: gateway_pb2.RecordSyncOutcomeRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.record_sync(request, caller)
+
+    async def RegisterConfirmation(
+        self, request: gateway_pb2.RegisterConfirmationRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.register_confirmation(request, caller)
+
+    async def ReleaseRequirement(
+        self, request: gateway_pb2.ReleaseRequirementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.release(request, caller)
+
+    async def RecordRevisit(
+        self, request: gateway_pb2.RecordRevisitRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.record_revisit(request, caller)
+
+    async def CloseRequirement(
+        self, request: gateway_pb2.CloseRequirementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.close(request, caller)
+
+    async def GetRequirement(
+        self, request: gateway_pb2.GetRequirementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.get(request, caller)
+
+    async def ListRequirements(
+        self, request: gateway_pb2.ListRequirementsRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ListRequirementsResponse:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.list(request, caller)
+
+    async def ExportRequirements(
+        self, request: gateway_pb2.ListRequirementsRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ExportRequirementsResponse:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.export(request, caller)

@@ -55,3 +55,12 @@ async def own_gateway(
     """A gateway over a time-skipping server no other test moves the clock of."""
     async with gateway_for(own_time_skipping_env.client, stack, task_queue) as stub:
         yield stub
+
+
+@pytest.fixture
+async def dev_gateway(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> AsyncIterator[GatewayServiceStub]:
+    """A gateway over the real dev server, whose visibility store answers list queries."""
+    async with gateway_for(dev_server_env.client, stack, task_queue) as stub:
+        yield stub

@@ -46,6 +46,50 @@ DAY_HALF_PM: DayHalf.ValueType  # 2
 """13:00-18:00"""
 Global___DayHalf: _TypeAlias = DayHalf  # noqa: Y015
 
+class _SyncOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SyncOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SyncOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SYNC_OUTCOME_UNSPECIFIED: _SyncOutcome.ValueType  # 0
+    SYNC_OUTCOME_SOLUTION: _SyncOutcome.ValueType  # 1
+    """R&D's solution: the 2-hour feedback clock starts"""
+    SYNC_OUTCOME_DEFERRED: _SyncOutcome.ValueType  # 2
+    """to the next sync"""
+    SYNC_OUTCOME_DECLINED: _SyncOutcome.ValueType  # 3
+    """with the reason, back to the field"""
+
+class SyncOutcome(_SyncOutcome, metaclass=_SyncOutcomeEnumTypeWrapper): ...
+
+SYNC_OUTCOME_UNSPECIFIED: SyncOutcome.ValueType  # 0
+SYNC_OUTCOME_SOLUTION: SyncOutcome.ValueType  # 1
+"""R&D's solution: the 2-hour feedback clock starts"""
+SYNC_OUTCOME_DEFERRED: SyncOutcome.ValueType  # 2
+"""to the next sync"""
+SYNC_OUTCOME_DECLINED: SyncOutcome.ValueType  # 3
+"""with the reason, back to the field"""
+Global___SyncOutcome: _TypeAlias = SyncOutcome  # noqa: Y015
+
+class _ConfirmationKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConfirmationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConfirmationKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONFIRMATION_KIND_UNSPECIFIED: _ConfirmationKind.ValueType  # 0
+    CONFIRMATION_KIND_APPLICATION: _ConfirmationKind.ValueType  # 1
+    CONFIRMATION_KIND_SOLUTION: _ConfirmationKind.ValueType  # 2
+    CONFIRMATION_KIND_VERIFICATION: _ConfirmationKind.ValueType  # 3
+
+class ConfirmationKind(_ConfirmationKind, metaclass=_ConfirmationKindEnumTypeWrapper): ...
+
+CONFIRMATION_KIND_UNSPECIFIED: ConfirmationKind.ValueType  # 0
+CONFIRMATION_KIND_APPLICATION: ConfirmationKind.ValueType  # 1
+CONFIRMATION_KIND_SOLUTION: ConfirmationKind.ValueType  # 2
+CONFIRMATION_KIND_VERIFICATION: ConfirmationKind.ValueType  # 3
+Global___ConfirmationKind: _TypeAlias = ConfirmationKind  # noqa: Y015
+
 @_typing.final
 class WorkflowRef(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -946,3 +990,535 @@ class ReportUnreportedMajorProblemRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportUnreportedMajorProblemRequest: _TypeAlias = ReportUnreportedMajorProblemRequest  # noqa: Y015
+
+@_typing.final
+class SubmitRequirementRequest(_message.Message):
+    """RQ-1..RQ-7: the requirement lifecycle."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    PRODUCT_MODULE_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    BUSINESS_SCENARIO_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """The business key; a retry with the same reference returns the same requirement."""
+    requester_id: _builtins.str
+    """Defaults to the caller; anyone else is PERMISSION_DENIED."""
+    region_code: _builtins.str
+    """Defaults to the requester's region."""
+    hospital: _builtins.str
+    product_module: _builtins.str
+    purpose: _builtins.str
+    """RQ-1: a requirement without its purpose and business scenario is refused."""
+    business_scenario: _builtins.str
+    description: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        requester_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        product_module: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        business_scenario: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_scenario", b"business_scenario", "description", b"description", "hospital", b"hospital", "product_module", b"product_module", "purpose", b"purpose", "reference", b"reference", "region_code", b"region_code", "requester_id", b"requester_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitRequirementRequest: _TypeAlias = SubmitRequirementRequest  # noqa: Y015
+
+@_typing.final
+class RequirementRef(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    workflow_id: _builtins.str
+    run_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        workflow_id: _builtins.str = ...,
+        run_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference", "run_id", b"run_id", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequirementRef: _TypeAlias = RequirementRef  # noqa: Y015
+
+@_typing.final
+class FilterRequirementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    ACCEPT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    accept: _builtins.bool
+    reason: _builtins.str
+    """required to refuse; sent back to the field"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        accept: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept", b"accept", "reason", b"reason", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FilterRequirementRequest: _TypeAlias = FilterRequirementRequest  # noqa: Y015
+
+@_typing.final
+class RecordSyncOutcomeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    outcome: Global___SyncOutcome.ValueType
+    text: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        outcome: Global___SyncOutcome.ValueType = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome", "reference", b"reference", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSyncOutcomeRequest: _TypeAlias = RecordSyncOutcomeRequest  # noqa: Y015
+
+@_typing.final
+class RegisterConfirmationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_REFERENCE_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    kind: Global___ConfirmationKind.ValueType
+    file_reference: _builtins.str
+    """where the signed document is kept"""
+    signer: _builtins.str
+    """who signed for the hospital"""
+    signed_on: _builtins.str
+    """YYYY-MM-DD"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        kind: Global___ConfirmationKind.ValueType = ...,
+        file_reference: _builtins.str = ...,
+        signer: _builtins.str = ...,
+        signed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_reference", b"file_reference", "kind", b"kind", "reference", b"reference", "signed_on", b"signed_on", "signer", b"signer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterConfirmationRequest: _TypeAlias = RegisterConfirmationRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseRequirementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    version: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseRequirementRequest: _TypeAlias = ReleaseRequirementRequest  # noqa: Y015
+
+@_typing.final
+class RecordRevisitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    SATISFIED_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    satisfied: _builtins.bool
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        satisfied: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reference", b"reference", "satisfied", b"satisfied"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRevisitRequest: _TypeAlias = RecordRevisitRequest  # noqa: Y015
+
+@_typing.final
+class CloseRequirementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseRequirementRequest: _TypeAlias = CloseRequirementRequest  # noqa: Y015
+
+@_typing.final
+class GetRequirementRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRequirementRequest: _TypeAlias = GetRequirementRequest  # noqa: Y015
+
+@_typing.final
+class SignedConfirmation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_REFERENCE_FIELD_NUMBER: _builtins.int
+    SIGNER_FIELD_NUMBER: _builtins.int
+    SIGNED_ON_FIELD_NUMBER: _builtins.int
+    REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    file_reference: _builtins.str
+    signer: _builtins.str
+    signed_on: _builtins.str
+    registered_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        file_reference: _builtins.str = ...,
+        signer: _builtins.str = ...,
+        signed_on: _builtins.str = ...,
+        registered_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_reference", b"file_reference", "kind", b"kind", "registered_by", b"registered_by", "signed_on", b"signed_on", "signer", b"signer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedConfirmation: _TypeAlias = SignedConfirmation  # noqa: Y015
+
+@_typing.final
+class RequirementEvent(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    actor_id: _builtins.str
+    kind: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        actor_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "at", b"at", "kind", b"kind", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequirementEvent: _TypeAlias = RequirementEvent  # noqa: Y015
+
+@_typing.final
+class Requirement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    PRODUCT_MODULE_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    BUSINESS_SCENARIO_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    NEXT_SYNC_FIELD_NUMBER: _builtins.int
+    SYNCS_DEFERRED_FIELD_NUMBER: _builtins.int
+    SOLUTION_FIELD_NUMBER: _builtins.int
+    DECISION_REASON_FIELD_NUMBER: _builtins.int
+    RELEASED_VERSION_FIELD_NUMBER: _builtins.int
+    REVISIT_DUE_AT_FIELD_NUMBER: _builtins.int
+    CONFIRMATIONS_FIELD_NUMBER: _builtins.int
+    MISSING_CONFIRMATIONS_FIELD_NUMBER: _builtins.int
+    FEEDBACK_SLA_FIELD_NUMBER: _builtins.int
+    RISK_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    workflow_id: _builtins.str
+    stage: _builtins.str
+    """submitted, awaiting_sync, at_sync, solution_fed_back, released, revisit_due, revisited,
+    closed, refused, declined
+    """
+    requester_id: _builtins.str
+    region_code: _builtins.str
+    hospital: _builtins.str
+    product_module: _builtins.str
+    purpose: _builtins.str
+    business_scenario: _builtins.str
+    submitted_at: _builtins.str
+    next_sync: _builtins.str
+    syncs_deferred: _builtins.int
+    solution: _builtins.str
+    decision_reason: _builtins.str
+    released_version: _builtins.str
+    revisit_due_at: _builtins.str
+    risk: _builtins.str
+    """low, medium, high; none once finished"""
+    rule_version: _builtins.str
+    @_builtins.property
+    def confirmations(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedConfirmation]: ...
+    @_builtins.property
+    def missing_confirmations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def feedback_sla(self) -> Global___SlaClockView: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___RequirementEvent]: ...
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        workflow_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        requester_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        product_module: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        business_scenario: _builtins.str = ...,
+        submitted_at: _builtins.str = ...,
+        next_sync: _builtins.str = ...,
+        syncs_deferred: _builtins.int = ...,
+        solution: _builtins.str = ...,
+        decision_reason: _builtins.str = ...,
+        released_version: _builtins.str = ...,
+        revisit_due_at: _builtins.str = ...,
+        confirmations: _abc.Iterable[Global___SignedConfirmation] | None = ...,
+        missing_confirmations: _abc.Iterable[_builtins.str] | None = ...,
+        feedback_sla: Global___SlaClockView | None = ...,
+        risk: _builtins.str = ...,
+        history: _abc.Iterable[Global___RequirementEvent] | None = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["feedback_sla", b"feedback_sla"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_scenario", b"business_scenario", "confirmations", b"confirmations", "decision_reason", b"decision_reason", "feedback_sla", b"feedback_sla", "history", b"history", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "product_module", b"product_module", "purpose", b"purpose", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "revisit_due_at", b"revisit_due_at", "risk", b"risk", "rule_version", b"rule_version", "solution", b"solution", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Requirement: _TypeAlias = Requirement  # noqa: Y015
+
+@_typing.final
+class ListRequirementsRequest(_message.Message):
+    """RQ-3: the tracking sheet. Every filter is optional."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    MIN_AGE_DAYS_FIELD_NUMBER: _builtins.int
+    MAX_AGE_DAYS_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    hospital: _builtins.str
+    stage: _builtins.str
+    sla_state: _builtins.str
+    """ok, warning, breached, met"""
+    min_age_days: _builtins.int
+    """submitted at least this many days ago"""
+    max_age_days: _builtins.int
+    """and at most this many (0: no limit)"""
+    limit: _builtins.int
+    """default 500, at most 5000"""
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        min_age_days: _builtins.int = ...,
+        max_age_days: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hospital", b"hospital", "limit", b"limit", "max_age_days", b"max_age_days", "min_age_days", b"min_age_days", "region_code", b"region_code", "sla_state", b"sla_state", "stage", b"stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRequirementsRequest: _TypeAlias = ListRequirementsRequest  # noqa: Y015
+
+@_typing.final
+class RequirementRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    PRODUCT_MODULE_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    REQUESTER_ID_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    AGE_DAYS_FIELD_NUMBER: _builtins.int
+    NEXT_SYNC_FIELD_NUMBER: _builtins.int
+    SYNCS_DEFERRED_FIELD_NUMBER: _builtins.int
+    FEEDBACK_SLA_FIELD_NUMBER: _builtins.int
+    RELEASED_VERSION_FIELD_NUMBER: _builtins.int
+    MISSING_CONFIRMATIONS_FIELD_NUMBER: _builtins.int
+    RISK_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    hospital: _builtins.str
+    product_module: _builtins.str
+    region_code: _builtins.str
+    requester_id: _builtins.str
+    stage: _builtins.str
+    submitted_at: _builtins.str
+    age_days: _builtins.int
+    next_sync: _builtins.str
+    syncs_deferred: _builtins.int
+    feedback_sla: _builtins.str
+    released_version: _builtins.str
+    risk: _builtins.str
+    @_builtins.property
+    def missing_confirmations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        product_module: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        requester_id: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        submitted_at: _builtins.str = ...,
+        age_days: _builtins.int = ...,
+        next_sync: _builtins.str = ...,
+        syncs_deferred: _builtins.int = ...,
+        feedback_sla: _builtins.str = ...,
+        released_version: _builtins.str = ...,
+        missing_confirmations: _abc.Iterable[_builtins.str] | None = ...,
+        risk: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["age_days", b"age_days", "feedback_sla", b"feedback_sla", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "product_module", b"product_module", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "risk", b"risk", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequirementRow: _TypeAlias = RequirementRow  # noqa: Y015
+
+@_typing.final
+class ListRequirementsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___RequirementRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___RequirementRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRequirementsResponse: _TypeAlias = ListRequirementsResponse  # noqa: Y015
+
+@_typing.final
+class ExportRequirementsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CSV_FIELD_NUMBER: _builtins.int
+    csv: _builtins.str
+    """UTF-8, a header row, one row per requirement"""
+    def __init__(
+        self,
+        *,
+        csv: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportRequirementsResponse: _TypeAlias = ExportRequirementsResponse  # noqa: Y015

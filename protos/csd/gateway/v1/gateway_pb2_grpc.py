@@ -114,6 +114,56 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
                 _registered_method=True)
+        self.SubmitRequirement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/SubmitRequirement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitRequirementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequirementRef.FromString,
+                _registered_method=True)
+        self.FilterRequirement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/FilterRequirement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.FilterRequirementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.RecordSyncOutcome = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordSyncOutcome',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSyncOutcomeRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.RegisterConfirmation = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RegisterConfirmation',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterConfirmationRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.ReleaseRequirement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReleaseRequirement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReleaseRequirementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.RecordRevisit = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordRevisit',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordRevisitRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.CloseRequirement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/CloseRequirement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.GetRequirement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetRequirement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRequirementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
+        self.ListRequirements = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ListRequirements',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsResponse.FromString,
+                _registered_method=True)
+        self.ExportRequirements = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ExportRequirements',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -215,6 +265,66 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FilterRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSyncOutcome(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterConfirmation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordRevisit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRequirement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRequirements(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportRequirements(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -297,6 +407,56 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ReportUnreportedMajorProblem,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.SerializeToString,
+            ),
+            'SubmitRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitRequirement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequirementRef.SerializeToString,
+            ),
+            'FilterRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.FilterRequirement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.FilterRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'RecordSyncOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSyncOutcome,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSyncOutcomeRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'RegisterConfirmation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterConfirmation,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterConfirmationRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'ReleaseRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseRequirement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReleaseRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'RecordRevisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRevisit,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordRevisitRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'CloseRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseRequirement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'GetRequirement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRequirement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'ListRequirements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRequirements,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsResponse.SerializeToString,
+            ),
+            'ExportRequirements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportRequirements,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -731,6 +891,276 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/ReportUnreportedMajorProblem',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportUnreportedMajorProblemRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Penalty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/SubmitRequirement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RequirementRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FilterRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/FilterRequirement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.FilterRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSyncOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordSyncOutcome',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSyncOutcomeRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterConfirmation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RegisterConfirmation',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterConfirmationRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReleaseRequirement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReleaseRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRevisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordRevisit',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordRevisitRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/CloseRequirement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRequirement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetRequirement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRequirements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ListRequirements',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRequirements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ExportRequirements',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.FromString,
             options,
             channel_credentials,
             insecure,

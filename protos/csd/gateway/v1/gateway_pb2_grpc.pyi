@@ -50,6 +50,16 @@ class GatewayServiceStub:
     ResolveMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ResolveMajorProblemRequest, _gateway_pb2.MajorProblem]
     GetMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMajorProblemRequest, _gateway_pb2.MajorProblem]
     ReportUnreportedMajorProblem: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportUnreportedMajorProblemRequest, _gateway_pb2.Penalty]
+    SubmitRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SubmitRequirementRequest, _gateway_pb2.RequirementRef]
+    FilterRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.FilterRequirementRequest, _gateway_pb2.Requirement]
+    RecordSyncOutcome: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSyncOutcomeRequest, _gateway_pb2.Requirement]
+    RegisterConfirmation: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RegisterConfirmationRequest, _gateway_pb2.Requirement]
+    ReleaseRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReleaseRequirementRequest, _gateway_pb2.Requirement]
+    RecordRevisit: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordRevisitRequest, _gateway_pb2.Requirement]
+    CloseRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseRequirementRequest, _gateway_pb2.Requirement]
+    GetRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]
+    ListRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]
+    ExportRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -70,6 +80,16 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ResolveMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ResolveMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
     GetMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMajorProblemRequest, _gateway_pb2.MajorProblem]  # type: ignore[assignment]
     ReportUnreportedMajorProblem: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportUnreportedMajorProblemRequest, _gateway_pb2.Penalty]  # type: ignore[assignment]
+    SubmitRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SubmitRequirementRequest, _gateway_pb2.RequirementRef]  # type: ignore[assignment]
+    FilterRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.FilterRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    RecordSyncOutcome: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSyncOutcomeRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    RegisterConfirmation: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RegisterConfirmationRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    ReleaseRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReleaseRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    RecordRevisit: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordRevisitRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    CloseRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    GetRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    ListRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]  # type: ignore[assignment]
+    ExportRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -183,5 +203,75 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.ReportUnreportedMajorProblemRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Penalty, _abc.Awaitable[_gateway_pb2.Penalty]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitRequirement(
+        self,
+        request: _gateway_pb2.SubmitRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.RequirementRef, _abc.Awaitable[_gateway_pb2.RequirementRef]]: ...
+
+    @_abc_1.abstractmethod
+    def FilterRequirement(
+        self,
+        request: _gateway_pb2.FilterRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSyncOutcome(
+        self,
+        request: _gateway_pb2.RecordSyncOutcomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterConfirmation(
+        self,
+        request: _gateway_pb2.RegisterConfirmationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def ReleaseRequirement(
+        self,
+        request: _gateway_pb2.ReleaseRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordRevisit(
+        self,
+        request: _gateway_pb2.RecordRevisitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseRequirement(
+        self,
+        request: _gateway_pb2.CloseRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRequirement(
+        self,
+        request: _gateway_pb2.GetRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRequirements(
+        self,
+        request: _gateway_pb2.ListRequirementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ListRequirementsResponse, _abc.Awaitable[_gateway_pb2.ListRequirementsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ExportRequirements(
+        self,
+        request: _gateway_pb2.ListRequirementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ExportRequirementsResponse, _abc.Awaitable[_gateway_pb2.ExportRequirementsResponse]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

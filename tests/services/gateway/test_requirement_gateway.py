@@ -1,0 +1,225 @@
+"""Requirements through the gateway: RQ-1 at the door, the tracking sheet (RQ-3) and its CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+
+import grpc
+import pytest
+from csd.gateway.v1 import gateway_pb2 as G
+from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+
+
+def as_user(user: str) -> tuple[tuple[str, str], ...]:
+    return (("x-csd-user", user),)
+
+
+def submission(reference: str, **changes: object) -> G.SubmitRequirementRequest:
+    fields: dict[str, object] = {
+        "reference": reference,
+        "hospital": "上海第一醫院",
+        "product_module": "EMR nursing",
+        "purpose": "Sort the ward report by bed",
+        "business_scenario": "Morning handover",
+        "description": "Add a bed-order option.",
+    }
+    fields.update(changes)
+    return G.SubmitRequirementRequest(**fields)  # type: ignore[arg-type]
+
+
+async def routed(gateway: GatewayServiceStub, reference: str) -> None:
+    for _ in range(200):
+        try:
+            await gateway.FilterRequirement(
+                G.FilterRequirementRequest(reference=reference, accept=False, reason=""),
+                metadata=as_user("gao.lei"),
+            )
+        except grpc.aio.AioRpcError as err:
+            # INVALID_ARGUMENT (no reason) means the filter is open: the requirement is routed.
+            if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("never routed")
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "words"),
+    [
+        ({"purpose": " "}, grpc.StatusCode.INVALID_ARGUMENT, "RQ-1"),
+        ({"business_scenario": ""}, grpc.StatusCode.INVALID_ARGUMENT, "RQ-1"),
+        ({"hospital": ""}, grpc.StatusCode.INVALID_ARGUMENT, "hospital"),
+        ({"region_code": "mars"}, grpc.StatusCode.NOT_FOUND, "mars"),
+        ({"requester_id": "liu.yang"}, grpc.StatusCode.PERMISSION_DENIED, "on behalf"),
+    ],
+)
+async def test_bad_submissions_are_refused_with_the_reason(
+    gateway: GatewayServiceStub, changes: dict[str, object], code: grpc.StatusCode, words: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.SubmitRequirement(
+            submission("RQ-bad", **changes), metadata=as_user("zhao.lei")
+        )
+    assert err.value.code() == code
+    assert words in (err.value.details() or "")
+
+
+async def test_only_support_filters_and_the_record_reads_back(gateway: GatewayServiceStub) -> None:
+    reference = f"RQ-{uuid.uuid4().hex[:8]}"
+    await gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
+    await routed(gateway, reference)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.FilterRequirement(
+            G.FilterRequirementRequest(reference=reference, accept=True),
+            metadata=as_user("wang.qiang"),
+        )
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    accepted = await gateway.FilterRequirement(
+        G.FilterRequirementRequest(reference=reference, accept=True), metadata=as_user("gao.lei")
+    )
+    assert accepted.stage == "awaiting_sync"
+    assert list(accepted.missing_confirmations) == ["application", "solution", "verification"]
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.RecordSyncOutcome(
+            G.RecordSyncOutcomeRequest(
+                reference=reference, outcome=G.SYNC_OUTCOME_SOLUTION, text="x"
+            ),
+            metadata=as_user("gao.lei"),
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # the sync has not come yet
+    confirmed = await gateway.RegisterConfirmation(
+        G.RegisterConfirmationRequest(
+            reference=reference,
+            kind=G.CONFIRMATION_KIND_APPLICATION,
+            file_reference="file://signed/app.pdf",
+            signer="Dr. 王",
+            signed_on="2026-11-20",
+        ),
+        metadata=as_user("zhao.lei"),
+    )
+    assert list(confirmed.missing_confirmations) == ["solution", "verification"]
+
+
+BAD = [
+    (
+        "RecordSyncOutcome",
+        G.RecordSyncOutcomeRequest(reference="RQ-x", outcome=G.SYNC_OUTCOME_UNSPECIFIED, text="t"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "RecordSyncOutcome",
+        G.RecordSyncOutcomeRequest(reference="RQ-x", outcome=9, text="t"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),  # type: ignore[arg-type]
+    (
+        "RegisterConfirmation",
+        G.RegisterConfirmationRequest(
+            reference="RQ-x",
+            kind=G.CONFIRMATION_KIND_SOLUTION,
+            file_reference="f",
+            signer="s",
+            signed_on="yesterday",
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "RegisterConfirmation",
+        G.RegisterConfirmationRequest(
+            reference="RQ-x", file_reference="f", signer="s", signed_on="2026-01-01"
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ReleaseRequirement",
+        G.ReleaseRequirementRequest(reference="RQ-x", version=""),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "CloseRequirement",
+        G.CloseRequirementRequest(reference="RQ-missing"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    (
+        "GetRequirement",
+        G.GetRequirementRequest(reference="bad ref"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "RecordRevisit",
+        G.RecordRevisitRequest(reference="RQ-missing", satisfied=True),
+        grpc.StatusCode.NOT_FOUND,
+    ),
+    ("ListRequirements", G.ListRequirementsRequest(stage="lost"), grpc.StatusCode.INVALID_ARGUMENT),
+    (
+        "ListRequirements",
+        G.ListRequirementsRequest(region_code="x' OR '1'='1"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ListRequirements",
+        G.ListRequirementsRequest(sla_state="late"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ListRequirements",
+        G.ListRequirementsRequest(min_age_days=5, max_age_days=2),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ExportRequirements",
+        G.ListRequirementsRequest(limit=100000),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+]
+
+
+@pytest.mark.parametrize(("rpc", "message", "code"), BAD)
+async def test_bad_requirement_requests_get_clear_statuses(
+    gateway: GatewayServiceStub, rpc: str, message: object, code: grpc.StatusCode
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await getattr(gateway, rpc)(message, metadata=as_user("gao.lei"))
+    assert err.value.code() == code
+    assert err.value.details()
+
+
+async def test_the_tracking_sheet_filters_and_exports(dev_gateway: GatewayServiceStub) -> None:
+    tag = uuid.uuid4().hex[:6]
+    await dev_gateway.SubmitRequirement(submission(f"RQ-{tag}-a"), metadata=as_user("zhao.lei"))
+    await dev_gateway.SubmitRequirement(
+        submission(f"RQ-{tag}-b", hospital="武漢協和醫院"), metadata=as_user("ma.chao")
+    )
+    await routed(dev_gateway, f"RQ-{tag}-a")
+    await dev_gateway.FilterRequirement(
+        G.FilterRequirementRequest(reference=f"RQ-{tag}-a", accept=True),
+        metadata=as_user("gao.lei"),
+    )
+
+    async def sheet(**filters: object) -> list[str]:
+        listed = await dev_gateway.ListRequirements(
+            G.ListRequirementsRequest(**filters),
+            metadata=as_user("gao.lei"),  # type: ignore[arg-type]
+        )
+        return sorted(r.reference for r in listed.rows if tag in r.reference)
+
+    for _ in range(100):  # the visibility store catches up within moments
+        if await sheet(stage="awaiting_sync") == [f"RQ-{tag}-a"] and len(await sheet()) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert await sheet() == [f"RQ-{tag}-a", f"RQ-{tag}-b"]
+    assert await sheet(region_code="central") == [f"RQ-{tag}-b"]
+    assert await sheet(hospital="武漢協和醫院") == [f"RQ-{tag}-b"]
+    assert await sheet(stage="awaiting_sync") == [f"RQ-{tag}-a"]
+    assert await sheet(sla_state="ok") == [f"RQ-{tag}-a", f"RQ-{tag}-b"]
+    assert await sheet(min_age_days=1) == []
+
+    exported = await dev_gateway.ExportRequirements(
+        G.ListRequirementsRequest(region_code="east"), metadata=as_user("gao.lei")
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.csv)))
+    mine = [r for r in rows if r["reference"] == f"RQ-{tag}-a"]
+    assert mine and mine[0]["hospital"] == "上海第一醫院" and mine[0]["stage"] == "awaiting_sync"
+    assert mine[0]["missing_confirmations"] == "application solution verification"
+    assert mine[0]["risk"] == "low"
