@@ -303,7 +303,8 @@ class RequirementWorkflow:
         )
         status.next_sync = sync_at.isoformat()
         self._move_to(AWAITING_SYNC, f"Waiting for the R&D and testing sync on {nxt.date}.")
-        await workflow.sleep(sync_at - workflow.now())
+        if sync_at > workflow.now():
+            await workflow.sleep(sync_at - workflow.now())
         self._move_to(AT_SYNC, f"At the sync of {nxt.date}: record R&D's outcome.")
 
     async def _feed_back_solution(self) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.staff import NextSyncInput, SyncActivities
+from activities.staff import NextSyncInput, NextSyncResult, SyncActivities
 from services.notify.phone import WebhookProvider
 from services.worker.main import activities_for, build_worker
 from tests.phone_gateway import PhoneGateway
@@ -406,3 +408,61 @@ async def test_a_long_lived_requirement_continues_as_new_and_keeps_its_record(
             ),
         )
         await latest.terminate("test over")
+
+
+@activity.defn(name="staff.next_sync_day")
+async def sync_right_away(input: NextSyncInput) -> NextSyncResult:
+    """For the real-time crash test only: the sync is already due (the real calendar activity is
+    tested above)."""
+    return NextSyncResult(date="2024-04-01", official=True)
+
+
+async def test_a_worker_lost_mid_sla_is_replaced_and_the_alert_comes_once(
+    dev_server_env: WorkflowEnvironment,
+    phone_down: tuple[Stack, PhoneGateway],
+    task_queue: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Real time on the real server: a 4-second feedback budget (warning at 3 s).
+    fast = [
+        dataclasses.replace(r, requirement_feedback_budget=timedelta(seconds=4))
+        for r in rulebook.RULE_SETS
+    ]
+    monkeypatch.setattr(rulebook, "RULE_SETS", tuple(fast))
+    stack, _gateway = phone_down
+    client = dev_server_env.client
+    activities = [
+        a
+        for a in activities_for(staff=stack.staff, finance=stack.finance, notify=stack.notify)
+        if getattr(a, "__temporal_activity_definition").name != "staff.next_sync_day"
+    ] + [sync_right_away]
+
+    def worker() -> Worker:
+        return Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[RequirementWorkflow],
+            activities=activities,
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        )
+
+    def count(kind: str) -> int:
+        return len([m for m in stack.mail.messages if f"feedback SLA {kind}" in str(m["Subject"])])
+
+    async with worker():
+        handle = await start(client, task_queue, f"RQ-crash-{uuid.uuid4().hex[:6]}")
+        await routed(handle, stack)
+        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+        await stage_is(handle, AT_SYNC)
+        await handle.execute_update(
+            RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "fix")
+        )
+        await until(lambda: count("warning") == 1, seconds=15)
+    # The worker is gone mid-SLA; its successor carries the same clock to the breach.
+    async with worker():
+        await until(lambda: count("breach") == 1, seconds=20)
+        await asyncio.sleep(1)
+        assert (count("warning"), count("breach")) == (1, 1)
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.feedback_sla is not None and status.feedback_sla.state == "breached"
+        await handle.terminate("test over")
