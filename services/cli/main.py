@@ -7,6 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import grpc
+
 from services.cli.health import check_all, render
 from services.runtime.settings import Settings
 
@@ -39,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run one gRPC service")
     serve.add_argument("service", choices=["staff", "finance", "notify", "gateway"])
     commands.add_parser("worker", help="run the Temporal worker")
+    sheet = commands.add_parser(
+        "tracking-sheet", help="print the requirement tracking sheet (RQ-3) as CSV"
+    )
+    sheet.add_argument("--as", dest="user", required=True, help="your staff id (x-csd-user)")
+    sheet.add_argument("--region", default="")
+    sheet.add_argument("--hospital", default="")
+    sheet.add_argument("--stage", default="")
+    sheet.add_argument("--sla-state", default="")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -57,6 +67,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         _serve(args.service, settings)
+        return 0
+    if args.command == "tracking-sheet":
+        from services.cli.tracking_sheet import export_csv
+
+        try:
+            sys.stdout.write(
+                asyncio.run(
+                    export_csv(
+                        settings,
+                        user=args.user,
+                        region=args.region,
+                        hospital=args.hospital,
+                        stage=args.stage,
+                        sla_state=args.sla_state,
+                    )
+                )
+            )
+        except grpc.RpcError as err:
+            print(f"csd: {err.code().name}: {err.details()}", file=sys.stderr)
+            return 1
         return 0
     from services.worker.main import run
 

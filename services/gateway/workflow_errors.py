@@ -78,6 +78,10 @@ async def workflow_call(
         if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
             # The RPC's own deadline: a query waits for a worker to answer it.
             raise _no_answer(what, give_up_after) from None
+        if err.status == RPCStatusCode.UNIMPLEMENTED:
+            raise errors.FailedPrecondition(
+                f"this Temporal server cannot serve {what} ({err.message})"
+            ) from None
         if err.status == RPCStatusCode.UNAVAILABLE:
             raise errors.Unavailable(
                 f"Temporal is unavailable ({err.message}); the request is safe, retry later"

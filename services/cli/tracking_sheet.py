@@ -1,0 +1,24 @@
+"""`csd tracking-sheet`: the requirement tracking sheet (RQ-3) as CSV, through the gateway."""
+
+from __future__ import annotations
+
+import grpc
+from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+
+from services.runtime.interceptors import CALLER_KEY
+from services.runtime.settings import Settings
+
+
+async def export_csv(
+    settings: Settings, *, user: str, region: str, hospital: str, stage: str, sla_state: str
+) -> str:
+    """The sheet as the gateway exports it; refusals come back as the gateway's messages."""
+    async with grpc.aio.insecure_channel(settings.gateway_address) as channel:
+        response = await gateway_pb2_grpc.GatewayServiceStub(channel).ExportRequirements(
+            gateway_pb2.ListRequirementsRequest(
+                region_code=region, hospital=hospital, stage=stage, sla_state=sla_state
+            ),
+            metadata=((CALLER_KEY, user),),
+            timeout=60,
+        )
+    return str(response.csv)
