@@ -49,6 +49,8 @@ class DeliveryResult:
     status: str
     provider_ref: str
     attempts: int
+    # The recipient is known to have it (see Delivery.confirmed in notify.proto).
+    confirmed: bool = False
 
 
 def _result(delivery: notify_pb2.Delivery) -> DeliveryResult:
@@ -59,6 +61,7 @@ def _result(delivery: notify_pb2.Delivery) -> DeliveryResult:
         .lower(),
         provider_ref=delivery.provider_ref,
         attempts=delivery.attempts,
+        confirmed=delivery.confirmed,
     )
 
 

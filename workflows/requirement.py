@@ -97,6 +97,11 @@ class CloseInput:
 
 
 @dataclass
+class ReceiptInput:
+    actor_id: str
+
+
+@dataclass
 class Confirmation:
     kind: str
     file_reference: str
@@ -132,6 +137,12 @@ class RequirementStatus:
     released_version: str = ""
     revisit_due_at: str = ""
     revisit_satisfied: bool | None = None
+    # RQ-2: set when the field confirms it heard of the solution, needed where the phone
+    # provider cannot confirm the call itself.
+    receipt_confirmed_by: str = ""
+    awaiting_receipt: bool = False
+    # The field has the current solution (both channels, and receipt where needed).
+    fed_back: bool = False
     confirmations: list[Confirmation] = field(default_factory=list)
     feedback_sla: sla.SlaView | None = None
     history: list[RequirementEvent] = field(default_factory=list)
@@ -345,8 +356,26 @@ class RequirementWorkflow:
             retry_policy=retry_policies.NOTIFICATION,
         )
         both = asyncio.gather(email, call)
-        await clock.wait(both.done)
-        await both
+        status.receipt_confirmed_by = ""
+        status.fed_back = False
+
+        def kept() -> bool:
+            if not both.done() or both.exception() is not None:
+                return False
+            call_confirmed = both.result()[1].confirmed
+            return call_confirmed or bool(status.receipt_confirmed_by)
+
+        clock_done = asyncio.create_task(clock.wait(kept))
+        _, call_delivery = await both
+        if not call_delivery.confirmed and not status.receipt_confirmed_by:
+            status.awaiting_receipt = True
+            workflow.set_current_details(
+                "Email and phone delivered; the phone provider cannot confirm the call, so the "
+                "field must confirm receipt."
+            )
+        await clock_done
+        status.awaiting_receipt = False
+        status.fed_back = True
         self._record("", "fed_back", "email and phone delivered")
         workflow.set_current_details("The field has R&D's solution; waiting for the release.")
 
@@ -474,6 +503,23 @@ class RequirementWorkflow:
             raise ApplicationError(f"the requirement is {status.stage}", type="FAILED_PRECONDITION")
 
     @workflow.update
+    def confirm_receipt(self, input: ReceiptInput) -> RequirementStatus:
+        status = self.status()
+        status.receipt_confirmed_by = input.actor_id
+        self._record(input.actor_id, "receipt_confirmed", "")
+        return status
+
+    @confirm_receipt.validator
+    def _validate_receipt(self, input: ReceiptInput) -> None:
+        status = self.status()
+        if input.actor_id != status.requester_id:
+            raise ApplicationError(
+                "only the field that asked may confirm it heard of the solution",
+                type="PERMISSION_DENIED",
+            )
+        self._require_stage(SOLUTION)
+
+    @workflow.update
     def release(self, input: ReleaseInput) -> RequirementStatus:
         status = self.status()
         status.released_version = input.version.strip()
@@ -486,6 +532,12 @@ class RequirementWorkflow:
     def _validate_release(self, input: ReleaseInput) -> None:
         self._require_role(input.actor_id, self._support, "the senior support engineer")
         self._require_stage(SOLUTION)
+        if not self.status().fed_back:
+            raise ApplicationError(
+                "the field has not had R&D's solution by email and phone yet (RQ-2); "
+                "release after it has",
+                type="FAILED_PRECONDITION",
+            )
         if not input.version.strip():
             raise ApplicationError("name the version that ships it", type="INVALID_ARGUMENT")
 

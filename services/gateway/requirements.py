@@ -33,6 +33,7 @@ from workflows.requirement import (
     CloseInput,
     ConfirmationInput,
     FilterInput,
+    ReceiptInput,
     ReleaseInput,
     RequirementInput,
     RequirementStatus,
@@ -120,6 +121,8 @@ def requirement_message(status: RequirementStatus) -> gateway_pb2.Requirement:
             for e in status.history
         ],
         rule_version=status.rule_version,
+        awaiting_receipt=status.awaiting_receipt,
+        receipt_confirmed_by=status.receipt_confirmed_by,
     )
 
 
@@ -293,6 +296,17 @@ class RequirementGateway(ProcessGateway):
         return await self._answer(
             request.reference,
             handle.execute_update(RequirementWorkflow.close, CloseInput(actor_id=caller.id)),
+        )
+
+    async def confirm_receipt(
+        self, request: gateway_pb2.ConfirmFeedbackReceiptRequest, caller: Caller
+    ) -> gateway_pb2.Requirement:
+        handle = self._handle(request.reference)
+        return await self._answer(
+            request.reference,
+            handle.execute_update(
+                RequirementWorkflow.confirm_receipt, ReceiptInput(actor_id=caller.id)
+            ),
         )
 
     async def get(

@@ -180,3 +180,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.ExportRequirementsResponse:
         caller = await self._auth.authenticate(context)
         return await self._requirements.export(request, caller)
+
+    async def ConfirmFeedbackReceipt(
+        self,
+        request: gateway_pb2.ConfirmFeedbackReceiptRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> gateway_pb2.Requirement:
+        caller = await self._auth.authenticate(context)
+        return await self._requirements.confirm_receipt(request, caller)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from csd.notify.v1 import notify_pb2
 
-from services.notify.models import Delivery
+from services.notify.models import SENT, Delivery
 
 
 def channel_name(value: int) -> str:
@@ -37,8 +37,9 @@ def rfc3339(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def delivery_message(delivery: Delivery) -> notify_pb2.Delivery:
-    """The Delivery proto of a row (the body stays in the database)."""
+def delivery_message(delivery: Delivery, *, confirming: frozenset[str]) -> notify_pb2.Delivery:
+    """The Delivery proto of a row (the body stays in the database). `confirming` names the
+    providers whose success means the recipient has it."""
     return notify_pb2.Delivery(
         id=delivery.id,
         idempotency_key=delivery.idempotency_key,
@@ -53,4 +54,5 @@ def delivery_message(delivery: Delivery) -> notify_pb2.Delivery:
         created_at=rfc3339(delivery.created_at),
         sent_at=rfc3339(delivery.sent_at),
         reference=delivery.reference,
+        confirmed=delivery.status == SENT and delivery.provider in confirming,
     )

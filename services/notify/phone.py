@@ -28,6 +28,8 @@ class PhoneProvider(Protocol):
     """Places calls and sends SMS; each returns the provider's reference for it."""
 
     name: str
+    # Whether a successful call means the gateway confirms it reached the phone.
+    confirms_delivery: bool
 
     async def place_call(self, *, phone: str, message: str, key: str) -> str:
         """Call `phone` and read `message` out."""
@@ -42,6 +44,7 @@ class LogProvider:
     """Appends one JSON line per call or SMS to a file and logs it."""
 
     name = "log"
+    confirms_delivery = False
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -95,6 +98,7 @@ class WebhookProvider:
     """POSTs {"kind", "to", "message", "idempotency_key"} as JSON to a voice/SMS gateway."""
 
     name = "webhook"
+    confirms_delivery = True
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url

@@ -104,6 +104,10 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
         self._phone = phone
         self._lease = lease
         self._in_flight = InFlight()
+        # An SMTP server's acceptance counts as delivery; a call, only if the provider says so.
+        self._confirming = frozenset(
+            {mailer.name, *([phone.name] if phone.confirms_delivery else [])}
+        )
 
     async def drain(self) -> None:
         """Let the sends under way record their outcome; call it after the server stopped."""
@@ -214,7 +218,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             in_flight=self._in_flight,
             lease=self._lease,
         )
-        return delivery_message(delivery)
+        return delivery_message(delivery, confirming=self._confirming)
 
     async def GetDelivery(
         self, request: notify_pb2.GetDeliveryRequest, context: grpc.aio.ServicerContext
@@ -225,7 +229,7 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
             delivery = await repository.get_by_key(key, session=session)
         if delivery is None:
             raise NotFound(f"no delivery has idempotency_key {key!r}")
-        return delivery_message(delivery)
+        return delivery_message(delivery, confirming=self._confirming)
 
     async def ListDeliveries(
         self, request: notify_pb2.ListDeliveriesRequest, context: grpc.aio.ServicerContext
@@ -246,5 +250,5 @@ class NotifyServicer(notify_pb2_grpc.NotifyServiceServicer):
                 limit=request.limit or DEFAULT_LIMIT,
             )
         return notify_pb2.ListDeliveriesResponse(
-            deliveries=[delivery_message(d) for d in deliveries]
+            deliveries=[delivery_message(d, confirming=self._confirming) for d in deliveries]
         )

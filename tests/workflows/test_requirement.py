@@ -35,6 +35,7 @@ from workflows.requirement import (
     CloseInput,
     ConfirmationInput,
     FilterInput,
+    ReceiptInput,
     ReleaseInput,
     RequirementInput,
     RequirementStatus,
@@ -189,12 +190,28 @@ async def test_a_requirement_from_submission_to_revisit_and_close(
         # Both channels delivered at once: the feedback promise is met.
         await until(lambda: any("R&D's solution" in str(m["Subject"]) for m in stack.mail.messages))
         await until(lambda: stack.phone_log.exists() and "RQ-full" in stack.phone_log.read_text())
+        # The log provider cannot confirm a call: the promise is kept once the field confirms.
+        for _ in range(100):
+            status = await handle.query(RequirementWorkflow.status)
+            if status.awaiting_receipt:
+                break
+            await asyncio.sleep(0.05)
+        assert status.awaiting_receipt
+        assert status.feedback_sla is not None and status.feedback_sla.state == "ok"
+        assert (
+            await refused_with(
+                handle, RequirementWorkflow.confirm_receipt, ReceiptInput("liu.yang")
+            )
+            == "PERMISSION_DENIED"
+        )
+        await handle.execute_update(RequirementWorkflow.confirm_receipt, ReceiptInput("zhao.lei"))
         for _ in range(100):
             status = await handle.query(RequirementWorkflow.status)
             if status.feedback_sla and status.feedback_sla.state == "met":
                 break
             await asyncio.sleep(0.05)
         assert status.feedback_sla is not None and status.feedback_sla.state == "met"
+        assert not status.awaiting_receipt
 
         released = await handle.execute_update(
             RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.0")
@@ -275,6 +292,19 @@ async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
             RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "sort option")
         )
         await stage_is(handle, SOLUTION)
+        for _ in range(100):
+            if (await handle.query(RequirementWorkflow.status)).awaiting_receipt:
+                break
+            await asyncio.sleep(0.05)
+        assert (
+            await refused_with(handle, RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.1"))
+            == "FAILED_PRECONDITION"
+        )
+        await handle.execute_update(RequirementWorkflow.confirm_receipt, ReceiptInput("zhao.lei"))
+        for _ in range(100):
+            if (await handle.query(RequirementWorkflow.status)).fed_back:
+                break
+            await asyncio.sleep(0.05)
         await handle.execute_update(RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.1"))
         await env.sleep(timedelta(days=7, minutes=5))
         await stage_is(handle, REVISIT_DUE)

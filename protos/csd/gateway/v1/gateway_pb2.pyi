@@ -1214,6 +1214,29 @@ class CloseRequirementRequest(_message.Message):
 Global___CloseRequirementRequest: _TypeAlias = CloseRequirementRequest  # noqa: Y015
 
 @_typing.final
+class ConfirmFeedbackReceiptRequest(_message.Message):
+    """RQ-2: the field confirms it heard of R&D's solution (needed where the phone provider cannot
+    confirm the call).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmFeedbackReceiptRequest: _TypeAlias = ConfirmFeedbackReceiptRequest  # noqa: Y015
+
+@_typing.final
 class GetRequirementRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1317,6 +1340,8 @@ class Requirement(_message.Message):
     RISK_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
     RULE_VERSION_FIELD_NUMBER: _builtins.int
+    AWAITING_RECEIPT_FIELD_NUMBER: _builtins.int
+    RECEIPT_CONFIRMED_BY_FIELD_NUMBER: _builtins.int
     reference: _builtins.str
     workflow_id: _builtins.str
     stage: _builtins.str
@@ -1339,6 +1364,8 @@ class Requirement(_message.Message):
     risk: _builtins.str
     """low, medium, high; none once finished"""
     rule_version: _builtins.str
+    awaiting_receipt: _builtins.bool
+    receipt_confirmed_by: _builtins.str
     @_builtins.property
     def confirmations(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedConfirmation]: ...
     @_builtins.property
@@ -1372,10 +1399,12 @@ class Requirement(_message.Message):
         risk: _builtins.str = ...,
         history: _abc.Iterable[Global___RequirementEvent] | None = ...,
         rule_version: _builtins.str = ...,
+        awaiting_receipt: _builtins.bool = ...,
+        receipt_confirmed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["feedback_sla", b"feedback_sla"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_scenario", b"business_scenario", "confirmations", b"confirmations", "decision_reason", b"decision_reason", "feedback_sla", b"feedback_sla", "history", b"history", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "product_module", b"product_module", "purpose", b"purpose", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "revisit_due_at", b"revisit_due_at", "risk", b"risk", "rule_version", b"rule_version", "solution", b"solution", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_receipt", b"awaiting_receipt", "business_scenario", b"business_scenario", "confirmations", b"confirmations", "decision_reason", b"decision_reason", "feedback_sla", b"feedback_sla", "history", b"history", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "product_module", b"product_module", "purpose", b"purpose", "receipt_confirmed_by", b"receipt_confirmed_by", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "revisit_due_at", b"revisit_due_at", "risk", b"risk", "rule_version", b"rule_version", "solution", b"solution", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -149,6 +149,11 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
                 _registered_method=True)
+        self.ConfirmFeedbackReceipt = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ConfirmFeedbackReceipt',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmFeedbackReceiptRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+                _registered_method=True)
         self.GetRequirement = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/GetRequirement',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRequirementRequest.SerializeToString,
@@ -307,6 +312,12 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfirmFeedbackReceipt(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetRequirement(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -441,6 +452,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
             'CloseRequirement': grpc.unary_unary_rpc_method_handler(
                     servicer.CloseRequirement,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
+            ),
+            'ConfirmFeedbackReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmFeedbackReceipt,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmFeedbackReceiptRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.SerializeToString,
             ),
             'GetRequirement': grpc.unary_unary_rpc_method_handler(
@@ -1079,6 +1095,33 @@ class GatewayService:
             target,
             '/csd.gateway.v1.GatewayService/CloseRequirement',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseRequirementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmFeedbackReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ConfirmFeedbackReceipt',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmFeedbackReceiptRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Requirement.FromString,
             options,
             channel_credentials,

@@ -57,6 +57,7 @@ class GatewayServiceStub:
     ReleaseRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReleaseRequirementRequest, _gateway_pb2.Requirement]
     RecordRevisit: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordRevisitRequest, _gateway_pb2.Requirement]
     CloseRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseRequirementRequest, _gateway_pb2.Requirement]
+    ConfirmFeedbackReceipt: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmFeedbackReceiptRequest, _gateway_pb2.Requirement]
     GetRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]
     ListRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]
     ExportRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]
@@ -87,6 +88,7 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ReleaseRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReleaseRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
     RecordRevisit: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordRevisitRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
     CloseRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
+    ConfirmFeedbackReceipt: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmFeedbackReceiptRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
     GetRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
     ListRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]  # type: ignore[assignment]
     ExportRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]  # type: ignore[assignment]
@@ -250,6 +252,13 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     def CloseRequirement(
         self,
         request: _gateway_pb2.CloseRequirementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmFeedbackReceipt(
+        self,
+        request: _gateway_pb2.ConfirmFeedbackReceiptRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Requirement, _abc.Awaitable[_gateway_pb2.Requirement]]: ...
 

@@ -24,35 +24,35 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63sd/notify/v1/notify.proto\x12\rcsd.notify.v1\"\xb2\x02\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x16.csd.notify.v1.Channel\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.csd.notify.v1.DeliveryStatus\x12\x12\n\nrecipients\x18\x05 \x03(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\x14\n\x0cprovider_ref\x18\t \x01(\t\x12\x12\n\nlast_error\x18\n \x01(\t\x12\x12\n\ncreated_at\x18\x0b \x01(\t\x12\x0f\n\x07sent_at\x18\x0c \x01(\t\x12\x11\n\treference\x18\r \x01(\t\"z\n\x10SendEmailRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x03(\t\x12\n\n\x02\x63\x63\x18\x03 \x03(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x11\n\tbody_text\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\"^\n\x10PlaceCallRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"Y\n\x0eSendSmsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"\x99\x01\n\x10SendAlertRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x03(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x11\n\tbody_text\x18\x04 \x01(\t\x12)\n\x08severity\x18\x05 \x01(\x0e\x32\x17.csd.notify.v1.Severity\x12\x11\n\treference\x18\x06 \x01(\t\"-\n\x12GetDeliveryRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\"\x91\x01\n\x15ListDeliveriesRequest\x12\'\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x16.csd.notify.v1.Channel\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.csd.notify.v1.DeliveryStatus\x12\x11\n\treference\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"E\n\x16ListDeliveriesResponse\x12+\n\ndeliveries\x18\x01 \x03(\x0b\x32\x17.csd.notify.v1.Delivery*l\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x03\x12\x11\n\rCHANNEL_ALERT\x10\x04*\x84\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x18\n\x14\x44\x45LIVERY_STATUS_SENT\x10\x02\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x03*O\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x14\n\x10SEVERITY_WARNING\x10\x01\x12\x13\n\x0fSEVERITY_BREACH\x10\x02\x32\xd1\x03\n\rNotifyService\x12\x45\n\tSendEmail\x12\x1f.csd.notify.v1.SendEmailRequest\x1a\x17.csd.notify.v1.Delivery\x12\x45\n\tPlaceCall\x12\x1f.csd.notify.v1.PlaceCallRequest\x1a\x17.csd.notify.v1.Delivery\x12\x41\n\x07SendSms\x12\x1d.csd.notify.v1.SendSmsRequest\x1a\x17.csd.notify.v1.Delivery\x12\x45\n\tSendAlert\x12\x1f.csd.notify.v1.SendAlertRequest\x1a\x17.csd.notify.v1.Delivery\x12I\n\x0bGetDelivery\x12!.csd.notify.v1.GetDeliveryRequest\x1a\x17.csd.notify.v1.Delivery\x12]\n\x0eListDeliveries\x12$.csd.notify.v1.ListDeliveriesRequest\x1a%.csd.notify.v1.ListDeliveriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63sd/notify/v1/notify.proto\x12\rcsd.notify.v1\"\xc5\x02\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\'\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x16.csd.notify.v1.Channel\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.csd.notify.v1.DeliveryStatus\x12\x12\n\nrecipients\x18\x05 \x03(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\x14\n\x0cprovider_ref\x18\t \x01(\t\x12\x12\n\nlast_error\x18\n \x01(\t\x12\x12\n\ncreated_at\x18\x0b \x01(\t\x12\x0f\n\x07sent_at\x18\x0c \x01(\t\x12\x11\n\treference\x18\r \x01(\t\x12\x11\n\tconfirmed\x18\x0e \x01(\x08\"z\n\x10SendEmailRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x03(\t\x12\n\n\x02\x63\x63\x18\x03 \x03(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x11\n\tbody_text\x18\x05 \x01(\t\x12\x11\n\treference\x18\x06 \x01(\t\"^\n\x10PlaceCallRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"Y\n\x0eSendSmsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"\x99\x01\n\x10SendAlertRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\n\n\x02to\x18\x02 \x03(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x11\n\tbody_text\x18\x04 \x01(\t\x12)\n\x08severity\x18\x05 \x01(\x0e\x32\x17.csd.notify.v1.Severity\x12\x11\n\treference\x18\x06 \x01(\t\"-\n\x12GetDeliveryRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\"\x91\x01\n\x15ListDeliveriesRequest\x12\'\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x16.csd.notify.v1.Channel\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.csd.notify.v1.DeliveryStatus\x12\x11\n\treference\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"E\n\x16ListDeliveriesResponse\x12+\n\ndeliveries\x18\x01 \x03(\x0b\x32\x17.csd.notify.v1.Delivery*l\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x11\n\rCHANNEL_PHONE\x10\x02\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x03\x12\x11\n\rCHANNEL_ALERT\x10\x04*\x84\x01\n\x0e\x44\x65liveryStatus\x12\x1f\n\x1b\x44\x45LIVERY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45LIVERY_STATUS_PENDING\x10\x01\x12\x18\n\x14\x44\x45LIVERY_STATUS_SENT\x10\x02\x12\x1a\n\x16\x44\x45LIVERY_STATUS_FAILED\x10\x03*O\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x14\n\x10SEVERITY_WARNING\x10\x01\x12\x13\n\x0fSEVERITY_BREACH\x10\x02\x32\xd1\x03\n\rNotifyService\x12\x45\n\tSendEmail\x12\x1f.csd.notify.v1.SendEmailRequest\x1a\x17.csd.notify.v1.Delivery\x12\x45\n\tPlaceCall\x12\x1f.csd.notify.v1.PlaceCallRequest\x1a\x17.csd.notify.v1.Delivery\x12\x41\n\x07SendSms\x12\x1d.csd.notify.v1.SendSmsRequest\x1a\x17.csd.notify.v1.Delivery\x12\x45\n\tSendAlert\x12\x1f.csd.notify.v1.SendAlertRequest\x1a\x17.csd.notify.v1.Delivery\x12I\n\x0bGetDelivery\x12!.csd.notify.v1.GetDeliveryRequest\x1a\x17.csd.notify.v1.Delivery\x12]\n\x0eListDeliveries\x12$.csd.notify.v1.ListDeliveriesRequest\x1a%.csd.notify.v1.ListDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'csd.notify.v1.notify_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=1087
-  _globals['_CHANNEL']._serialized_end=1195
-  _globals['_DELIVERYSTATUS']._serialized_start=1198
-  _globals['_DELIVERYSTATUS']._serialized_end=1330
-  _globals['_SEVERITY']._serialized_start=1332
-  _globals['_SEVERITY']._serialized_end=1411
+  _globals['_CHANNEL']._serialized_start=1106
+  _globals['_CHANNEL']._serialized_end=1214
+  _globals['_DELIVERYSTATUS']._serialized_start=1217
+  _globals['_DELIVERYSTATUS']._serialized_end=1349
+  _globals['_SEVERITY']._serialized_start=1351
+  _globals['_SEVERITY']._serialized_end=1430
   _globals['_DELIVERY']._serialized_start=46
-  _globals['_DELIVERY']._serialized_end=352
-  _globals['_SENDEMAILREQUEST']._serialized_start=354
-  _globals['_SENDEMAILREQUEST']._serialized_end=476
-  _globals['_PLACECALLREQUEST']._serialized_start=478
-  _globals['_PLACECALLREQUEST']._serialized_end=572
-  _globals['_SENDSMSREQUEST']._serialized_start=574
-  _globals['_SENDSMSREQUEST']._serialized_end=663
-  _globals['_SENDALERTREQUEST']._serialized_start=666
-  _globals['_SENDALERTREQUEST']._serialized_end=819
-  _globals['_GETDELIVERYREQUEST']._serialized_start=821
-  _globals['_GETDELIVERYREQUEST']._serialized_end=866
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=869
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1014
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1016
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1085
-  _globals['_NOTIFYSERVICE']._serialized_start=1414
-  _globals['_NOTIFYSERVICE']._serialized_end=1879
+  _globals['_DELIVERY']._serialized_end=371
+  _globals['_SENDEMAILREQUEST']._serialized_start=373
+  _globals['_SENDEMAILREQUEST']._serialized_end=495
+  _globals['_PLACECALLREQUEST']._serialized_start=497
+  _globals['_PLACECALLREQUEST']._serialized_end=591
+  _globals['_SENDSMSREQUEST']._serialized_start=593
+  _globals['_SENDSMSREQUEST']._serialized_end=682
+  _globals['_SENDALERTREQUEST']._serialized_start=685
+  _globals['_SENDALERTREQUEST']._serialized_end=838
+  _globals['_GETDELIVERYREQUEST']._serialized_start=840
+  _globals['_GETDELIVERYREQUEST']._serialized_end=885
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=888
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1033
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1035
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1104
+  _globals['_NOTIFYSERVICE']._serialized_start=1433
+  _globals['_NOTIFYSERVICE']._serialized_end=1898
 # @@protoc_insertion_point(module_scope)

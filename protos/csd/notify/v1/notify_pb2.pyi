@@ -103,6 +103,7 @@ class Delivery(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     SENT_AT_FIELD_NUMBER: _builtins.int
     REFERENCE_FIELD_NUMBER: _builtins.int
+    CONFIRMED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     idempotency_key: _builtins.str
     channel: Global___Channel.ValueType
@@ -119,6 +120,11 @@ class Delivery(_message.Message):
     sent_at: _builtins.str
     reference: _builtins.str
     """the business object, e.g. a workflow id"""
+    confirmed: _builtins.bool
+    """Whether the recipient is known to have it: an email accepted by the SMTP server, a call the
+    voice gateway confirms. False for the log provider, whose "sent" proves nothing; a process
+    that must know then asks the recipient to confirm receipt.
+    """
     @_builtins.property
     def recipients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """addresses or phone numbers"""
@@ -139,10 +145,11 @@ class Delivery(_message.Message):
         created_at: _builtins.str = ...,
         sent_at: _builtins.str = ...,
         reference: _builtins.str = ...,
+        confirmed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "created_at", b"created_at", "id", b"id", "idempotency_key", b"idempotency_key", "last_error", b"last_error", "provider", b"provider", "provider_ref", b"provider_ref", "recipients", b"recipients", "reference", b"reference", "sent_at", b"sent_at", "status", b"status", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "confirmed", b"confirmed", "created_at", b"created_at", "id", b"id", "idempotency_key", b"idempotency_key", "last_error", b"last_error", "provider", b"provider", "provider_ref", b"provider_ref", "recipients", b"recipients", "reference", b"reference", "sent_at", b"sent_at", "status", b"status", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
