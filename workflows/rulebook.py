@@ -80,7 +80,8 @@ RULE_SETS: tuple[RuleSet, ...] = (
         assistance_max_reminders=3,
         # XA-1 sets 50 yuan. MI-3 defers to "the direct-report rules", which the source does
         # not include: 100 yuan is the department's figure until those rules are loaded.
-        fines_fen={"XA-1": 50_00, "MI-3": 100_00},
+        # WR-4: "guideline 50" for a missing or late weekly report.
+        fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00},
     ),
 )
 

@@ -29,6 +29,7 @@ from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.requirement import RequirementWorkflow
+from workflows.weekly_report import WeeklyReportWorkflow
 
 log = structlog.get_logger("csd.worker")
 
@@ -38,6 +39,7 @@ WORKFLOWS: Sequence[type] = (
     MajorProblemWorkflow,
     PenaltyWorkflow,
     RequirementWorkflow,
+    WeeklyReportWorkflow,
 )
 
 # A crashed worker's sticky cache is abandoned after this long and its workflows move to a new
