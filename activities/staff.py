@@ -24,6 +24,7 @@ class Contact:
     phone: str
     role: str
     region_code: str = ""
+    manager_id: str = ""
 
 
 @dataclass
@@ -66,6 +67,7 @@ def contact_from(person: staff_pb2.Person) -> Contact:
         phone=person.phone,
         role=staff_pb2.Role.Name(person.role).removeprefix("ROLE_").lower(),
         region_code=person.region_code,
+        manager_id=person.manager_id,
     )
 
 

@@ -53,6 +53,8 @@ class RuleSet:
     # A requirement that keeps being deferred starts a fresh run (same id, same record) after this
     # many syncs, or sooner when Temporal suggests it, so its history stays bounded.
     requirement_syncs_per_run: int = 25
+    # MT-1..MT-3: minutes are due this long after a meeting; missing, the chair's manager hears.
+    meeting_minutes_due_after: timedelta = timedelta(hours=24)
     # LV-5: the types a request may name (pay follows company rules, not these).
     leave_types: tuple[str, ...] = (
         "annual",

@@ -27,6 +27,7 @@ from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
+from workflows.meeting import MeetingWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -37,6 +38,7 @@ WORKFLOWS: Sequence[type] = (
     AssistanceWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
+    MeetingWorkflow,
     PenaltyWorkflow,
     RequirementWorkflow,
     WeeklyReportWorkflow,
