@@ -30,6 +30,7 @@ from services.cli.health import (
     temporal_health,
     worker_health,
 )
+from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
 from services.runtime.settings import Settings
 from workflows import search_attributes
@@ -189,6 +190,8 @@ async def run_dev(settings: Settings) -> int:
         await start("temporal", "smtp", "staff", "finance", "notify")
         _say(await seed(settings))
         await start("gateway", "worker")
+        schedules = await sync_department_calendar(settings)
+        _say(f"department calendar: {len(schedules)} schedules (temporal schedule list)")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run one gRPC service")
     serve.add_argument("service", choices=["staff", "finance", "notify", "gateway"])
     commands.add_parser("worker", help="run the Temporal worker")
+    commands.add_parser(
+        "schedules", help="create or update the department calendar's Temporal Schedules"
+    )
     sheet = commands.add_parser(
         "tracking-sheet", help="print the requirement tracking sheet (RQ-3) as CSV"
     )
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         _serve(args.service, settings)
+        return 0
+    if args.command == "schedules":
+        from services.cli.schedules import sync_department_calendar
+
+        ids = asyncio.run(sync_department_calendar(settings))
+        print("\n".join(ids))
         return 0
     if args.command == "tracking-sheet":
         from services.cli.tracking_sheet import export_csv

@@ -13,8 +13,10 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cadence import CadenceActivities
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
+from activities.requirements import RequirementSheetActivities
 from activities.staff import (
     CalendarActivities,
     LeaveActivities,
@@ -25,21 +27,25 @@ from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
+from workflows.cadence_planner import CadencePlannerWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.requirement import RequirementWorkflow
+from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
 
 log = structlog.get_logger("csd.worker")
 
 WORKFLOWS: Sequence[type] = (
     AssistanceWorkflow,
+    CadencePlannerWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
     MeetingWorkflow,
     PenaltyWorkflow,
+    RequirementDigestWorkflow,
     RequirementWorkflow,
     WeeklyReportWorkflow,
 )
@@ -50,9 +56,14 @@ STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
 
 
 def activities_for(
-    *, staff: grpc.aio.Channel, finance: grpc.aio.Channel, notify: grpc.aio.Channel
+    *,
+    staff: grpc.aio.Channel,
+    finance: grpc.aio.Channel,
+    notify: grpc.aio.Channel,
+    client: Client | None = None,
 ) -> list[Any]:
-    """Every activity, bound to the service channels it calls."""
+    """Every activity, bound to the service channels it calls (and Temporal, for the ones that
+    read the tracking sheet from its visibility store)."""
     staff_activities = StaffActivities(staff)
     notify_activities = NotifyActivities(notify)
     finance_activities = FinanceActivities(finance)
@@ -75,6 +86,8 @@ def activities_for(
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
         sync_activities.next_sync_day,
+        CadenceActivities(staff).next_occurrence,
+        *([RequirementSheetActivities(client).tracking_sheet] if client else []),
     ]
 
 
@@ -91,7 +104,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(staff=staff, finance=finance, notify=notify),
+        activities=activities_for(staff=staff, finance=finance, notify=notify, client=client),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )

@@ -1,0 +1,117 @@
+"""The department's calendar as Temporal Schedules: one per cadence (per region where the rule is
+regional), each waking its planner every morning (workflows/cadence_planner.py).
+
+`sync_schedules` creates what is missing and updates what exists, so running it again (every
+`csd dev` does) leaves exactly one schedule per cadence and region. They are visible, pausable
+and triggerable in the Web UI and with `temporal schedule`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from csd.staff.v1 import staff_pb2, staff_pb2_grpc
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from services.runtime.settings import Settings
+from workflows import task_queues
+from workflows.cadence_planner import CadencePlannerWorkflow, PlanInput
+
+PREFIX = "csd-"
+PLANNING_TIME = (0, 5)  # 00:05 Asia/Shanghai, every day
+
+DESCRIPTIONS = {
+    "mt1-regional-monthly": "MT-1 regional monthly summary: last Thursday of the month 14:00",
+    "mt2-regional-quarterly": "MT-2 regional quarterly summary: the 2nd after each quarter",
+    "mt3-customer-analysis": "MT-3 department customer analysis meeting: Wednesdays 19:00",
+    "wr2-regional-weekly-report-due": "WR-1..WR-4 weekly reports: due Sunday, tallied Monday",
+    "rq5-requirement-status-email": "RQ-5 requirement status email: Fridays 16:00",
+    "rq6-requirement-monthly-briefing": "RQ-6 requirement briefing: first working day 10:00",
+}
+REGIONAL = ("mt1-regional-monthly", "mt2-regional-quarterly", "wr2-regional-weekly-report-due")
+
+
+@dataclass(frozen=True)
+class Plan:
+    schedule_id: str
+    cadence: str
+    region_code: str = ""
+
+
+async def regions_with_teams(staff_address: str) -> list[str]:
+    """Regions that have a technical service manager: the ones that meet and report."""
+    async with grpc.aio.insecure_channel(staff_address) as channel:
+        stub = staff_pb2_grpc.StaffServiceStub(channel)
+        people = await stub.ListPeople(
+            staff_pb2.ListPeopleRequest(role=staff_pb2.ROLE_TECHNICAL_SERVICE_MANAGER), timeout=5
+        )
+    return sorted({p.region_code for p in people.people if p.region_code})
+
+
+def plans(regions: list[str]) -> list[Plan]:
+    result = []
+    for cadence in DESCRIPTIONS:
+        if cadence in REGIONAL:
+            result += [Plan(f"{PREFIX}{cadence}-{r}", cadence, r) for r in regions]
+        else:
+            result.append(Plan(f"{PREFIX}{cadence}", cadence))
+    return result
+
+
+def schedule_for(plan: Plan, task_queue: str) -> Schedule:
+    hour, minute = PLANNING_TIME
+    scope = f" ({plan.region_code})" if plan.region_code else ""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            CadencePlannerWorkflow.run,
+            PlanInput(cadence=plan.cadence, region_code=plan.region_code),
+            id=f"plan-{plan.schedule_id.removeprefix(PREFIX)}",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])
+            ],
+            time_zone_name="Asia/Shanghai",
+        ),
+        state=ScheduleState(note=f"{DESCRIPTIONS[plan.cadence]}{scope}; plans it daily"),
+    )
+
+
+async def sync_department_calendar(settings: Settings) -> list[str]:
+    """Connect to Temporal and the staff service of `settings` and sync every schedule."""
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    return await sync_schedules(client, await regions_with_teams(settings.staff_address))
+
+
+async def sync_schedules(
+    client: Client, regions: list[str], *, task_queue: str = task_queues.MAIN
+) -> list[str]:
+    """Create or update every schedule; returns their ids."""
+    ids = []
+    for plan in plans(regions):
+        schedule = schedule_for(plan, task_queue)
+        try:
+            await client.create_schedule(plan.schedule_id, schedule, trigger_immediately=True)
+        except ScheduleAlreadyRunningError:
+
+            def replace(current: ScheduleUpdateInput, new: Schedule = schedule) -> ScheduleUpdate:
+                # An operator's pause survives the sync.
+                new.state.paused = current.description.schedule.state.paused
+                return ScheduleUpdate(schedule=new)
+
+            await client.get_schedule_handle(plan.schedule_id).update(replace)
+        ids.append(plan.schedule_id)
+    return ids

@@ -1,0 +1,96 @@
+"""RQ-5 and RQ-6: the digests summarise the tracking sheet read from the real dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from temporalio.testing import WorkflowEnvironment
+
+from services.worker.main import build_worker
+from tests.stack import Stack
+from tests.workflows.recording import record_history
+from workflows.requirement import FilterInput, RequirementInput, RequirementWorkflow, workflow_id
+from workflows.requirement_digest import (
+    DigestInput,
+    RequirementDigestWorkflow,
+    TrackingRow,
+    render,
+    summarise,
+)
+
+
+def test_the_summary_counts_by_stage_and_region_and_names_the_risks() -> None:
+    rows = [
+        TrackingRow("RQ-1", "H1", "east", "awaiting_sync", "", "low"),
+        TrackingRow("RQ-2", "H1", "east", "solution_fed_back", "breached", "high", 2),
+        TrackingRow("RQ-3", "H2", "north", "closed", "met", "none"),
+    ]
+    result = summarise("weekly", rows)
+    assert result.by_stage == {"awaiting_sync": 1, "closed": 1, "solution_fed_back": 1}
+    assert result.by_region == {"east": 2, "north": 1}
+    assert (result.breached, result.high_risk) == (["RQ-2"], ["RQ-2"])
+    text = render(result, rows)
+    assert "RQ-1" in text and "RQ-2" in text and "RQ-3" not in text.split("Open requirements:")[1]
+
+
+async def test_the_weekly_status_email_goes_to_the_field_and_the_managers(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = dev_server_env.client
+    reference = f"RQ-digest-{uuid.uuid4().hex[:6]}"
+    async with build_worker(
+        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
+    ):
+        handle = await client.start_workflow(
+            RequirementWorkflow.run,
+            RequirementInput(
+                reference,
+                "zhao.lei",
+                "east",
+                "上海第一醫院",
+                "EMR nursing",
+                "p",
+                "s",
+                "d",
+                "2024-v1",
+            ),
+            id=workflow_id(reference),
+            task_queue=task_queue,
+        )
+        for _ in range(100):
+            try:
+                await handle.execute_update(
+                    RequirementWorkflow.filter, FilterInput("gao.lei", True)
+                )
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        for _ in range(100):  # the visibility store catches up within moments
+            found = [
+                w
+                async for w in client.list_workflows(
+                    f"WorkflowId = '{handle.id}' AND CsdStage = 'awaiting_sync'"
+                )
+            ]
+            if found:
+                break
+            await asyncio.sleep(0.1)
+        result = await client.execute_workflow(
+            RequirementDigestWorkflow.run,
+            DigestInput("weekly", datetime.now(UTC).isoformat(), "2024-v1"),
+            id=f"digest-{reference}",
+            task_queue=task_queue,
+        )
+        await record_history(
+            client.get_workflow_handle(f"digest-{reference}"), "requirement_digest_weekly"
+        )
+        await handle.terminate("test over")
+    assert result.total >= 1 and result.by_stage.get("awaiting_sync", 0) >= 1
+    mail = await stack.mail.wait_for(lambda m: "[RQ-5]" in str(m["Subject"]), 10)
+    assert reference in mail.get_content()
+    assert "wang.qiang@csd.example" in str(mail["To"]) and "zhao.lei@csd.example" in str(mail["To"])
+    assert "zhou.xiaoming@csd.example" in str(mail["Cc"]) and "huang.aiping@csd.example" in str(
+        mail["Cc"]
+    )

@@ -1,0 +1,115 @@
+"""The planner a Temporal Schedule starts every day for each department cadence (MT-1..MT-3,
+WR-2..WR-4, RQ-5, RQ-6).
+
+A schedule cannot express "the last Thursday of the month, or the working day before it": so the
+schedule only wakes the planner, the planner asks the company calendar for the next occurrence,
+and when it falls within the planning horizon starts that occurrence's workflow under its business
+key. The key makes planning idempotent: the same occurrence planned twice is one workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cadence import CadenceActivities, NextOccurrenceInput
+    from workflows import retry_policies, rulebook
+    from workflows.meeting import MeetingInput, MeetingWorkflow
+    from workflows.meeting import workflow_id as meeting_id
+    from workflows.requirement_digest import DigestInput, RequirementDigestWorkflow
+    from workflows.requirement_digest import workflow_id as digest_id
+    from workflows.weekly_report import WeeklyReportInput, WeeklyReportWorkflow
+    from workflows.weekly_report import workflow_id as weekly_report_id
+
+# Occurrences are planned at most this far ahead: invitations a week before, not a quarter.
+HORIZON = timedelta(days=8)
+
+MEETINGS = {
+    "mt1-regional-monthly": "MT-1",
+    "mt2-regional-quarterly": "MT-2",
+    "mt3-customer-analysis": "MT-3",
+}
+WEEKLY_REPORTS = "wr2-regional-weekly-report-due"
+DIGESTS = {"rq5-requirement-status-email": "weekly", "rq6-requirement-monthly-briefing": "monthly"}
+CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS)
+
+
+@dataclass
+class PlanInput:
+    cadence: str
+    region_code: str = ""  # for the regional cadences
+
+
+@dataclass
+class PlanResult:
+    occurrence: str
+    workflow_id: str = ""  # empty when beyond the horizon
+    started: bool = False
+
+
+@workflow.defn
+class CadencePlannerWorkflow:
+    """Plan the next occurrence of one cadence."""
+
+    @workflow.run
+    async def run(self, input: PlanInput) -> PlanResult:
+        if input.cadence not in CADENCE_NAMES:
+            raise ApplicationError(
+                f"no planner for cadence {input.cadence!r}",
+                type="INVALID_ARGUMENT",
+                non_retryable=True,
+            )
+        nxt = await workflow.execute_activity_method(
+            CadenceActivities.next_occurrence,
+            NextOccurrenceInput(cadence=input.cadence, after=workflow.now().isoformat()),
+            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+            retry_policy=retry_policies.DIRECTORY_LOOKUP,
+        )
+        at = datetime.fromisoformat(nxt.at)
+        if at - workflow.now() > HORIZON:
+            workflow.set_current_details(f"Next {input.cadence} on {nxt.at}: not yet planned.")
+            return PlanResult(occurrence=nxt.at)
+        rules = rulebook.in_force(at.date()).version
+        day = at.date().isoformat()
+        if input.cadence in MEETINGS:
+            rule = MEETINGS[input.cadence]
+            wf_id = meeting_id(rule, input.region_code, day)
+            started = await self._start(
+                MeetingWorkflow.run, MeetingInput(rule, input.region_code, nxt.at, rules), wf_id
+            )
+        elif input.cadence == WEEKLY_REPORTS:
+            wf_id = weekly_report_id(input.region_code, day)
+            started = await self._start(
+                WeeklyReportWorkflow.run, WeeklyReportInput(input.region_code, day, rules), wf_id
+            )
+        else:
+            kind = DIGESTS[input.cadence]
+            wf_id = digest_id(kind, day)
+            started = await self._start(
+                RequirementDigestWorkflow.run, DigestInput(kind, nxt.at, rules), wf_id
+            )
+        workflow.set_current_details(
+            f"{input.cadence} on {nxt.at}: {wf_id} {'started' if started else 'already planned'}."
+        )
+        return PlanResult(occurrence=nxt.at, workflow_id=wf_id, started=started)
+
+    async def _start(self, run: object, arg: object, wf_id: str) -> bool:
+        try:
+            await workflow.start_child_workflow(
+                run,  # type: ignore[arg-type]
+                arg,
+                id=wf_id,
+                # One workflow per occurrence, even after it has finished.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # The occurrence outlives the planner that started it.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
