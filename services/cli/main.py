@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -61,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_dev(settings))
     if args.command == "status":
         parts = asyncio.run(check_all(settings, temporal_database=_dev_database(settings)))
-        print(render(parts))
-        return 0 if all(p.healthy for p in parts) else 1
+        print(render(parts), flush=True)
+        sys.stderr.flush()
+        # The answer is out; leave without interpreter finalization, where grpc's and Temporal's
+        # native threads can abort the process (seen: PyGILState_Release at exit) and turn a
+        # healthy report into a crash code.
+        os._exit(0 if all(p.healthy for p in parts) else 1)
     if args.command == "seed":
         from services.cli.seed import seed
 
