@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import TypeVar
 
 import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
@@ -11,10 +12,12 @@ from csd.staff.v1 import staff_pb2_grpc
 from temporalio.client import Client
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
+from services.gateway.process import ProcessGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
@@ -23,6 +26,7 @@ from services.runtime.server import RunningServer, serve_until_signalled, start_
 from services.runtime.settings import Settings
 from workflows import task_queues
 
+P = TypeVar("P", bound=ProcessGateway)
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 
 
@@ -38,15 +42,18 @@ async def start(
     or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE."""
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
+
+    def part(kind: type[P]) -> P:
+        return kind(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout)
+
     servicer = GatewayServicer(
         DevAuthenticator(staff),
-        AssistanceGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
-        PenaltyGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
-        LeaveGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
-        MajorProblemGateway(
-            client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout
-        ),
-        RequirementGateway(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout),
+        part(AssistanceGateway),
+        part(PenaltyGateway),
+        part(LeaveGateway),
+        part(MajorProblemGateway),
+        part(RequirementGateway),
+        part(DepartmentCalendarGateway),
     )
 
     async def close_channel() -> None:

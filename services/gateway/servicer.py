@@ -6,6 +6,7 @@ import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
@@ -24,6 +25,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         leave: LeaveGateway,
         major_problems: MajorProblemGateway,
         requirements: RequirementGateway,
+        department_calendar: DepartmentCalendarGateway,
     ) -> None:
         self._auth = authenticator
         self._assistance = assistance
@@ -31,6 +33,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._leave = leave
         self._major_problems = major_problems
         self._requirements = requirements
+        self._calendar = department_calendar
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -188,3 +191,27 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.Requirement:
         caller = await self._auth.authenticate(context)
         return await self._requirements.confirm_receipt(request, caller)
+
+    async def RecordMeetingMinutes(
+        self, request: gateway_pb2.RecordMeetingMinutesRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Meeting:
+        caller = await self._auth.authenticate(context)
+        return await self._calendar.record_minutes(request, caller)
+
+    async def GetMeeting(
+        self, request: gateway_pb2.GetMeetingRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Meeting:
+        caller = await self._auth.authenticate(context)
+        return await self._calendar.get_meeting(request, caller)
+
+    async def SubmitWeeklyReport(
+        self, request: gateway_pb2.SubmitWeeklyReportRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WeeklyReport:
+        caller = await self._auth.authenticate(context)
+        return await self._calendar.submit_weekly_report(request, caller)
+
+    async def GetWeeklyReport(
+        self, request: gateway_pb2.GetWeeklyReportRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WeeklyReport:
+        caller = await self._auth.authenticate(context)
+        return await self._calendar.get_weekly_report(request, caller)

@@ -1551,3 +1551,270 @@ class ExportRequirementsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportRequirementsResponse: _TypeAlias = ExportRequirementsResponse  # noqa: Y015
+
+@_typing.final
+class RecordMeetingMinutesRequest(_message.Message):
+    """MT-1..MT-3: routine meetings, started by the department calendar's schedules."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    PRESENT_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    """The meeting's workflow id, e.g. meeting-MT-3-2026-12-02 or meeting-MT-1-east-2026-12-31."""
+    minutes: _builtins.str
+    @_builtins.property
+    def present(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Who attended; the required attendees not listed are recorded absent."""
+
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+        minutes: _builtins.str = ...,
+        present: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meeting_id", b"meeting_id", "minutes", b"minutes", "present", b"present"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMeetingMinutesRequest: _TypeAlias = RecordMeetingMinutesRequest  # noqa: Y015
+
+@_typing.final
+class GetMeetingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meeting_id", b"meeting_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMeetingRequest: _TypeAlias = GetMeetingRequest  # noqa: Y015
+
+@_typing.final
+class Meeting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    CHAIR_ID_FIELD_NUMBER: _builtins.int
+    MINUTES_TAKER_ID_FIELD_NUMBER: _builtins.int
+    REQUIRED_IDS_FIELD_NUMBER: _builtins.int
+    NOTIFIED_IDS_FIELD_NUMBER: _builtins.int
+    AGENDA_FIELD_NUMBER: _builtins.int
+    MINUTES_DUE_AT_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    PRESENT_IDS_FIELD_NUMBER: _builtins.int
+    ABSENT_IDS_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    rule_id: _builtins.str
+    title: _builtins.str
+    region_code: _builtins.str
+    starts_at: _builtins.str
+    stage: _builtins.str
+    """invited, held, minutes_missing, minutes_recorded"""
+    chair_id: _builtins.str
+    minutes_taker_id: _builtins.str
+    minutes_due_at: _builtins.str
+    minutes: _builtins.str
+    @_builtins.property
+    def required_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def notified_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def agenda(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def present_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def absent_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+        rule_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        starts_at: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        chair_id: _builtins.str = ...,
+        minutes_taker_id: _builtins.str = ...,
+        required_ids: _abc.Iterable[_builtins.str] | None = ...,
+        notified_ids: _abc.Iterable[_builtins.str] | None = ...,
+        agenda: _abc.Iterable[_builtins.str] | None = ...,
+        minutes_due_at: _builtins.str = ...,
+        minutes: _builtins.str = ...,
+        present_ids: _abc.Iterable[_builtins.str] | None = ...,
+        absent_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_ids", b"absent_ids", "agenda", b"agenda", "chair_id", b"chair_id", "meeting_id", b"meeting_id", "minutes", b"minutes", "minutes_due_at", b"minutes_due_at", "minutes_taker_id", b"minutes_taker_id", "notified_ids", b"notified_ids", "present_ids", b"present_ids", "region_code", b"region_code", "required_ids", b"required_ids", "rule_id", b"rule_id", "stage", b"stage", "starts_at", b"starts_at", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Meeting: _TypeAlias = Meeting  # noqa: Y015
+
+@_typing.final
+class SubmitWeeklyReportRequest(_message.Message):
+    """WR-1..WR-4: a region's weekly reports."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SectionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    WEEK_ENDING_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_REFERENCE_FIELD_NUMBER: _builtins.int
+    SECTIONS_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    week_ending: _builtins.str
+    """the Sunday they are due, YYYY-MM-DD"""
+    kind: _builtins.str
+    """tracking_sheet (WR-1, engineers), merged_report (WR-2, the TSM), customer_report (WR-3)"""
+    file_reference: _builtins.str
+    text: _builtins.str
+    @_builtins.property
+    def sections(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """WR-3's sections: inspections_or_revisits, satisfaction, complaints, replacement_risk,
+        maintenance_contracts, final_payments, secondary_sales, overall_risk.
+        """
+
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        week_ending: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        file_reference: _builtins.str = ...,
+        sections: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_reference", b"file_reference", "kind", b"kind", "region_code", b"region_code", "sections", b"sections", "text", b"text", "week_ending", b"week_ending"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitWeeklyReportRequest: _TypeAlias = SubmitWeeklyReportRequest  # noqa: Y015
+
+@_typing.final
+class GetWeeklyReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    WEEK_ENDING_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    week_ending: _builtins.str
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        week_ending: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["region_code", b"region_code", "week_ending", b"week_ending"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetWeeklyReportRequest: _TypeAlias = GetWeeklyReportRequest  # noqa: Y015
+
+@_typing.final
+class WeeklyReportLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    FINE_FEN_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    person_id: _builtins.str
+    outcome: _builtins.str
+    """submitted, late, missing, on_time (after the tally)"""
+    fine_fen: _builtins.int
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        fine_fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fine_fen", b"fine_fen", "kind", b"kind", "outcome", b"outcome", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WeeklyReportLine: _TypeAlias = WeeklyReportLine  # noqa: Y015
+
+@_typing.final
+class WeeklyReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    WEEK_ENDING_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    DUE_AT_FIELD_NUMBER: _builtins.int
+    TALLY_AT_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    week_ending: _builtins.str
+    stage: _builtins.str
+    """collecting, tallied"""
+    due_at: _builtins.str
+    tally_at: _builtins.str
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___WeeklyReportLine]: ...
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        week_ending: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        due_at: _builtins.str = ...,
+        tally_at: _builtins.str = ...,
+        lines: _abc.Iterable[Global___WeeklyReportLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "lines", b"lines", "region_code", b"region_code", "stage", b"stage", "tally_at", b"tally_at", "week_ending", b"week_ending"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WeeklyReport: _TypeAlias = WeeklyReport  # noqa: Y015

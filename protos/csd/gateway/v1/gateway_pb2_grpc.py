@@ -169,6 +169,26 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.FromString,
                 _registered_method=True)
+        self.RecordMeetingMinutes = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordMeetingMinutes',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMeetingMinutesRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.FromString,
+                _registered_method=True)
+        self.GetMeeting = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetMeeting',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMeetingRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.FromString,
+                _registered_method=True)
+        self.SubmitWeeklyReport = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/SubmitWeeklyReport',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitWeeklyReportRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
+                _registered_method=True)
+        self.GetWeeklyReport = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetWeeklyReport',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -336,6 +356,30 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordMeetingMinutes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMeeting(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitWeeklyReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWeeklyReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -473,6 +517,26 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ExportRequirements,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.SerializeToString,
+            ),
+            'RecordMeetingMinutes': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMeetingMinutes,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMeetingMinutesRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.SerializeToString,
+            ),
+            'GetMeeting': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMeeting,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMeetingRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.SerializeToString,
+            ),
+            'SubmitWeeklyReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitWeeklyReport,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitWeeklyReportRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.SerializeToString,
+            ),
+            'GetWeeklyReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWeeklyReport,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1204,6 +1268,114 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/ExportRequirements',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ListRequirementsRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ExportRequirementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMeetingMinutes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordMeetingMinutes',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMeetingMinutesRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMeeting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetMeeting',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMeetingRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Meeting.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitWeeklyReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/SubmitWeeklyReport',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitWeeklyReportRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWeeklyReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetWeeklyReport',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
             options,
             channel_credentials,
             insecure,

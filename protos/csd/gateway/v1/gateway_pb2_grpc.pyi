@@ -61,6 +61,10 @@ class GatewayServiceStub:
     GetRequirement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]
     ListRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]
     ExportRequirements: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]
+    RecordMeetingMinutes: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordMeetingMinutesRequest, _gateway_pb2.Meeting]
+    GetMeeting: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMeetingRequest, _gateway_pb2.Meeting]
+    SubmitWeeklyReport: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SubmitWeeklyReportRequest, _gateway_pb2.WeeklyReport]
+    GetWeeklyReport: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetWeeklyReportRequest, _gateway_pb2.WeeklyReport]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -92,6 +96,10 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     GetRequirement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRequirementRequest, _gateway_pb2.Requirement]  # type: ignore[assignment]
     ListRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ListRequirementsResponse]  # type: ignore[assignment]
     ExportRequirements: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListRequirementsRequest, _gateway_pb2.ExportRequirementsResponse]  # type: ignore[assignment]
+    RecordMeetingMinutes: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordMeetingMinutesRequest, _gateway_pb2.Meeting]  # type: ignore[assignment]
+    GetMeeting: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMeetingRequest, _gateway_pb2.Meeting]  # type: ignore[assignment]
+    SubmitWeeklyReport: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SubmitWeeklyReportRequest, _gateway_pb2.WeeklyReport]  # type: ignore[assignment]
+    GetWeeklyReport: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetWeeklyReportRequest, _gateway_pb2.WeeklyReport]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -282,5 +290,33 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.ListRequirementsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.ExportRequirementsResponse, _abc.Awaitable[_gateway_pb2.ExportRequirementsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordMeetingMinutes(
+        self,
+        request: _gateway_pb2.RecordMeetingMinutesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Meeting, _abc.Awaitable[_gateway_pb2.Meeting]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMeeting(
+        self,
+        request: _gateway_pb2.GetMeetingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Meeting, _abc.Awaitable[_gateway_pb2.Meeting]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitWeeklyReport(
+        self,
+        request: _gateway_pb2.SubmitWeeklyReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WeeklyReport, _abc.Awaitable[_gateway_pb2.WeeklyReport]]: ...
+
+    @_abc_1.abstractmethod
+    def GetWeeklyReport(
+        self,
+        request: _gateway_pb2.GetWeeklyReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WeeklyReport, _abc.Awaitable[_gateway_pb2.WeeklyReport]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,168 @@
+"""Meeting minutes and weekly reports through the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import grpc
+import pytest
+from csd.gateway.v1 import gateway_pb2 as G
+from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+from temporalio.testing import WorkflowEnvironment
+
+from services.runtime.dates import today
+from tests.services.gateway.conftest import gateway_for
+from tests.stack import Stack
+from workflows.meeting import MeetingInput, MeetingWorkflow
+from workflows.meeting import workflow_id as meeting_id
+from workflows.weekly_report import (
+    CUSTOMER_REPORT_SECTIONS,
+    WeeklyReportInput,
+    WeeklyReportWorkflow,
+)
+from workflows.weekly_report import workflow_id as weekly_report_id
+
+
+def as_user(user: str) -> tuple[tuple[str, str], ...]:
+    return (("x-csd-user", user),)
+
+
+async def test_minutes_through_the_gateway(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with gateway_for(env.client, stack, task_queue) as gateway:
+        starts = (await env.get_current_time()) + timedelta(hours=1)
+        wf_id = meeting_id("MT-3", "", starts.date().isoformat())
+        await env.client.start_workflow(
+            MeetingWorkflow.run,
+            MeetingInput("MT-3", "", starts.isoformat(), "2024-v1"),
+            id=wf_id,
+            task_queue=task_queue,
+        )
+        for _ in range(100):
+            meeting = await gateway.GetMeeting(
+                G.GetMeetingRequest(meeting_id=wf_id), metadata=as_user("shi.wenjun")
+            )
+            if meeting.minutes_taker_id:
+                break
+            await asyncio.sleep(0.05)
+        assert (meeting.rule_id, meeting.minutes_taker_id, meeting.stage) == (
+            "MT-3",
+            "shi.wenjun",
+            "invited",
+        )
+        await env.sleep(timedelta(hours=2))
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.RecordMeetingMinutes(
+                G.RecordMeetingMinutesRequest(meeting_id=wf_id, minutes="x"),
+                metadata=as_user("huang.aiping"),
+            )
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        recorded = await gateway.RecordMeetingMinutes(
+            G.RecordMeetingMinutesRequest(
+                meeting_id=wf_id, minutes="Two complaints reviewed.", present=["wang.qiang"]
+            ),
+            metadata=as_user("shi.wenjun"),
+        )
+        assert recorded.stage == "minutes_recorded" and "li.na" in recorded.absent_ids
+
+
+async def test_weekly_reports_through_the_gateway(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    day = today() + timedelta(days=7)
+    sunday = (day + timedelta(days=(6 - day.weekday()) % 7)).isoformat()
+    async with gateway_for(env.client, stack, task_queue) as gateway:
+        await env.client.start_workflow(
+            WeeklyReportWorkflow.run,
+            WeeklyReportInput("north", sunday, "2024-v1"),
+            id=weekly_report_id("north", sunday),
+            task_queue=task_queue,
+        )
+        request = G.GetWeeklyReportRequest(region_code="north", week_ending=sunday)
+        for _ in range(100):
+            report = await gateway.GetWeeklyReport(request, metadata=as_user("zhang.wei"))
+            if report.lines:
+                break
+            await asyncio.sleep(0.05)
+        assert {(line.kind, line.person_id) for line in report.lines} == {
+            ("tracking_sheet", "sun.hao"),
+            ("merged_report", "zhang.wei"),
+            ("customer_report", "wu.min"),
+        }
+        partial = {name: "ok" for name in CUSTOMER_REPORT_SECTIONS[:3]}
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.SubmitWeeklyReport(
+                G.SubmitWeeklyReportRequest(
+                    region_code="north",
+                    week_ending=sunday,
+                    kind="customer_report",
+                    sections=partial,
+                ),
+                metadata=as_user("wu.min"),
+            )
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "overall_risk" in (err.value.details() or "") and "WR-3" in (
+            err.value.details() or ""
+        )
+        submitted = await gateway.SubmitWeeklyReport(
+            G.SubmitWeeklyReportRequest(
+                region_code="north",
+                week_ending=sunday,
+                kind="tracking_sheet",
+                file_reference="f://s.xlsx",
+            ),
+            metadata=as_user("sun.hao"),
+        )
+        assert {
+            (line.person_id, line.outcome)
+            for line in submitted.lines
+            if line.kind == "tracking_sheet"
+        } == {("sun.hao", "submitted")}
+
+
+@pytest.mark.parametrize(
+    ("rpc", "message", "code"),
+    [
+        (
+            "GetMeeting",
+            G.GetMeetingRequest(meeting_id="meeting-MT-9-2026-01-01"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "GetMeeting",
+            G.GetMeetingRequest(meeting_id="meeting-MT-3-2030-01-02"),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            "RecordMeetingMinutes",
+            G.RecordMeetingMinutesRequest(meeting_id="meeting-MT-3-2030-01-02", minutes=" "),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "GetWeeklyReport",
+            G.GetWeeklyReportRequest(region_code="east", week_ending="2030-01-01"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "GetWeeklyReport",
+            G.GetWeeklyReportRequest(region_code="east", week_ending="2030-01-06"),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            "SubmitWeeklyReport",
+            G.SubmitWeeklyReportRequest(region_code="East!", week_ending="2030-01-06", kind="x"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+    ],
+)
+async def test_bad_calendar_requests_get_clear_statuses(
+    gateway: GatewayServiceStub, rpc: str, message: object, code: grpc.StatusCode
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await getattr(gateway, rpc)(message, metadata=as_user("shi.wenjun"))
+    assert err.value.code() == code
+    assert err.value.details()
