@@ -24,14 +24,13 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import CallInput, EmailInput, NotifyActivities
     from activities.staff import (
-        CalendarActivities,
         Contact,
         ContactInput,
         RegionInput,
-        RoleInput,
         StaffActivities,
     )
     from workflows import retry_policies, rulebook, search_attributes, sla
+    from workflows.directory import people_in_role
 
 PROCESS = "major_problem"
 REPORTED = "reported"
@@ -204,12 +203,7 @@ class MajorProblemWorkflow:
         """The owner, then the team lead (if not the owner), then the department managers."""
         levels: list[list[Contact]] = [[owner]]
         for role in (TEAM_LEAD, DEPARTMENT_MANAGER):
-            people = await workflow.execute_activity_method(
-                CalendarActivities.people_in_role,
-                RoleInput(role=role),
-                start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-                retry_policy=retry_policies.DIRECTORY_LOOKUP,
-            )
+            people = await people_in_role(role)
             seen = {p.id for level in levels for p in level}
             people = [p for p in people if p.id not in seen]
             if people:

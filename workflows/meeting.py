@@ -14,13 +14,12 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import AlertInput, EmailInput, NotifyActivities
     from activities.staff import (
-        CalendarActivities,
         Contact,
         ContactInput,
-        RoleInput,
         StaffActivities,
     )
     from workflows import retry_policies, rulebook, search_attributes
+    from workflows.directory import people_in_role
 
 PROCESS = "meeting"
 INVITED = "invited"
@@ -209,12 +208,7 @@ class MeetingWorkflow:
         return chair, (assistant or [chair])[0]
 
     async def _role(self, role: str, region: str = "") -> list[Contact]:
-        return await workflow.execute_activity_method(
-            CalendarActivities.people_in_role,
-            RoleInput(role=role, region_code=region),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
+        return await people_in_role(role, region)
 
     async def _minutes_by(self, moment: datetime) -> bool:
         status = self.status()

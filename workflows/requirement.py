@@ -21,15 +21,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import CallInput, EmailInput, NotifyActivities
     from activities.staff import (
-        CalendarActivities,
         Contact,
         ContactInput,
         NextSyncInput,
-        RoleInput,
         StaffActivities,
         SyncActivities,
     )
     from workflows import retry_policies, rulebook, search_attributes, sla
+    from workflows.directory import people_in_role
     from workflows.leave_calendar import COMPANY_ZONE
 
 PROCESS = "requirement"
@@ -292,12 +291,7 @@ class RequirementWorkflow:
         return status
 
     async def _role(self, role: str) -> list[Contact]:
-        return await workflow.execute_activity_method(
-            CalendarActivities.people_in_role,
-            RoleInput(role=role),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
+        return await people_in_role(role)
 
     async def _wait_for_sync(self) -> None:
         status, rules = self.status(), self._rules

@@ -18,8 +18,9 @@ with workflow.unsafe.imports_passed_through():
         TrackingRow,
         TrackingSheetInput,
     )
-    from activities.staff import CalendarActivities, Contact, RoleInput
+    from activities.staff import Contact
     from workflows import retry_policies, search_attributes
+    from workflows.directory import people_in_role
 
 PROCESS = "requirement_digest"
 WEEKLY, MONTHLY = "weekly", "monthly"
@@ -147,10 +148,5 @@ class RequirementDigestWorkflow:
     async def _people(self, roles: tuple[str, ...]) -> list[Contact]:
         people: list[Contact] = []
         for role in roles:
-            people += await workflow.execute_activity_method(
-                CalendarActivities.people_in_role,
-                RoleInput(role=role),
-                start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-                retry_policy=retry_policies.DIRECTORY_LOOKUP,
-            )
+            people += await people_in_role(role)
         return people

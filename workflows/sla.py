@@ -16,8 +16,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import AlertInput, NotifyActivities
-    from activities.staff import CalendarActivities, Contact, RoleInput, WorkingTimeInput
+    from activities.staff import CalendarActivities, Contact, WorkingTimeInput
     from workflows import retry_policies, search_attributes
+    from workflows.directory import people_in_role
 
 OK, WARNING, BREACHED, MET = "ok", "warning", "breached", "met"
 TWENTY_FOUR_SEVEN = "24x7"
@@ -140,12 +141,7 @@ class SlaClock:
         roles = self.policy.breach_roles if breach else self.policy.warn_roles
         recipients: list[Contact] = [] if breach else list(self._warn_to)
         for role in roles:
-            recipients += await workflow.execute_activity_method(
-                CalendarActivities.people_in_role,
-                RoleInput(role=role),
-                start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-                retry_policy=retry_policies.DIRECTORY_LOOKUP,
-            )
+            recipients += await people_in_role(role)
         addresses = sorted({c.email for c in recipients})
         if not addresses:
             return

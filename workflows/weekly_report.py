@@ -19,8 +19,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.notify import EmailInput, NotifyActivities
-    from activities.staff import CalendarActivities, Contact, RoleInput
+    from activities.staff import Contact
     from workflows import retry_policies, rulebook, search_attributes
+    from workflows.directory import people_in_role
     from workflows.leave_calendar import COMPANY_ZONE
 
 PROCESS = "weekly_report"
@@ -164,12 +165,7 @@ class WeeklyReportWorkflow:
         return status
 
     async def _role(self, role: str, region: str = "") -> list[Contact]:
-        return await workflow.execute_activity_method(
-            CalendarActivities.people_in_role,
-            RoleInput(role=role, region_code=region),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
+        return await people_in_role(role, region)
 
     async def _tally(self, fine: int) -> None:
         """WR-4: every expected report on time, late or missing; the late and the missing fined

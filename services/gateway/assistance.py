@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2
 from temporalio.client import WorkflowHandle
 
-from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import limit_text, require_text
 from workflows import rulebook
 from workflows.assistance import (
@@ -79,23 +77,11 @@ def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2
 class AssistanceGateway(ProcessGateway):
     """Start, move on and read XA-1 requests."""
 
-    async def _require_region(self, code: str) -> None:
-        await ask_staff(
-            self._staff.GetRegion(
-                staff_pb2.GetRegionRequest(code=code), timeout=LOOKUP_DEADLINE_SECONDS
-            ),
-            purpose="confirm the region",
-            missing=NotFound(f"region {code!r} does not exist"),
-        )
-
     async def start(
         self, request: gateway_pb2.StartAssistanceRequest, caller: Caller
     ) -> gateway_pb2.WorkflowRef:
         reference = business_reference(request.reference)
         requester = caller.require_self(request.requester_id, "cross-department assistance request")
-        region = request.region_code or caller.region_code
-        if not region:
-            raise InvalidArgument("region_code is required: you belong to no region")
         target = require_text(request.target_department, "target_department", limit=80)
         subject = _subject(request.subject)
         description = require_text(request.description, "description", limit=MAX_DESCRIPTION)
@@ -103,7 +89,7 @@ class AssistanceGateway(ProcessGateway):
             rules = rulebook.in_force(today())
         except rulebook.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: XA-1 is not in force yet") from None
-        await self._require_region(region)
+        region = await self._region(request.region_code, caller)
         wf_id = workflow_id(reference)
         started = await start_once(
             self._client,

@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2
 from temporalio.client import WorkflowHandle
 
-from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import limit_text, require_text
 from workflows import rulebook
 from workflows.major_problem import (
@@ -100,16 +98,7 @@ class MajorProblemGateway(ProcessGateway):
         if len(request.evidence) > MAX_EVIDENCE:
             raise InvalidArgument(f"at most {MAX_EVIDENCE} evidence references")
         evidence = [limit_text(e.strip(), "evidence", limit=500) for e in request.evidence]
-        region = request.region_code or caller.region_code
-        if not region:
-            raise InvalidArgument("region_code is required: you belong to no region")
-        await ask_staff(
-            self._staff.GetRegion(
-                staff_pb2.GetRegionRequest(code=region), timeout=LOOKUP_DEADLINE_SECONDS
-            ),
-            purpose="confirm the region",
-            missing=NotFound(f"region {region!r} does not exist"),
-        )
+        region = await self._region(request.region_code, caller)
         wf_id = workflow_id(reference)
         started = await start_once(
             self._client,

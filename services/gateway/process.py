@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from csd.staff.v1 import staff_pb2_grpc
+from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import Client
 
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
+from services.gateway.identity import Caller
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
+from services.runtime.errors import InvalidArgument, NotFound
 from workflows import task_queues
 
 
@@ -26,3 +29,17 @@ class ProcessGateway:
         self._staff = staff
         self._task_queue = task_queue
         self._timeout = temporal_timeout
+
+    async def _region(self, requested: str, caller: Caller) -> str:
+        """The region a case belongs to: the one named, or the caller's; it must exist."""
+        region = requested or caller.region_code
+        if not region:
+            raise InvalidArgument("region_code is required: you belong to no region")
+        await ask_staff(
+            self._staff.GetRegion(
+                staff_pb2.GetRegionRequest(code=region), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="confirm the region",
+            missing=NotFound(f"region {region!r} does not exist"),
+        )
+        return region

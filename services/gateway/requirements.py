@@ -10,17 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2
 from temporalio.client import WorkflowHandle
 
-from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_date, today
-from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import limit_text, require_known, require_text
 from workflows import rulebook, sla
 from workflows.requirement import (
@@ -169,16 +167,7 @@ class RequirementGateway(ProcessGateway):
         purpose = require_text(request.purpose, "purpose", limit=MAX_TEXT)
         scenario = require_text(request.business_scenario, "business_scenario", limit=MAX_TEXT)
         description = require_text(request.description, "description", limit=MAX_TEXT)
-        region = request.region_code or caller.region_code
-        if not region:
-            raise InvalidArgument("region_code is required: you belong to no region")
-        await ask_staff(
-            self._staff.GetRegion(
-                staff_pb2.GetRegionRequest(code=region), timeout=LOOKUP_DEADLINE_SECONDS
-            ),
-            purpose="confirm the region",
-            missing=NotFound(f"region {region!r} does not exist"),
-        )
+        region = await self._region(request.region_code, caller)
         try:
             rules = rulebook.in_force(today())
         except rulebook.NoRuleSetInForce as err:
