@@ -23,9 +23,11 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from services.notify.phone import WebhookProvider
 from services.runtime.server import RunningServer
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
+from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack, start_stack
 from workflows import search_attributes
 
@@ -174,3 +176,15 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def phone_gateway_stack(tmp_path: Path) -> AsyncIterator[tuple[Stack, PhoneGateway]]:
+    """The real services with calls going to a real HTTP voice gateway; set its `failures` to
+    make it refuse that many calls first."""
+    gateway = PhoneGateway()
+    gateway.start()
+    running = await start_stack(tmp_path, phone=WebhookProvider(gateway.url))
+    yield running, gateway
+    await running.aclose()
+    gateway.stop()

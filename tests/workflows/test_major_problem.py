@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.notify.phone import WebhookProvider
 from services.worker.main import build_worker
 from tests.phone_gateway import PhoneGateway
-from tests.stack import Stack, start_stack
+from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.major_problem import (
     ACKNOWLEDGED,
@@ -267,14 +265,11 @@ async def test_acknowledged_but_unresolved_is_escalated_after_its_working_hours(
 
 
 @pytest.fixture
-async def phone_down_stack(tmp_path: Path) -> AsyncIterator[tuple[Stack, PhoneGateway]]:
-    gateway = PhoneGateway()
-    gateway.start()
-    gateway.failures = 6  # the voice gateway refuses the first six attempts
-    running = await start_stack(tmp_path, phone=WebhookProvider(gateway.url))
-    yield running, gateway
-    await running.aclose()
-    gateway.stop()
+def phone_down_stack(
+    phone_gateway_stack: tuple[Stack, PhoneGateway],
+) -> tuple[Stack, PhoneGateway]:
+    phone_gateway_stack[1].failures = 6  # the voice gateway refuses the first six attempts
+    return phone_gateway_stack
 
 
 async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from temporalio import activity
@@ -17,10 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.staff import NextSyncInput, NextSyncResult, SyncActivities
-from services.notify.phone import WebhookProvider
 from services.worker.main import activities_for, build_worker
 from tests.phone_gateway import PhoneGateway
-from tests.stack import Stack, start_stack
+from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows import rulebook
 from workflows.requirement import (
@@ -318,14 +316,11 @@ async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
 
 
 @pytest.fixture
-async def phone_down(tmp_path: Path) -> AsyncIterator[tuple[Stack, PhoneGateway]]:
-    gateway = PhoneGateway()
-    gateway.start()
-    gateway.failures = 10**6  # the voice gateway is down for good
-    running = await start_stack(tmp_path, phone=WebhookProvider(gateway.url))
-    yield running, gateway
-    await running.aclose()
-    gateway.stop()
+def phone_down(
+    phone_gateway_stack: tuple[Stack, PhoneGateway],
+) -> tuple[Stack, PhoneGateway]:
+    phone_gateway_stack[1].failures = 10**6  # the voice gateway is down for good
+    return phone_gateway_stack
 
 
 async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
