@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck protos protos-check seed status clean
+.PHONY: dev test faults lint typecheck protos protos-check seed status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ typecheck: $(STAMP)
 # runs when CSD_TEST_POSTGRES_URL is set (.ci/run sets it).
 test: $(STAMP) protos-check lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite: workers lost mid-activity and mid-wait, services and channels down, replies
+# lost after commit, the Temporal database gone (each test states its fault).
+faults: $(STAMP)
+	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

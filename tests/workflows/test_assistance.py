@@ -245,6 +245,7 @@ async def test_unaccepted_request_reminds_the_coordinator_daily(
         await record_history(handle, "assistance_reminded")
 
 
+@pytest.mark.faults
 async def test_a_new_worker_finishes_what_a_stopped_one_left_waiting(
     dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:

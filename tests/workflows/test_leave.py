@@ -356,6 +356,7 @@ async def test_a_span_into_a_year_without_an_official_schedule_says_so(
         await handle.terminate("test over")
 
 
+@pytest.mark.faults
 async def test_a_new_worker_finishes_a_leave_left_waiting(
     dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:

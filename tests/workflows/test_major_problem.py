@@ -272,6 +272,7 @@ def phone_down_stack(
     return phone_gateway_stack
 
 
+@pytest.mark.faults
 async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
     own_time_skipping_env: WorkflowEnvironment,
     phone_down_stack: tuple[Stack, PhoneGateway],
@@ -307,6 +308,7 @@ async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
     assert len(forms) == 1  # the email went once while the phone kept failing
 
 
+@pytest.mark.faults
 async def test_a_worker_lost_between_the_call_and_the_email_sends_each_once(
     dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:

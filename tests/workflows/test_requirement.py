@@ -323,6 +323,7 @@ def phone_down(
     return phone_gateway_stack
 
 
+@pytest.mark.faults
 async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
     own_time_skipping_env: WorkflowEnvironment,
     phone_down: tuple[Stack, PhoneGateway],
@@ -442,6 +443,7 @@ async def sync_right_away(input: NextSyncInput) -> NextSyncResult:
     return NextSyncResult(date="2024-04-01", official=True)
 
 
+@pytest.mark.faults
 async def test_a_worker_lost_mid_sla_is_replaced_and_the_alert_comes_once(
     dev_server_env: WorkflowEnvironment,
     phone_down: tuple[Stack, PhoneGateway],

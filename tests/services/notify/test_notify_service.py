@@ -161,6 +161,7 @@ async def test_a_key_reused_for_another_message_is_refused(
     )
 
 
+@pytest.mark.faults
 async def test_smtp_outage_fails_the_attempt_and_the_retry_delivers_once(
     start_notify: StartNotify, tmp_path: Path
 ) -> None:
@@ -217,6 +218,7 @@ class StallingMailer:
         return await self._inner.send(to=to, cc=cc, subject=subject, body=body, key=key)
 
 
+@pytest.mark.faults
 async def test_a_send_abandoned_mid_way_is_taken_over_after_its_lease(
     start_notify: StartNotify, mail_sink: MailSink
 ) -> None:
