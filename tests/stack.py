@@ -9,6 +9,8 @@ import grpc
 from csd.finance.v1 import finance_pb2_grpc
 from csd.notify.v1 import notify_pb2_grpc
 from csd.staff.v1 import staff_pb2_grpc
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from services.finance import server as finance_server
 from services.finance.regulation import publish_regulation_policy
@@ -19,6 +21,7 @@ from services.notify.phone import LogProvider, PhoneProvider
 from services.runtime.server import RunningServer
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
+from services.worker.main import build_worker
 
 
 @dataclass
@@ -31,6 +34,16 @@ class Stack:
     staff: grpc.aio.Channel
     finance: grpc.aio.Channel
     notify: grpc.aio.Channel
+
+    def worker(self, client: Client, task_queue: str) -> Worker:
+        """The csd-ops worker over these services, on `task_queue`."""
+        return build_worker(
+            client,
+            staff=self.staff,
+            finance=self.finance,
+            notify=self.notify,
+            task_queue=task_queue,
+        )
 
     @property
     def staff_address(self) -> str:

@@ -12,7 +12,6 @@ from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 from temporalio.testing import WorkflowEnvironment
 
 from services.gateway import server as gateway_server
-from services.worker.main import build_worker
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +29,7 @@ async def test_assistance_request_end_to_end(
     )
     try:
         reference = f"XA-E2E-{uuid.uuid4().hex[:8]}"
-        worker = build_worker(
-            client,
-            staff=stack.staff,
-            finance=stack.finance,
-            notify=stack.notify,
-            task_queue=task_queue,
-        )
+        worker = stack.worker(client, task_queue)
         async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             gateway = GatewayServiceStub(channel)
             requester = (("x-csd-user", "ma.chao"),)

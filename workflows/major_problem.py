@@ -22,7 +22,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import CallInput, EmailInput, NotifyActivities
+    from activities.notify import CallInput, NotifyActivities
     from activities.staff import (
         Contact,
         ContactInput,
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.directory import people_in_role
+    from workflows.mail import send_email
 
 PROCESS = "major_problem"
 REPORTED = "reported"
@@ -315,22 +316,15 @@ class MajorProblemWorkflow:
         self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
     ) -> None:
         status = self.status()
-        recipients = {c.email for c in to}
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{status.reference}:{step}",
-                to=sorted(recipients),
-                cc=sorted({c.email for c in cc} - recipients),
-                subject=(
-                    f"[MI {status.reference}] {status.category.replace('_', ' ')} at "
-                    f"{status.hospital} — {what}"
-                ),
-                body=body,
-                reference=workflow.info().workflow_id,
+        await send_email(
+            key=f"{status.reference}:{step}",
+            to=to,
+            cc=cc,
+            subject=(
+                f"[MI {status.reference}] {status.category.replace('_', ' ')} at "
+                f"{status.hospital} — {what}"
             ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+            body=body,
         )
 
     @workflow.query

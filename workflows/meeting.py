@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import AlertInput, EmailInput, NotifyActivities
+    from activities.notify import AlertInput, NotifyActivities
     from activities.staff import (
         Contact,
         ContactInput,
@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import retry_policies, rulebook, search_attributes
     from workflows.directory import people_in_role
+    from workflows.mail import send_email
 
 PROCESS = "meeting"
 INVITED = "invited"
@@ -313,22 +314,11 @@ class MeetingWorkflow:
         self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
     ) -> None:
         status = self.status()
-        recipients = {c.email for c in to}
-        if not recipients:
-            return
         scope = f" {status.region_code}" if status.region_code else ""
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{workflow.info().workflow_id}:{step}",
-                to=sorted(recipients),
-                cc=sorted({c.email for c in cc} - recipients),
-                subject=(
-                    f"[{status.rule_id}{scope}] {status.title} {status.starts_at[:10]} — {what}"
-                ),
-                body=body,
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+        await send_email(
+            key=f"{workflow.info().workflow_id}:{step}",
+            to=to,
+            cc=cc,
+            subject=f"[{status.rule_id}{scope}] {status.title} {status.starts_at[:10]} — {what}",
+            body=body,
         )

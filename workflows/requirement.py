@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import CallInput, EmailInput, NotifyActivities
+    from activities.notify import CallInput, NotifyActivities
     from activities.staff import (
         Contact,
         ContactInput,
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.directory import people_in_role
     from workflows.leave_calendar import COMPANY_ZONE
+    from workflows.mail import send_email
 
 PROCESS = "requirement"
 SUBMITTED = "submitted"
@@ -613,19 +614,12 @@ class RequirementWorkflow:
         self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
     ) -> None:
         status = self.status()
-        recipients = {c.email for c in to}
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{status.reference}:{step}:{len(status.history)}",
-                to=sorted(recipients),
-                cc=sorted({c.email for c in cc} - recipients),
-                subject=f"[RQ {status.reference}] {status.hospital} — {what}",
-                body=body,
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+        await send_email(
+            key=f"{status.reference}:{step}:{len(status.history)}",
+            to=to,
+            cc=cc,
+            subject=f"[RQ {status.reference}] {status.hospital} — {what}",
+            body=body,
         )
 
 

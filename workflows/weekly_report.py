@@ -18,11 +18,11 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
-    from activities.notify import EmailInput, NotifyActivities
     from activities.staff import Contact
     from workflows import retry_policies, rulebook, search_attributes
     from workflows.directory import people_in_role
     from workflows.leave_calendar import COMPANY_ZONE
+    from workflows.mail import send_email
 
 PROCESS = "weekly_report"
 COLLECTING = "collecting"
@@ -302,20 +302,11 @@ class WeeklyReportWorkflow:
     async def _email(
         self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
     ) -> None:
-        if not to:
-            return
         status = self.status()
-        recipients = {c.email for c in to}
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{workflow.info().workflow_id}:{step}",
-                to=sorted(recipients),
-                cc=sorted({c.email for c in cc} - recipients),
-                subject=f"[WR {status.region_code} {status.week_ending}] {what}",
-                body=body,
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+        await send_email(
+            key=f"{workflow.info().workflow_id}:{step}",
+            to=to,
+            cc=cc,
+            subject=f"[WR {status.region_code} {status.week_ending}] {what}",
+            body=body,
         )

@@ -24,7 +24,6 @@ from services.notify import server as notify_server
 from services.notify.email import SmtpMailer
 from services.notify.phone import LogProvider
 from services.runtime.settings import Settings
-from services.worker.main import build_worker
 from tests.stack import Stack
 from workflows.assistance import AssistanceInput, AssistanceWorkflow, workflow_id
 
@@ -83,9 +82,7 @@ async def test_notify_down_then_back_delivers_each_notification_once(
     await notify.stop(grace=0)
     client = dev_server_env.client
     reference = f"XA-FAULT-{uuid.uuid4().hex[:6]}"
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await client.start_workflow(
             AssistanceWorkflow.run,
             AssistanceInput(reference, "zhao.lei", "east", "rnd", "subject", "description"),

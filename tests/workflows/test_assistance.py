@@ -19,7 +19,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows import search_attributes
@@ -52,9 +51,7 @@ def request(reference: str) -> AssistanceInput:
 
 
 def worker_for(client: Client, stack: Stack, task_queue: str) -> Worker:
-    return build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    )
+    return stack.worker(client, task_queue)
 
 
 async def start(

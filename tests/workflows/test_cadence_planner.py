@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.cadence_planner import HORIZON, CadencePlannerWorkflow, PlanInput
@@ -17,13 +16,7 @@ async def test_the_next_meeting_is_planned_once(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         first = await env.client.execute_workflow(
             CadencePlannerWorkflow.run,
             PlanInput("mt3-customer-analysis"),
@@ -53,13 +46,7 @@ async def test_an_occurrence_beyond_the_horizon_is_not_planned_yet(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         planned_at = await env.get_current_time()
         result = await env.client.execute_workflow(
             CadencePlannerWorkflow.run,

@@ -20,7 +20,6 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.calendar_dates import plain_monday
 from tests.stack import Stack
 from tests.workflows.recording import record_history
@@ -149,9 +148,7 @@ async def test_each_tier_goes_to_its_approver(
     approvers: list[str],
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, leave(requester, end=end, end_half=end_half))
         status = await awaiting(handle, stack)
         assert (status.half_days, status.rule_id, sorted(status.approver_ids)) == (
@@ -171,9 +168,7 @@ async def test_approved_leave_is_recorded_for_attendance_and_announced(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, leave())
         status = await awaiting(handle, stack)
         # The cc list of LV-1 gets the request.
@@ -221,9 +216,7 @@ async def test_a_department_manager_may_decide_any_leave_and_rejection_needs_a_r
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, leave())
         status = await awaiting(handle, stack)
         assert (
@@ -243,9 +236,7 @@ async def test_the_requester_may_cancel_before_the_start_and_nothing_is_decided_
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, leave())
         await awaiting(handle, stack)
         await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
@@ -274,13 +265,7 @@ async def test_cancelling_after_the_leave_started_is_refused(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await submit(env.client, task_queue, leave())
         await awaiting(handle, stack)
         await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
@@ -294,13 +279,7 @@ async def test_reminder_then_escalation_at_the_right_times(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await submit(env.client, task_queue, leave(start=day(0), end=day(0)))
         status = await awaiting(handle, stack)
         reminder_at = datetime.fromisoformat(status.reminder_at)
@@ -339,9 +318,7 @@ async def test_a_span_into_a_year_without_an_official_schedule_says_so(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(
             client, task_queue, leave(start="2030-12-30", end="2031-01-03", end_half="pm")
         )
@@ -362,14 +339,10 @@ async def test_a_new_worker_finishes_a_leave_left_waiting(
 ) -> None:
     client = dev_server_env.client
     request = leave(start=day(7), end=day(7))
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, request)
         await awaiting(handle, stack)
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
         await until(lambda: bool(mails(stack, handle.id, "recorded")))
         await handle.terminate("test over")

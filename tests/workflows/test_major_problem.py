@@ -16,7 +16,6 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
 from tests.workflows.recording import record_history
@@ -96,13 +95,7 @@ async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue)
         status = await awaiting_ack(handle, stack)
         assert status.owner_id == "zhou.xiaoming"
@@ -179,13 +172,7 @@ async def test_no_acknowledgement_escalates_in_order_with_repeats(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "MI-2")
         await awaiting_ack(handle, stack)
         owner, huang, jiang = "+86-139-0000-0006", "+86-139-0000-0001", "+86-139-0000-0002"
@@ -234,13 +221,7 @@ async def test_acknowledged_but_unresolved_is_escalated_after_its_working_hours(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "MI-3")
         await awaiting_ack(handle, stack)
         await handle.execute_update(
@@ -280,13 +261,7 @@ async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
 ) -> None:
     env = own_time_skipping_env
     stack, gateway = phone_down_stack
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "MI-4")
         await until(lambda: len(stack.mail.messages) >= 1)
         # Skip through the retries' back-off: the phone stays down for a while.
@@ -315,16 +290,12 @@ async def test_a_worker_lost_between_the_call_and_the_email_sends_each_once(
     client = dev_server_env.client
     port = stack.mail.port
     await stack.mail.stop()  # the mail server is down: the call goes out, the email cannot
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await start(client, task_queue, "MI-crash")
         await until(lambda: len(calls(stack)) == 1)
     # That worker is gone with the email still undelivered; a new one takes over.
     await stack.mail.start(port=port)
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         await until(
             lambda: any(str(m["Subject"]).endswith("— report") for m in stack.mail.messages),
             seconds=30,

@@ -10,7 +10,6 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.meeting import (
@@ -74,13 +73,7 @@ async def test_invitations_go_to_the_roles_the_rule_names(
     notified: list[str],
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env, task_queue, rule_id, region)
         status = await invited(handle)
         assert (status.chair_id, status.minutes_taker_id) == (chair, taker)
@@ -97,13 +90,7 @@ async def test_minutes_recorded_by_the_right_person_are_sent_back_with_attendanc
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env, task_queue, "MT-1", "east")
         status = await invited(handle)
         with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -152,13 +139,7 @@ async def test_missing_minutes_remind_then_alert_the_chairs_manager(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env, task_queue, "MT-3", "")
         status = await invited(handle)
         due = datetime.fromisoformat(status.minutes_due_at)

@@ -11,7 +11,6 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.penalty import ANNOUNCED, PenaltyInput, PenaltyWorkflow, workflow_id
@@ -35,9 +34,7 @@ async def test_a_fine_is_recorded_once_and_announced(
 ) -> None:
     client = time_skipping_env.client
     reference = "RND-4711"
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         result = await client.execute_workflow(
             PenaltyWorkflow.run,
             bypass(reference),
@@ -82,9 +79,7 @@ async def test_a_fine_under_an_unknown_rule_fails_instead_of_hanging(
     client = time_skipping_env.client
     fine = bypass(f"RND-{rule_id}-{rule_version}")
     fine.rule_id, fine.rule_version = rule_id, rule_version
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await client.start_workflow(
             PenaltyWorkflow.run,
             fine,

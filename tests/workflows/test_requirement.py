@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.staff import NextSyncInput, NextSyncResult, SyncActivities
-from services.worker.main import activities_for, build_worker
+from services.worker.main import activities_for
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
 from tests.workflows.recording import record_history
@@ -134,9 +134,7 @@ async def test_only_the_senior_support_engineer_filters_and_a_refusal_goes_back_
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = own_time_skipping_env.client
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await start(client, task_queue, "RQ-refused")
         await routed(handle, stack)
         assert (
@@ -160,13 +158,7 @@ async def test_a_requirement_from_submission_to_revisit_and_close(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-full")
         await routed(handle, stack)
         await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
@@ -262,13 +254,7 @@ async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-reopen")
         await routed(handle, stack)
         await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
@@ -331,13 +317,7 @@ async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
 ) -> None:
     env = own_time_skipping_env
     stack, gateway = phone_down
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-sla")
         await routed(handle, stack)
         await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.requirement import FilterInput, RequirementInput, RequirementWorkflow, workflow_id
@@ -40,9 +39,7 @@ async def test_the_weekly_status_email_goes_to_the_field_and_the_managers(
 ) -> None:
     client = dev_server_env.client
     reference = f"RQ-digest-{uuid.uuid4().hex[:6]}"
-    async with build_worker(
-        client, staff=stack.staff, finance=stack.finance, notify=stack.notify, task_queue=task_queue
-    ):
+    async with stack.worker(client, task_queue):
         handle = await client.start_workflow(
             RequirementWorkflow.run,
             RequirementInput(

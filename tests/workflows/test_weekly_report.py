@@ -13,7 +13,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.runtime.dates import today
-from services.worker.main import build_worker
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.leave_calendar import COMPANY_ZONE
@@ -74,13 +73,7 @@ async def test_missing_and_late_reports_are_fined_once_on_time_ones_not(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "east")
         status = await collecting(handle)
         assert sorted((e.kind, e.person_id) for e in status.expected) == [
@@ -154,13 +147,7 @@ async def test_a_region_without_a_customer_service_manager_has_its_tsm_cover_wr3
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    async with build_worker(
-        env.client,
-        staff=stack.staff,
-        finance=stack.finance,
-        notify=stack.notify,
-        task_queue=task_queue,
-    ):
+    async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "southwest")
         status = await collecting(handle)
         assert sorted((e.kind, e.person_id) for e in status.expected) == [

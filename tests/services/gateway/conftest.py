@@ -12,7 +12,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.gateway import server as gateway_server
-from services.worker.main import build_worker
 from tests.stack import Stack
 
 
@@ -27,13 +26,7 @@ async def gateway_for(
         task_queue=task_queue,
     )
     try:
-        worker = build_worker(
-            client,
-            staff=stack.staff,
-            finance=stack.finance,
-            notify=stack.notify,
-            task_queue=task_queue,
-        )
+        worker = stack.worker(client, task_queue)
         async with worker, grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             yield GatewayServiceStub(channel)
     finally:
