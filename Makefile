@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test faults lint typecheck protos protos-check seed status clean
+.PHONY: dev test faults bench lint typecheck protos protos-check seed status clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: $(STAMP) protos-check lint typecheck
 # lost after commit, the Temporal database gone (each test states its fault).
 faults: $(STAMP)
 	$(BIN)/python -m pytest -m faults $(PYTEST_ARGS)
+
+# Benchmarks: figures beside their floors, written to bench/results.json and bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
