@@ -66,9 +66,9 @@ async def run_once(
     key = require_key(key)
     digest = fingerprint(request)
     async with sessions() as session:
-        earlier = await _replay(session, record_model, key, operation, digest, response_type)
-        if earlier is not None:
-            return earlier
+        # No read first: the change and its record go in one transaction, and a retry trips the
+        # record's unique key (or a business check) and is answered from the record instead. One
+        # round trip to the database fewer on every write.
         try:
             async with session.begin():
                 response = await apply(session)
@@ -82,8 +82,8 @@ async def run_once(
                     )
                 )
         except (IntegrityError, ServiceError):
-            # A concurrent request with the same key may have won while this one ran (the loser
-            # then trips a unique constraint or a business check); the record tells which.
+            # A retry, or a concurrent request with the same key that won while this one ran,
+            # trips a unique constraint or a business check; the record tells which.
             earlier = await _replay(session, record_model, key, operation, digest, response_type)
             if earlier is not None:
                 return earlier
