@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
@@ -12,6 +11,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
 from activities.grpc_status import CALL_DEADLINE_SECONDS, call
+from services.runtime.dates import COMPANY_ZONE
+from services.staff.calendar import MORNING
 
 
 @dataclass
@@ -52,11 +53,6 @@ class RegionInput:
 class MajorProblemRecipientsResult:
     owner: Contact
     cc: list[Contact] = field(default_factory=list)
-
-
-COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
-# The company's working day opens at 09:00 (services/staff/calendar.py).
-WORKDAY_BEGINS = time(9, 0)
 
 
 def contact_from(person: staff_pb2.Person) -> Contact:
@@ -262,7 +258,7 @@ class LeaveActivities:
             )
         )
         escalate = datetime.combine(
-            date.fromisoformat(day_before.date), WORKDAY_BEGINS, tzinfo=COMPANY_ZONE
+            date.fromisoformat(day_before.date), MORNING[0], tzinfo=COMPANY_ZONE
         )
         reminder_at = reminder.at.ToDatetime(tzinfo=UTC)
         return LeaveClockResult(

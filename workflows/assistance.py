@@ -125,11 +125,7 @@ class AssistanceWorkflow:
 
     @workflow.run
     async def run(self, input: AssistanceInput) -> AssistanceStatus:
-        try:
-            rules = rulebook.by_version(input.rule_version)
-        except rulebook.UnknownRule as err:
-            # Failing the workflow, not the task: a KeyError would retry the task forever.
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        rules = rulebook.by_version(input.rule_version)
         self._tracks_sla = workflow.patched(SLA_STATE_PATCH)
         status = AssistanceStatus(
             reference=input.reference,

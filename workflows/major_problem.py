@@ -126,10 +126,7 @@ class MajorProblemWorkflow:
 
     @workflow.run
     async def run(self, input: MajorProblemInput) -> MajorProblemStatus:
-        try:
-            rules = rulebook.by_version(input.rule_version)
-        except rulebook.UnknownRule as err:
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        rules = rulebook.by_version(input.rule_version)
         status = MajorProblemStatus(
             reference=input.reference,
             stage=REPORTED,

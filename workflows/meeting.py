@@ -128,10 +128,7 @@ class MeetingWorkflow:
     @workflow.run
     async def run(self, input: MeetingInput) -> MeetingStatus:
         meeting = MEETINGS.get(input.rule_id)
-        try:
-            rules = rulebook.by_version(input.rule_version)
-        except rulebook.UnknownRule as err:
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        rules = rulebook.by_version(input.rule_version)
         if meeting is None or meeting.regional != bool(input.region_code):
             raise ApplicationError(
                 f"no routine meeting {input.rule_id} for region {input.region_code!r}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
@@ -55,11 +54,7 @@ class PenaltyWorkflow:
 
     @workflow.run
     async def run(self, input: PenaltyInput) -> PenaltyResult:
-        try:
-            amount = rulebook.by_version(input.rule_version).fine_fen(input.rule_id)
-        except rulebook.UnknownRule as err:
-            # Failing the workflow, not the task: a KeyError would retry the task forever.
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        amount = rulebook.by_version(input.rule_version).fine_fen(input.rule_id)
         workflow.upsert_search_attributes(
             [
                 search_attributes.PROCESS.value_set(PROCESS),

@@ -27,9 +27,9 @@ with workflow.unsafe.imports_passed_through():
         StaffActivities,
         SyncActivities,
     )
+    from services.runtime.dates import COMPANY_ZONE
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.directory import people_in_role
-    from workflows.leave_calendar import COMPANY_ZONE
     from workflows.mail import send_email
 
 PROCESS = "requirement"
@@ -217,10 +217,7 @@ class RequirementWorkflow:
 
     @workflow.run
     async def run(self, input: RequirementInput) -> RequirementStatus:
-        try:
-            rules = rulebook.by_version(input.rule_version)
-        except rulebook.UnknownRule as err:
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        rules = rulebook.by_version(input.rule_version)
         self._rules = rules
         status = input.carried or RequirementStatus(
             reference=input.reference,

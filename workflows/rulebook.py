@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from temporalio.exceptions import ApplicationError
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -92,8 +94,15 @@ class NoRuleSetInForce(LookupError):
     """The date is before the regulation took effect."""
 
 
-class UnknownRule(LookupError):
-    """A rule set version, or a rule within one, that the rulebook does not hold."""
+class UnknownRule(ApplicationError):
+    """A rule set version, or a rule within one, that the rulebook does not hold.
+
+    An ApplicationError that is not retried, so a workflow that meets one fails (INVALID_ARGUMENT)
+    instead of retrying its task forever, with no handling in each workflow.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="INVALID_ARGUMENT", non_retryable=True)
 
 
 def in_force(on: date) -> RuleSet:

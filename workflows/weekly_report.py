@@ -19,9 +19,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
+    from services.runtime.dates import COMPANY_ZONE
     from workflows import retry_policies, rulebook, search_attributes
     from workflows.directory import people_in_role
-    from workflows.leave_calendar import COMPANY_ZONE
     from workflows.mail import send_email
 
 PROCESS = "weekly_report"
@@ -120,11 +120,8 @@ class WeeklyReportWorkflow:
 
     @workflow.run
     async def run(self, input: WeeklyReportInput) -> WeeklyReportStatus:
-        try:
-            rules = rulebook.by_version(input.rule_version)
-            fine = rules.fine_fen("WR-4")
-        except rulebook.UnknownRule as err:
-            raise ApplicationError(str(err), type="INVALID_ARGUMENT", non_retryable=True) from None
+        rules = rulebook.by_version(input.rule_version)
+        fine = rules.fine_fen("WR-4")
         status = WeeklyReportStatus(input.region_code, input.week_ending, input.rule_version)
         self._status = status
         sunday = date.fromisoformat(input.week_ending)

@@ -18,7 +18,8 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Literal
 
-from services.staff.calendar import COMPANY_ZONE, MAX_SPAN_DAYS, CompanyCalendar
+from services.runtime.dates import COMPANY_ZONE
+from services.staff.calendar import MAX_SPAN_DAYS, CompanyCalendar
 
 HolidayRule = Literal["previous", "next"]
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from holidays import HolidayBase
 from holidays.countries import china
 
-COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
+from services.runtime.dates import COMPANY_ZONE
+
 MORNING = (time(9, 0), time(12, 0))
 AFTERNOON = (time(13, 0), time(18, 0))
 # The most days a question may span, so a typo (year 2206) cannot keep a server busy.

@@ -12,10 +12,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.runtime.dates import today
+from services.runtime.dates import COMPANY_ZONE, today
 from tests.stack import Stack
 from tests.workflows.recording import record_history
-from workflows.leave_calendar import COMPANY_ZONE
 from workflows.weekly_report import (
     CUSTOMER_REPORT,
     CUSTOMER_REPORT_SECTIONS,
