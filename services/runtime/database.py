@@ -40,7 +40,21 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # asyncpg lets a refused or timed-out connect out as a bare OSError, where DB-API
+        # drivers raise OperationalError: raise that, so a database that is down (or still
+        # restarting) reads as UNAVAILABLE to callers rather than as a bug.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as err:
+            raise dialect.loaded_dbapi.OperationalError(
+                f"cannot connect to the database: {err}"
+            ) from err
+
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

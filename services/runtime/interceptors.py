@@ -94,8 +94,19 @@ async def _internal(context: grpc.aio.ServicerContext, started: float, request_i
     )
 
 
+# SQLSTATEs of a server that cannot serve right now: class 08 (connection exception), shutting
+# down or crashed (57P01, 57P02), starting up or shutting down (57P03), out of connections (53300).
+# asyncpg reports them as plain DB-API errors, so the driver's class alone does not tell.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def _is_connection_loss(err: DBAPIError) -> bool:
-    return bool(err.connection_invalidated) or isinstance(err, OperationalError)
+    sqlstate = getattr(err.orig, "sqlstate", None)
+    return (
+        bool(err.connection_invalidated)
+        or isinstance(err, OperationalError)
+        or (isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES))
+    )
 
 
 def _elapsed_ms(started: float) -> float:
