@@ -26,6 +26,29 @@ async def latencies(call: Call, *, requests: int, concurrency: int) -> list[floa
     return samples
 
 
+async def paced(calls: list[Call], *, rate: float, count: int) -> list[list[float]]:
+    """Open-loop load: `count` ticks at `rate` per second, each tick starting every call in
+    `calls` (spread evenly over the tick, so ours and its floor meet the same moment's noise);
+    each call's latencies in ms. A slow reply never delays the next request."""
+    loop = asyncio.get_running_loop()
+    samples: list[list[float]] = [[] for _ in calls]
+
+    async def timed(which: int, n: int) -> None:
+        started = time.perf_counter()
+        await calls[which](n)
+        samples[which].append((time.perf_counter() - started) * 1000)
+
+    began = loop.time()
+    tasks = []
+    for n in range(count):
+        for which in range(len(calls)):
+            at = began + (n + which / len(calls)) / rate
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            tasks.append(asyncio.create_task(timed(which, n)))
+    await asyncio.gather(*tasks)
+    return samples
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -41,6 +64,9 @@ class Figure:
     floors: list[float] | None
     target: float
     higher_is_better: bool = False
+    # A second target on value / floor (e.g. "p99 at most twice the bare call's").
+    floor_ratio_target: float | None = None
+    floor_unit: str = "ms"
 
     @property
     def value(self) -> float:
@@ -51,5 +77,23 @@ class Figure:
         return statistics.median(self.floors) if self.floors else None
 
     @property
+    def ratio(self) -> float | None:
+        """Ours over the floor; a figure that is itself a ratio is its own."""
+        if self.unit == "ratio":
+            return self.value
+        floor = self.floor
+        return self.value / floor if floor else None
+
+    @property
     def met(self) -> bool:
-        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+        met = self.value >= self.target if self.higher_is_better else self.value <= self.target
+        if self.floor_ratio_target is not None and self.ratio is not None:
+            met = met and self.ratio <= self.floor_ratio_target
+        return met
+
+    @property
+    def target_text(self) -> str:
+        text = f"{'>=' if self.higher_is_better else '<='} {self.target:g} {self.unit}"
+        if self.floor_ratio_target is not None:
+            text += f" and <= {self.floor_ratio_target:g}x floor"
+        return text

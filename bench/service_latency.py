@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -23,6 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from bench.measure import Figure, latencies, percentile
+from bench.system import postgres_databases
 from services.finance import server as finance_server
 from services.runtime.database import create_engine
 from services.staff import server as staff_server
@@ -41,15 +43,10 @@ async def _bare_grpc() -> tuple[grpc.aio.Server, int]:
     return server, port
 
 
-async def one_round(workdir: Path, database: str) -> dict[str, dict[int, tuple[float, float]]]:
-    """p99 (ours, floor) per concurrency for reads and writes."""
-
-    def url(name: str) -> str:
-        return (
-            database.replace("{name}", name)
-            if "{name}" in database
-            else (f"sqlite+aiosqlite:///{workdir}/{name}-{uuid.uuid4().hex[:6]}.db")
-        )
+async def one_round(
+    url: Callable[[str], str],
+) -> dict[str, dict[int, tuple[float, float]]]:
+    """p99 (ours, floor) per concurrency for reads and writes, on the databases `url` names."""
 
     staff = await staff_server.start(address="127.0.0.1:0", database_url=url("staff"))
     finance = await finance_server.start(address="127.0.0.1:0", database_url=url("finance"))
@@ -113,12 +110,24 @@ async def one_round(workdir: Path, database: str) -> dict[str, dict[int, tuple[f
     return result
 
 
-async def figures(rounds: int, database: str = "") -> tuple[list[Figure], list[str]]:
-    """The two headline ratios, and a line of detail per concurrency."""
+def _sqlite_files(directory: Path) -> Callable[[str], str]:
+    """URLs of fresh SQLite files in `directory`."""
+    run = uuid.uuid4().hex[:6]
+    return lambda name: f"sqlite+aiosqlite:///{directory}/{name}-{run}.db"
+
+
+async def figures(rounds: int, postgres: str = "") -> tuple[list[Figure], list[str]]:
+    """The two headline ratios, and a line of detail per concurrency; on fresh SQLite files, or
+    on fresh databases of the PostgreSQL server `postgres` names."""
     per_round = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
-            per_round.append(await one_round(Path(tmp), database))
+            if postgres:
+                names = ("staff", "finance", "floor")
+                async with postgres_databases(postgres, names) as urls:
+                    per_round.append(await one_round(urls.__getitem__))
+            else:
+                per_round.append(await one_round(_sqlite_files(Path(tmp))))
     result, detail = [], []
     for kind, name in (("read", "service_read_p99_ratio"), ("write", "service_write_p99_ratio")):
         ratios, floors = [], []

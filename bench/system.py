@@ -1,0 +1,158 @@
+"""The whole system as `make dev` runs it, for the benchmarks that go through Temporal.
+
+`csd dev` in a fresh var directory with a free port for every part, so a benchmark measures the
+real process tree (dev server with its WAL pragmas, services, gateway, worker, SMTP sink) and
+never disturbs a developer's own `make dev`. The services keep their data in SQLite under the
+var directory, or in PostgreSQL databases of their own when `postgres` names a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from sqlalchemy import text
+from temporalio.client import Client
+
+from bench.leave_load import LeaveSlots
+from services.cli.health import check_all
+from services.runtime.database import create_engine
+from services.runtime.settings import Settings
+
+SERVICES = ("staff", "finance", "notify")
+START_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class System:
+    settings: Settings
+    client: Client
+    gateway: grpc.aio.Channel
+    started_in_s: float
+    process: asyncio.subprocess.Process
+    # Leave slots are shared by every benchmark on this system: a slot is one workflow.
+    leave_slots: LeaveSlots = field(default_factory=LeaveSlots)
+
+    @property
+    def maildir(self) -> Path:
+        return self.settings.var_dir / "mail"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the duration: Settings.from_env and the children read them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dev_environment(var_dir: Path) -> dict[str, str]:
+    """CSD_* settings for a `csd dev` of its own: its var directory and free ports."""
+    return {
+        "CSD_VAR_DIR": str(var_dir),
+        "CSD_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+        "CSD_TEMPORAL_UI_PORT": str(free_port()),
+        "CSD_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
+        "CSD_STAFF_ADDRESS": f"127.0.0.1:{free_port()}",
+        "CSD_FINANCE_ADDRESS": f"127.0.0.1:{free_port()}",
+        "CSD_NOTIFY_ADDRESS": f"127.0.0.1:{free_port()}",
+        "CSD_SMTP_PORT": str(free_port()),
+    }
+
+
+@asynccontextmanager
+async def postgres_databases(server: str, names: tuple[str, ...]) -> AsyncIterator[dict[str, str]]:
+    """A fresh database per name on `server` (postgresql+asyncpg://user@host:port/db): name ->
+    its URL; dropped afterwards."""
+    engine = create_engine(server)
+    base = server.rsplit("/", 1)[0]
+    created = {name: f"csd_bench_{name}_{uuid.uuid4().hex[:8]}" for name in names}
+    try:
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            for database in created.values():
+                await connection.execute(text(f'CREATE DATABASE "{database}"'))
+        yield {name: f"{base}/{database}" for name, database in created.items()}
+    finally:
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            for database in created.values():
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        await engine.dispose()
+
+
+async def _healthy(settings: Settings, deadline: float) -> None:
+    while True:
+        parts = await check_all(settings)
+        if all(p.healthy for p in parts):
+            return
+        if time.monotonic() > deadline:
+            sick = ", ".join(f"{p.name}: {p.detail}" for p in parts if not p.healthy)
+            raise RuntimeError(f"csd dev did not become healthy: {sick}")
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running_system(workdir: Path, *, postgres: str = "") -> AsyncIterator[System]:
+    """`csd dev` under `workdir`, healthy, with a Temporal client and a gateway channel."""
+    var_dir = workdir / f"dev-{uuid.uuid4().hex[:6]}"
+    values = dev_environment(var_dir)
+    csd = str(Path(sys.executable).parent / "csd")
+    var_dir.mkdir(parents=True)
+    async with contextlib.AsyncExitStack() as stack:
+        if postgres:
+            urls = await stack.enter_async_context(postgres_databases(postgres, SERVICES))
+            values.update({f"CSD_{s.upper()}_DATABASE_URL": url for s, url in urls.items()})
+        output = stack.enter_context((var_dir / "dev.out").open("wb"))
+        with environment(values):
+            settings = Settings.from_env()
+            began = time.monotonic()
+            process = await asyncio.create_subprocess_exec(
+                csd, "dev", stdout=output, stderr=output, stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                await _healthy(settings, began + START_TIMEOUT_SECONDS)
+                started_in = time.monotonic() - began
+                client = await Client.connect(settings.temporal_address)
+                async with grpc.aio.insecure_channel(settings.gateway_address) as gateway:
+                    yield System(settings, client, gateway, started_in, process)
+            finally:
+                await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Ctrl-C, as a developer stops it; the whole process group if it does not go."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
