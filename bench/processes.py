@@ -1,0 +1,148 @@
+"""Process trees for the footprint and scale benchmarks: an isolated csd environment on free
+ports, resident memory and CPU time, and stopping a tree with nothing left behind.
+
+Read from /proc (Linux), because psutil is not one of the project's dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from pathlib import Path
+from unittest.mock import patch
+
+from services.runtime.settings import Settings
+
+PROC = Path("/proc")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the OS's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def isolated(var_dir: Path) -> tuple[Settings, dict[str, str]]:
+    """Settings for a csd-ops in `var_dir` with a free port for every part, and the environment
+    that gives a child process the same (inherited CSD_* variables dropped, so that SQLite under
+    `var_dir` is used whatever the caller's shell says)."""
+    ports = {name: free_port() for name in ("temporal", "ui", "gateway", "staff", "finance",
+                                            "notify", "smtp")}  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSD_")}
+    env |= {
+        "CSD_VAR_DIR": str(var_dir),
+        "CSD_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        "CSD_TEMPORAL_UI_PORT": str(ports["ui"]),
+        "CSD_GATEWAY_ADDRESS": f"127.0.0.1:{ports['gateway']}",
+        "CSD_STAFF_ADDRESS": f"127.0.0.1:{ports['staff']}",
+        "CSD_FINANCE_ADDRESS": f"127.0.0.1:{ports['finance']}",
+        "CSD_NOTIFY_ADDRESS": f"127.0.0.1:{ports['notify']}",
+        "CSD_SMTP_HOST": "127.0.0.1",
+        "CSD_SMTP_PORT": str(ports["smtp"]),
+    }
+    # Read exactly as a child will read it.
+    with patch.dict(os.environ, env, clear=True):
+        settings = Settings.from_env()
+    return settings, env
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of one process in MiB; 0 when it is gone."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024  # kB
+    return 0.0  # a zombie has no VmRSS line
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process so far; 0 when it is gone."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid`, children first. Children started in their own session
+    (as `csd dev` starts its parts) are still children: this follows the parent, not the group."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for children in (PROC / str(parent) / "task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                for child in children.read_text().split():
+                    found.append(int(child))
+                    pending.append(int(child))
+    return found
+
+
+def command_line(pid: int) -> list[str]:
+    try:
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return []
+    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent to reap it."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def tree_rss(pid: int, label: dict[int, str] | None = None) -> dict[str, float]:
+    """MiB per process of the tree under and including `pid`, keyed by `label[pid]` (or the
+    command line's first words) with the pid appended when two share a name."""
+    result: dict[str, float] = {}
+    for member in [pid, *descendants(pid)]:
+        name = (label or {}).get(member) or " ".join(command_line(member)[:3]) or str(member)
+        if name in result:
+            name = f"{name} ({member})"
+        result[name] = rss_mib(member)
+    return result
+
+
+async def stop(
+    process: asyncio.subprocess.Process,
+    tree: list[int],
+    *,
+    grace: float,
+    sig: signal.Signals = signal.SIGINT,
+) -> list[int]:
+    """Send `sig` to `process` (SIGINT: as Ctrl-C would), wait up to `grace` seconds for it and
+    every pid of `tree` to end, then SIGKILL whatever is left: its process group and each of `tree`.
+
+    Returns the pids that had to be killed (empty when the stop was clean).
+    """
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(sig)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), grace)
+    # Other processes, not our tasks: nothing to wait on but their /proc entries.
+    while loop.time() < deadline and any(alive(p) for p in tree):  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
+    survivors = [p for p in [process.pid, *tree] if alive(p)]
+    for pid in survivors:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    await process.wait()
+    return survivors
