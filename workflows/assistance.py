@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         StaffActivities,
     )
     from workflows import retry_policies, rulebook, search_attributes
+    from workflows.lookups import lookup
 
 PROCESS = "assistance"
 
@@ -151,17 +152,13 @@ class AssistanceWorkflow:
             f"Routing the request of {input.requester_id} to the assistant."
         )
 
-        route = await workflow.execute_activity_method(
+        route = await lookup(
             StaffActivities.resolve_assistance_route,
             AssistanceRouteInput(region_code=input.region_code),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
-        self._requester = await workflow.execute_activity_method(
+        self._requester = await lookup(
             StaffActivities.get_contact,
             ContactInput(person_id=input.requester_id),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         self._coordinator, self._cc = route.coordinator, route.cc
         status.coordinator_id = route.coordinator.id

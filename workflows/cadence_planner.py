@@ -19,7 +19,8 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.cadence import CadenceActivities, NextOccurrenceInput
-    from workflows import retry_policies, rulebook
+    from workflows import rulebook
+    from workflows.lookups import lookup
     from workflows.meeting import MeetingInput, MeetingWorkflow
     from workflows.meeting import workflow_id as meeting_id
     from workflows.requirement_digest import DigestInput, RequirementDigestWorkflow
@@ -65,11 +66,9 @@ class CadencePlannerWorkflow:
                 type="INVALID_ARGUMENT",
                 non_retryable=True,
             )
-        nxt = await workflow.execute_activity_method(
+        nxt = await lookup(
             CadenceActivities.next_occurrence,
             NextOccurrenceInput(cadence=input.cadence, after=workflow.now().isoformat()),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         at = datetime.fromisoformat(nxt.at)
         if at - workflow.now() > HORIZON:

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.leave_calendar import leave_starts_at
+    from workflows.lookups import lookup
 
 PROCESS = "leave"
 SUBMITTED = "submitted"
@@ -146,38 +147,32 @@ class LeaveWorkflow:
         )
         self._record(input.requester_id, SUBMITTED, input.reason)
 
-        span = await workflow.execute_activity_method(
+        span = await lookup(
             LeaveActivities.count_leave,
             LeaveSpanInput(input.start_date, input.start_half, input.end_date, input.end_half),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         status.half_days, status.calendar_official = span.half_days, span.official
-        self._requester = await workflow.execute_activity_method(
+        self._requester = await lookup(
             StaffActivities.get_contact,
             ContactInput(person_id=input.requester_id),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         workflow.upsert_search_attributes(
             [search_attributes.REGION.value_set(self._requester.region_code or "department")]
         )
-        approval = await workflow.execute_activity_method(
+        approval = await lookup(
             LeaveActivities.resolve_leave_approval,
             LeaveApprovalInput(
                 person_id=input.requester_id,
                 half_days=span.half_days,
                 department_from_half_days=rules.leave_department_from_half_days,
             ),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         self._approvers, self._cc = approval.approvers, approval.cc
         self._clerk, self._managers = approval.clerk, approval.department_managers
         status.rule_id = approval.rule_id
         status.approver_ids = [a.id for a in approval.approvers]
         status.cc_ids = [c.id for c in approval.cc]
-        clock = await workflow.execute_activity_method(
+        clock = await lookup(
             LeaveActivities.leave_clock,
             LeaveClockInput(
                 submitted_at=workflow.now().isoformat(),
@@ -185,8 +180,6 @@ class LeaveWorkflow:
                 escalate_working_days_before=rules.leave_escalate_working_days_before,
                 start_date=input.start_date,
             ),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         status.reminder_at, status.escalate_at = clock.reminder_at, clock.escalate_at
         self._move_to(AWAITING_APPROVAL)

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.directory import people_in_role
+    from workflows.lookups import lookup
     from workflows.mail import send_email
 
 PROCESS = "major_problem"
@@ -149,18 +150,14 @@ class MajorProblemWorkflow:
         self._record(input.reporter_id, REPORTED, input.description)
         reported_at = workflow.now()
 
-        recipients = await workflow.execute_activity_method(
+        recipients = await lookup(
             StaffActivities.resolve_major_problem_recipients,
             RegionInput(region_code=input.region_code),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         self._owner, self._cc = recipients.owner, recipients.cc
-        self._reporter = await workflow.execute_activity_method(
+        self._reporter = await lookup(
             StaffActivities.get_contact,
             ContactInput(person_id=input.reporter_id),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         status.owner_id = recipients.owner.id
         status.cc_ids = [c.id for c in recipients.cc]

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import retry_policies, rulebook, search_attributes
     from workflows.directory import people_in_role
+    from workflows.lookups import lookup
     from workflows.mail import send_email
 
 PROCESS = "meeting"
@@ -229,11 +230,9 @@ class MeetingWorkflow:
         boss: list[Contact] = []
         if self._chair.manager_id:
             boss = [
-                await workflow.execute_activity_method(
+                await lookup(
                     StaffActivities.get_contact,
                     ContactInput(person_id=self._chair.manager_id),
-                    start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-                    retry_policy=retry_policies.DIRECTORY_LOOKUP,
                 )
             ]
         recipients = boss or [c for c in self._company if c.role == MANAGER]

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import EmailInput, NotifyActivities
     from activities.staff import Contact, ContactInput, StaffActivities
     from workflows import retry_policies, rulebook, search_attributes
+    from workflows.lookups import lookup
 
 PROCESS = "penalty"
 RECORDED = "recorded"
@@ -113,11 +114,9 @@ class PenaltyWorkflow:
         return self._stage
 
     async def _contact(self, person_id: str) -> Contact:
-        return await workflow.execute_activity_method(
+        return await lookup(
             StaffActivities.get_contact,
             ContactInput(person_id=person_id),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
 
     def _move_to(self, stage: str, details: str) -> None:

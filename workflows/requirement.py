@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from services.runtime.dates import COMPANY_ZONE
     from workflows import retry_policies, rulebook, search_attributes, sla
     from workflows.directory import people_in_role
+    from workflows.lookups import lookup
     from workflows.mail import send_email
 
 PROCESS = "requirement"
@@ -245,11 +246,9 @@ class RequirementWorkflow:
         )
         if input.carried is None:
             self._record(input.requester_id, SUBMITTED, input.description)
-        self._requester = await workflow.execute_activity_method(
+        self._requester = await lookup(
             StaffActivities.get_contact,
             ContactInput(person_id=input.requester_id),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         self._support = await self._role(SENIOR_SUPPORT)
         self._assistants = await self._role(ASSISTANT)
@@ -295,11 +294,9 @@ class RequirementWorkflow:
         status, rules = self.status(), self._rules
         assert rules is not None
         today = workflow.now().astimezone(COMPANY_ZONE).date()
-        nxt = await workflow.execute_activity_method(
+        nxt = await lookup(
             SyncActivities.next_sync_day,
             NextSyncInput(after=today.isoformat(), weekdays=list(rules.requirement_sync_weekdays)),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
         sync_at = datetime.combine(
             date.fromisoformat(nxt.date), rules.requirement_sync_time, tzinfo=COMPANY_ZONE

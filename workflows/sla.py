@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.staff import CalendarActivities, Contact, WorkingTimeInput
     from workflows import retry_policies, search_attributes
     from workflows.directory import people_in_role
+    from workflows.lookups import lookup
 
 OK, WARNING, BREACHED, MET = "ok", "warning", "breached", "met"
 TWENTY_FOUR_SEVEN = "24x7"
@@ -189,10 +190,8 @@ def worst(*clocks: SlaClock) -> str:
 
 
 async def _working_time_after(start: datetime, span: timedelta) -> datetime:
-    result = await workflow.execute_activity_method(
+    result = await lookup(
         CalendarActivities.add_working_time,
         WorkingTimeInput(start=start.isoformat(), minutes=int(span.total_seconds() // 60)),
-        start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-        retry_policy=retry_policies.DIRECTORY_LOOKUP,
     )
     return datetime.fromisoformat(result.at)

@@ -10,17 +10,22 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 HISTORIES = Path(__file__).parent.parent / "histories"
+# The workflow code's generation: bumped with each `workflow.patched` change, so that the
+# histories of the code as it is now are recorded beside (never over) the older ones.
+# 1: the first histories (no suffix); local-lookups: workflows/lookups.py.
+GENERATION = "local-lookups"
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
-    """With CSD_RECORD_HISTORIES=1, keep the history of `handle` as tests/histories/<name>.json.
+    """With CSD_RECORD_HISTORIES=1, keep the history of `handle` as
+    tests/histories/<name>.<GENERATION>.json.
 
     A committed history is never rewritten: it stands for executions already running under the
     code that made it. Record a changed workflow under a new name and keep the old file.
     """
     if os.environ.get("CSD_RECORD_HISTORIES") != "1":
         return
-    path = HISTORIES / f"{name}.json"
+    path = HISTORIES / f"{name}.{GENERATION}.json"
     if path.exists():
         warnings.warn(f"{path} exists and is kept; record under a new name", stacklevel=2)
         return
