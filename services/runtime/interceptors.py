@@ -50,7 +50,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     response = await behavior(request, context)
                 except ServiceError as err:
                     _log_call(started, err.code, err.message)
-                    await context.abort(err.code, err.message)
+                    await context.abort(err.code, _details(err.message))
                 except DBAPIError as err:
                     if _is_connection_loss(err):
                         _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")
@@ -92,6 +92,19 @@ async def _internal(context: grpc.aio.ServicerContext, started: float, request_i
     await context.abort(
         grpc.StatusCode.INTERNAL, f"internal error; quote request id {request_id} to the operators"
     )
+
+
+# The details travel in the grpc-message header, percent-encoded (up to 3 bytes a UTF-8 byte),
+# and a client may drop a reply whose headers pass 8 KiB (RESOURCE_EXHAUSTED, "Stream removed"):
+# a refusal quoting a huge input would lose its status. The log keeps the whole message.
+MAX_DETAILS_BYTES = 2000
+
+
+def _details(message: str) -> str:
+    encoded = message.encode()
+    if len(encoded) <= MAX_DETAILS_BYTES:
+        return message
+    return encoded[: MAX_DETAILS_BYTES - 3].decode(errors="ignore") + "…"
 
 
 # SQLSTATEs of a server that cannot serve right now: class 08 (connection exception), shutting

@@ -152,3 +152,34 @@ async def test_a_conflict_is_logged_as_one_call_line(
 async def test_a_good_call_passes_through(stub: gateway_pb2_grpc.GatewayServiceStub) -> None:
     answer = await stub.GetAssistance(gateway_pb2.GetAssistanceRequest(reference="fine"))
     assert answer.reference == "fine"
+
+
+async def test_a_refusal_quoting_a_huge_input_keeps_its_status() -> None:
+    """The details are a header a client may refuse past 8 KiB; a long quote is cut instead."""
+
+    class Quoting(gateway_pb2_grpc.GatewayServiceServicer):
+        async def GetAssistance(
+            self, request: gateway_pb2.GetAssistanceRequest, context: grpc.aio.ServicerContext
+        ) -> gateway_pb2.Assistance:
+            raise NotFound(f"region {request.reference!r} does not exist")
+
+    servicer = Quoting()  # type: ignore[abstract]
+    running = await start_server(
+        address="127.0.0.1:0",
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=["csd.gateway.v1.GatewayService"],
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await gateway_pb2_grpc.GatewayServiceStub(channel).GetAssistance(
+                    gateway_pb2.GetAssistanceRequest(reference="東" * 5000)
+                )
+    finally:
+        await running.stop(grace=0)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    details = err.value.details() or ""
+    assert details.startswith("region '東東") and details.endswith("…")
+    assert len(details.encode()) <= 2000
