@@ -93,7 +93,9 @@ class Figure:
 
     @property
     def target_text(self) -> str:
-        text = f"{'>=' if self.higher_is_better else '<='} {self.target:g} {self.unit}"
+        unit = "" if self.unit == "ratio" else f" {self.unit}"
+        sign = ">=" if self.higher_is_better else "<="
+        text = f"{sign} {self.target:g}{unit}"
         if self.floor_ratio_target is not None:
             text += f" and <= {self.floor_ratio_target:g}x floor"
         return text

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy import DateTime, LargeBinary, String, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -72,8 +72,9 @@ async def run_once(
         try:
             async with session.begin():
                 response = await apply(session)
-                session.add(
-                    record_model(  # type: ignore[call-arg]
+                # A plain INSERT, not the unit of work: it is a third of a write's cost.
+                await session.execute(
+                    insert(record_model).values(
                         key=key,
                         operation=operation,
                         fingerprint=digest,
