@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.runtime.email_address import valid_email_address
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import run_once
+from services.runtime.read_cache import ReadCache
 from services.runtime.validation import (
     limit_text,
     require_id,
@@ -56,6 +57,8 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # People and regions: read on nearly every workflow step, changed through Upsert*.
+        self._directory = ReadCache()
 
     async def _person(self, person_id: str, session: AsyncSession, what: str = "person") -> Person:
         if not person_id:
@@ -85,19 +88,26 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
     async def GetPerson(
         self, request: staff_pb2.GetPersonRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.Person:
-        async with self._sessions() as session:
-            return person_message(await self._person(request.id, session))
+        async def load() -> staff_pb2.Person:
+            async with self._sessions() as session:
+                return person_message(await self._person(request.id, session))
+
+        return await self._directory.read(("person", request.id), load)
 
     async def ListPeople(
         self, request: staff_pb2.ListPeopleRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.ListPeopleResponse:
         require_known(request.role, staff_pb2.Role.values(), "role")
         role = role_name(request.role) if request.role else ""
-        async with self._sessions() as session:
-            people = await repository.list_people(
-                session=session, region_code=request.region_code, role=role
-            )
-            return staff_pb2.ListPeopleResponse(people=[person_message(p) for p in people])
+
+        async def load() -> staff_pb2.ListPeopleResponse:
+            async with self._sessions() as session:
+                people = await repository.list_people(
+                    session=session, region_code=request.region_code, role=role
+                )
+                return staff_pb2.ListPeopleResponse(people=[person_message(p) for p in people])
+
+        return await self._directory.read(("people", request.region_code, role), load)
 
     async def UpsertPerson(
         self, request: staff_pb2.UpsertPersonRequest, context: grpc.aio.ServicerContext
@@ -165,33 +175,44 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
             )
             return person_message(row)
 
-        return await run_once(
-            self._sessions,
-            IdempotencyRecord,
-            key=request.idempotency_key,
-            operation="UpsertPerson",
-            request=request,
-            response_type=staff_pb2.Person,
-            apply=apply,
-        )
+        try:
+            return await run_once(
+                self._sessions,
+                IdempotencyRecord,
+                key=request.idempotency_key,
+                operation="UpsertPerson",
+                request=request,
+                response_type=staff_pb2.Person,
+                apply=apply,
+            )
+        finally:
+            # Whatever the outcome: clearing costs little, a stale answer much.
+            self._directory.clear()
 
     async def GetRegion(
         self, request: staff_pb2.GetRegionRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.Region:
         if not request.code:
             raise InvalidArgument("region code is required")
-        async with self._sessions() as session:
-            region = await repository.get_region(request.code, session=session)
-            if region is None:
-                raise NotFound(f"region {request.code!r} does not exist")
-            return region_message(region)
+
+        async def load() -> staff_pb2.Region:
+            async with self._sessions() as session:
+                region = await repository.get_region(request.code, session=session)
+                if region is None:
+                    raise NotFound(f"region {request.code!r} does not exist")
+                return region_message(region)
+
+        return await self._directory.read(("region", request.code), load)
 
     async def ListRegions(
         self, request: staff_pb2.ListRegionsRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.ListRegionsResponse:
-        async with self._sessions() as session:
-            regions = await repository.list_regions(session=session)
-            return staff_pb2.ListRegionsResponse(regions=[region_message(r) for r in regions])
+        async def load() -> staff_pb2.ListRegionsResponse:
+            async with self._sessions() as session:
+                regions = await repository.list_regions(session=session)
+                return staff_pb2.ListRegionsResponse(regions=[region_message(r) for r in regions])
+
+        return await self._directory.read(("regions",), load)
 
     async def UpsertRegion(
         self, request: staff_pb2.UpsertRegionRequest, context: grpc.aio.ServicerContext
@@ -209,15 +230,19 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
             )
             return region_message(row)
 
-        return await run_once(
-            self._sessions,
-            IdempotencyRecord,
-            key=request.idempotency_key,
-            operation="UpsertRegion",
-            request=request,
-            response_type=staff_pb2.Region,
-            apply=apply,
-        )
+        try:
+            return await run_once(
+                self._sessions,
+                IdempotencyRecord,
+                key=request.idempotency_key,
+                operation="UpsertRegion",
+                request=request,
+                response_type=staff_pb2.Region,
+                apply=apply,
+            )
+        finally:
+            # Whatever the outcome: clearing costs little, a stale answer much.
+            self._directory.clear()
 
     async def GetRegionManager(
         self, request: staff_pb2.GetRegionManagerRequest, context: grpc.aio.ServicerContext
