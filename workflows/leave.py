@@ -43,6 +43,8 @@ RECORDED = "recorded"
 FINISHED = (REJECTED, CANCELLED)
 
 MAX_TEXT = 2000
+# workflow.patched: a cancellation announced while another announcement was out ends the wait.
+CANCEL_ENDS_THE_WAIT = "leave-cancellation-ends-the-wait"
 
 
 def workflow_id(person_id: str, start_date: str, start_half: str) -> str:
@@ -198,8 +200,16 @@ class LeaveWorkflow:
             remaining = starts - workflow.now()
             if remaining <= timedelta(0):
                 break
+            # A cancellation that arrived while an announcement was being sent is announced in
+            # the same pass; the wait must still end for it, or the leave record stays active
+            # until the day the leave would have started.
+            wake = (
+                (lambda: self._has_unannounced() or status.stage in FINISHED)
+                if workflow.patched(CANCEL_ENDS_THE_WAIT)
+                else self._has_unannounced
+            )
             try:
-                await workflow.wait_condition(self._has_unannounced, timeout=remaining)
+                await workflow.wait_condition(wake, timeout=remaining)
             except TimeoutError:
                 break
         if status.stage == CANCELLED and status.record_id:

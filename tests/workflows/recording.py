@@ -10,10 +10,12 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 HISTORIES = Path(__file__).parent.parent / "histories"
-# The workflow code's generation: bumped with each `workflow.patched` change, so that the
-# histories of the code as it is now are recorded beside (never over) the older ones.
-# 1: the first histories (no suffix); local-lookups: workflows/lookups.py.
-GENERATION = "local-lookups"
+# The workflow code's generations, one per `workflow.patched` change, oldest first: histories of
+# the code as it is now are recorded under the newest, beside (never over) the older ones.
+# The first histories have no suffix; local-lookups: workflows/lookups.py; leave-cancel-wait:
+# leave.CANCEL_ENDS_THE_WAIT.
+GENERATIONS = ("local-lookups", "leave-cancel-wait")
+GENERATION = GENERATIONS[-1]
 
 
 async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:

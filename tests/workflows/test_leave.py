@@ -261,6 +261,41 @@ async def test_the_requester_may_cancel_before_the_start_and_nothing_is_decided_
     assert [r.cancelled for r in records.records] == [True]
 
 
+async def test_a_cancellation_while_an_announcement_is_out_cancels_the_record_at_once(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """The mail server is down when the leave is approved, so the announcement is still being
+    retried when the requester cancels; both go out in one pass once it is back. The record must
+    be cancelled then, not on the day the leave would have started."""
+    client = own_time_skipping_env.client
+    records = StaffServiceStub(stack.staff)
+    async with stack.worker(client, task_queue):
+        handle = await submit(client, task_queue, leave())
+        await awaiting(handle, stack)
+        port = stack.mail.port
+        await stack.mail.stop()
+        await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+        for _ in range(200):
+            if (await handle.query(LeaveWorkflow.status)).record_id:
+                break
+            await asyncio.sleep(0.05)
+        await handle.execute_update(LeaveWorkflow.cancel, CancelInput("zhao.lei", "called off"))
+        await stack.mail.start(port=port)
+        # Only waiting on the result lets the test server skip to the leave's start, so this
+        # polls: the record must be cancelled while the clock still stands.
+        for _ in range(600):
+            listed = await records.ListLeaveRecords(
+                staff_pb2.ListLeaveRecordsRequest(person_id="zhao.lei")
+            )
+            if [r.cancelled for r in listed.records] == [True]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the leave record stayed active after the cancellation")
+        assert (await handle.result()).stage == CANCELLED
+        await record_history(handle, "leave_cancelled_while_announcing")
+
+
 async def test_cancelling_after_the_leave_started_is_refused(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
