@@ -28,6 +28,7 @@ async def test_record_retry_returns_the_first_result(finance_stub: FinanceServic
     assert await entries(finance_stub) == [first]
 
 
+@pytest.mark.faults
 async def test_parallel_identical_records_write_one_row(finance_stub: FinanceServiceStub) -> None:
     request = F.RecordEntryRequest(idempotency_key="fine-race", entry=entry())
     answers = await asyncio.gather(*(finance_stub.RecordEntry(request) for _ in range(PARALLEL)))
@@ -35,6 +36,7 @@ async def test_parallel_identical_records_write_one_row(finance_stub: FinanceSer
     assert await entries(finance_stub) == [answers[0]]
 
 
+@pytest.mark.faults
 async def test_parallel_identical_publishes_write_one_version(
     finance_stub: FinanceServiceStub,
 ) -> None:
@@ -45,6 +47,7 @@ async def test_parallel_identical_publishes_write_one_version(
     assert list(listed.versions) == [answers[0]]
 
 
+@pytest.mark.faults
 async def test_racing_publishers_of_one_name_get_one_version(
     finance_stub: FinanceServiceStub,
 ) -> None:

@@ -120,6 +120,7 @@ async def test_same_key_twice_sends_one_mail_and_returns_the_first_delivery(
     assert len(mail_sink.messages) == 1
 
 
+@pytest.mark.faults
 async def test_parallel_duplicates_send_exactly_one_mail(
     notify: NotifyServiceStub, mail_sink: MailSink
 ) -> None:

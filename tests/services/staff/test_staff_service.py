@@ -215,6 +215,7 @@ async def test_upsert_retry_returns_the_first_result(demo_staff_stub: StaffServi
     assert stored.level == 1
 
 
+@pytest.mark.faults
 async def test_parallel_retries_write_one_change(demo_staff_stub: StaffServiceStub) -> None:
     request = R.AssignOnCallRequest(
         idempotency_key="oncall-race",
