@@ -26,7 +26,12 @@ from temporalio.worker import Worker
 from bench.measure import Figure, percentile
 from bench.system import System
 from bench.workflows import SlaProbeInput, SlaProbeWorkflow
-from services.worker.main import STICKY_QUEUE_TIMEOUT, activities_for
+from services.worker.main import (
+    MAX_CACHED_WORKFLOWS,
+    STICKY_QUEUE_TIMEOUT,
+    activities_for,
+    use_bytecode,
+)
 
 IDLE_DEADLINES = 40
 IDLE_SPACING_S = 0.25
@@ -85,12 +90,14 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
         grpc.aio.insecure_channel(settings.notify_address) as notify,
     ):
         task_queue = f"bench-sla-{uuid.uuid4().hex[:8]}"
+        use_bytecode()
         async with Worker(
             system.client,
             task_queue=task_queue,
             workflows=[SlaProbeWorkflow],
             activities=activities_for(staff=staff, finance=finance, notify=notify),
             sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,
         ):
             for _ in range(rounds):
                 # Idle: deadlines one at a time, far enough apart not to meet.
