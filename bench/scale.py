@@ -16,7 +16,10 @@ The production RQ-5 schedule wakes the cadence planner, which starts the digest 
 Friday 16:00; the bench triggers that schedule too (its planning time is a detail line), but
 times a schedule whose action is the same digest workflow due at once.
 
-The open workflows are set up once; `rounds` repeats the report and its floor over them.
+The open workflows are set up once; `rounds` repeats the report and its floor over them. On the
+2-core machines the worker routes 2-9 new requirements a second (about 150 ms of its CPU and as
+much of the dev server's each), so 10,000 take 20-60 minutes to set up, not the hoped-for few;
+BENCH_SCALE_WORKFLOWS sets a smaller count. A digest that fails counts as an infinite time.
 """
 
 from __future__ import annotations
@@ -76,7 +79,8 @@ BACKLOG = int(os.environ.get("BENCH_SCALE_BACKLOG", 100))
 ACCEPTED_EVERY = 5
 RSS_TARGET_MIB = 500.0
 REPORT_TARGET_S = 60.0
-SETTLE_LIMIT_S = 1200.0
+# How long the starts and routing may take in all: generous, for a machine shared with others.
+SETTLE_LIMIT_S_EACH = 0.5
 REPORT_LIMIT_S = 600.0
 STOP_GRACE_S = 15.0
 SENIOR_SUPPORT = "gao.lei"  # the demo organisation's senior support engineer
@@ -157,9 +161,10 @@ async def _settle(stack: Stack, *, mails: int, began: float) -> float:
     """Wait until `mails` messages are in the sink and the worker's CPU has gone quiet: every
     workflow has run its tasks so far and waits. Seconds since `began`."""
     worker = stack.pid("worker")
+    limit = 300 + mails * SETTLE_LIMIT_S_EACH
     while stack.mails() < mails:
-        if time.monotonic() - began > SETTLE_LIMIT_S:
-            raise RuntimeError(f"only {stack.mails()} of {mails} mails after {SETTLE_LIMIT_S} s")
+        if time.monotonic() - began > limit:
+            raise RuntimeError(f"only {stack.mails()} of {mails} mails after {limit:.0f} s")
         await asyncio.sleep(0.5)
     settled = time.monotonic() - began
     while True:
