@@ -56,6 +56,7 @@ from services.cli.schedules import PREFIX, Plan, schedule_for
 from services.cli.seed import seed
 from services.runtime.dates import COMPANY_ZONE
 from services.runtime.settings import Settings
+from services.worker.main import MAX_CACHED_WORKFLOWS
 from workflows import rulebook, task_queues
 from workflows.cadence_planner import PlanResult
 from workflows.requirement import (
@@ -351,7 +352,8 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
         f"{statistics.median(starts):.0f} ms, p99 {percentile(starts, 0.99):.0f} ms); routed and "
         f"mailed by {routed_s:.1f} s; {accepted} accepted by the filter Update to sleep until the "
         f"next sync; all {total.count} waiting at {waiting_s:.1f} s",
-        f"scale: the worker's RSS {worker_mib:.0f} MiB (the SDK caches at most 1000 workflows), "
+        f"scale: the worker's RSS {worker_mib:.0f} MiB (it caches at most "
+        f"{MAX_CACHED_WORKFLOWS} workflows), "
         f"the dev server's {server_mib:.0f} MiB, staff {services_mib['staff']:.0f} MiB, "
         f"notify {services_mib['notify']:.0f} MiB",
         f"scale: the production RQ-5 schedule's planner planned {plan.workflow_id} "
