@@ -4,7 +4,6 @@ the company (RQ-6) — progress, completion risk, SLA breaches and statistics pe
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,9 +13,11 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import EmailInput, NotifyActivities
     from activities.requirements import (
+        DigestSheet,
+        DigestSheetInput,
         RequirementSheetActivities,
-        TrackingRow,
         TrackingSheetInput,
+        digest_sheet_of,
     )
     from activities.staff import Contact
     from workflows import retry_policies, search_attributes
@@ -54,19 +55,31 @@ class DigestResult:
     high_risk: list[str] = field(default_factory=list)
 
 
-def summarise(kind: str, rows: list[TrackingRow]) -> DigestResult:
-    """Progress and completion risk per requirement, statistics per stage and region."""
+# workflow.patched: the sheet is summed in the activity (digest_sheet), not read whole.
+DIGEST_IN_ACTIVITY = "requirement-digest-summed-in-activity"
+# References named per line of the email before "and N more".
+MAX_NAMED = 50
+
+
+def digest_result(kind: str, sheet: DigestSheet) -> DigestResult:
     return DigestResult(
         kind=kind,
-        total=len(rows),
-        by_stage=dict(sorted(Counter(r.stage for r in rows).items())),
-        by_region=dict(sorted(Counter(r.region for r in rows).items())),
-        breached=sorted(r.reference for r in rows if r.feedback_sla == "breached"),
-        high_risk=sorted(r.reference for r in rows if r.risk == "high"),
+        total=sheet.total,
+        by_stage=sheet.by_stage,
+        by_region=sheet.by_region,
+        breached=sheet.breached,
+        high_risk=sheet.high_risk,
     )
 
 
-def render(result: DigestResult, rows: list[TrackingRow]) -> str:
+def _named(references: list[str]) -> str:
+    if not references:
+        return "none"
+    more = len(references) - MAX_NAMED
+    return ", ".join(references[:MAX_NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
+def render(result: DigestResult, sheet: DigestSheet) -> str:
     title = (
         "Requirement tracking status (RQ-5)"
         if result.kind == WEEKLY
@@ -76,20 +89,23 @@ def render(result: DigestResult, rows: list[TrackingRow]) -> str:
     lines += [f"  {stage:<20} {count}" for stage, count in result.by_stage.items()]
     lines += ["", "By region:"]
     lines += [f"  {region:<20} {count}" for region, count in result.by_region.items()]
-    lines += ["", f"Feedback SLA breached: {', '.join(result.breached) or 'none'}"]
-    lines += [
-        f"High completion risk: {', '.join(result.high_risk) or 'none'}",
-        "",
-        "Open requirements:",
-    ]
-    for row in sorted(rows, key=lambda r: (r.region, r.reference)):
-        if row.stage in ("closed", "refused", "declined"):
-            continue
+    lines += ["", f"Feedback SLA breached: {_named(result.breached)}"]
+    lines += [f"High completion risk: {_named(result.high_risk)}", ""]
+    shortened = sheet.open_total > len(sheet.listed)
+    most = f", the {len(sheet.listed)} most at risk" if shortened else ""
+    lines.append(f"Open requirements: {sheet.open_total}{most}:")
+    for row in sheet.listed:
         missing = ", ".join(row.missing_confirmations) or "none"
         lines.append(
             f"  {row.reference:<16} {row.hospital:<16} {row.stage:<18} risk {row.risk:<6} "
             f"deferred {row.syncs_deferred}  confirmations missing: {missing}"
         )
+    if shortened:
+        lines += [
+            "",
+            f"The other {sheet.open_total - len(sheet.listed)} are in the full tracking sheet "
+            "(csd tracking-sheet, or the gateway's ExportRequirements).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -116,13 +132,22 @@ class RequirementDigestWorkflow:
         workflow.set_current_details(f"The {input.kind} digest goes out {input.at}.")
         if at > workflow.now():
             await workflow.sleep(at - workflow.now())
-        rows = await workflow.execute_activity_method(
-            RequirementSheetActivities.tracking_sheet,
-            TrackingSheetInput(),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
-        result = summarise(input.kind, rows)
+        if workflow.patched(DIGEST_IN_ACTIVITY):
+            sheet = await workflow.execute_activity_method(
+                RequirementSheetActivities.digest_sheet,
+                DigestSheetInput(),
+                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
+                retry_policy=retry_policies.DIRECTORY_LOOKUP,
+            )
+        else:
+            rows = await workflow.execute_activity_method(
+                RequirementSheetActivities.tracking_sheet,
+                TrackingSheetInput(),
+                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
+                retry_policy=retry_policies.DIRECTORY_LOOKUP,
+            )
+            sheet = digest_sheet_of(rows, DigestSheetInput().listed)
+        result = digest_result(input.kind, sheet)
         to_roles, cc_roles = RECIPIENTS[input.kind]
         to = await self._people(to_roles)
         cc = await self._people(cc_roles)
@@ -135,7 +160,7 @@ class RequirementDigestWorkflow:
                 cc=sorted({c.email for c in cc} - recipients),
                 subject=f"[{'RQ-5' if input.kind == WEEKLY else 'RQ-6'}] requirement "
                 f"{'status' if input.kind == WEEKLY else 'briefing'} {input.at[:10]}",
-                body=render(result, rows),
+                body=render(result, sheet),
                 reference=workflow.info().workflow_id,
             ),
             start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,

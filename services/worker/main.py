@@ -103,7 +103,14 @@ def activities_for(
         calendar_activities.people_in_role,
         sync_activities.next_sync_day,
         CadenceActivities(staff).next_occurrence,
-        *([RequirementSheetActivities(client).tracking_sheet] if client else []),
+        *(
+            [
+                RequirementSheetActivities(client).tracking_sheet,
+                RequirementSheetActivities(client).digest_sheet,
+            ]
+            if client
+            else []
+        ),
     ]
 
 

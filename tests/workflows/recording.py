@@ -13,8 +13,8 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 # The workflow code's generations, one per `workflow.patched` change, oldest first: histories of
 # the code as it is now are recorded under the newest, beside (never over) the older ones.
 # The first histories have no suffix; local-lookups: workflows/lookups.py; leave-cancel-wait:
-# leave.CANCEL_ENDS_THE_WAIT.
-GENERATIONS = ("local-lookups", "leave-cancel-wait")
+# leave.CANCEL_ENDS_THE_WAIT; digest-in-activity: requirement_digest.DIGEST_IN_ACTIVITY.
+GENERATIONS = ("local-lookups", "leave-cancel-wait", "digest-in-activity")
 GENERATION = GENERATIONS[-1]
 
 
