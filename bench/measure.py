@@ -66,7 +66,8 @@ class Figure:
     higher_is_better: bool = False
     # A second target on value / floor (e.g. "p99 at most twice the bare call's").
     floor_ratio_target: float | None = None
-    floor_unit: str = "ms"
+    # The floor's unit, when it is not the figure's own (a ratio's floor is in ms, say).
+    floor_unit: str = ""
 
     @property
     def value(self) -> float:

@@ -68,7 +68,7 @@ def entry(figure: Figure) -> dict[str, object]:
         "unit": figure.unit,
         "value": round(figure.value, 3),
         "floor": round(floor, 3) if floor is not None else None,
-        "floor_unit": figure.floor_unit if floor is not None else None,
+        "floor_unit": (figure.floor_unit or figure.unit) if floor is not None else None,
         "ratio": round(ratio, 3) if ratio is not None else None,
         "target": figure.target_text,
         "met": figure.met,

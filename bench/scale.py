@@ -362,8 +362,7 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
     ]
     summarised = f"the digest summarised {last.total}" if last else "the digest summarised none"
     detail.append(
-        f"scale: {summarised} of {total.count} requirements (TrackingSheetInput.limit is "
-        f"{TrackingSheetInput().limit}); the floor listed {listed} in a median "
+        f"scale: {summarised} of {total.count} requirements; the floor listed {listed} in a median "
         f"{statistics.median(floors):.2f} s"
     )
     if failure:

@@ -136,7 +136,7 @@ async def figures(rounds: int, postgres: str = "") -> tuple[list[Figure], list[s
             ours, floor = measured[kind][worst]
             ratios.append(ours / floor)
             floors.append(floor)
-        result.append(Figure(name, "ratio", ratios, floors, TARGET_RATIO))
+        result.append(Figure(name, "ratio", ratios, floors, TARGET_RATIO, floor_unit="ms"))
         for concurrency in CONCURRENCIES:
             ours_p99 = sorted(m[kind][concurrency][0] for m in per_round)
             floor_p99 = sorted(m[kind][concurrency][1] for m in per_round)
