@@ -67,6 +67,7 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
     slots = system.leave_slots
     values, floors, detail = [], [], []
     for _ in range(rounds):
+        await system.settle()
         ours = await _ours_round(gateway, await _waiting_leaves(gateway, slots))
         bare = await _bare_round(system.client)
         values.append(percentile(ours, 0.99))

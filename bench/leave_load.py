@@ -83,8 +83,9 @@ async def leave_in_stage(
             if leave.stage == stage:
                 return leave
         except grpc.aio.AioRpcError as err:
-            # Started, but its first task has not run yet.
-            if err.code() != grpc.StatusCode.FAILED_PRECONDITION:
+            # Started, but its first task has not run yet; or the worker is busy and the
+            # gateway says to retry, as a person would.
+            if err.code() not in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.UNAVAILABLE):
                 raise
         if loop.time() > deadline:
             raise TimeoutError(f"{leave_id} did not reach {stage} in {WAIT_SECONDS:g} s")

@@ -110,6 +110,7 @@ async def measure(
             with tempfile.TemporaryDirectory() as tmp:
                 async with running_system(Path(tmp), postgres=server) as system:
                     for family in wanted:
+                        await system.settle()
                         keep(family, database, await ON_SYSTEM[family](rounds, system))
     for family, run in STANDALONE.items():
         if family in families:

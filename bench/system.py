@@ -48,6 +48,20 @@ class System:
     def maildir(self) -> Path:
         return self.settings.var_dir / "mail"
 
+    async def settle(self, quiet_s: float = 2.0, limit_s: float = 180.0) -> float:
+        """Wait until the work a benchmark left behind is done (no mail for `quiet_s`: every
+        process here mails as it goes), so the next one measures its own load; the seconds
+        waited."""
+        loop = asyncio.get_running_loop()
+        began = last_change = loop.time()
+        count = -1
+        while loop.time() - last_change < quiet_s and loop.time() - began < limit_s:
+            now = sum(1 for _ in self.maildir.glob("*.eml"))
+            if now != count:
+                count, last_change = now, loop.time()
+            await asyncio.sleep(0.25)
+        return loop.time() - began
+
 
 def free_port() -> int:
     with socket.socket() as sock:

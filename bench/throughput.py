@@ -103,6 +103,7 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
     slots = system.leave_slots
     ratios, floors, detail = [], [], []
     for _ in range(rounds):
+        await system.settle()
         rate, done, seconds = await ours(system, slots)
         bare_rate, bare_seconds = await floor(system.client)
         ratios.append(rate / bare_rate)

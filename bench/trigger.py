@@ -58,6 +58,7 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
     ):
         for _ in range(rounds):
             for rate, count in RATES.items():
+                await system.settle()
                 ours_ms, bare_ms = await _one_rate(system, task_queue, rate, count)
                 detail.append(
                     f"trigger at {rate:g}/s: p50 {percentile(ours_ms, 0.5):.1f} ms, p99 "
