@@ -544,6 +544,11 @@ def _workflow_id(rpc: str, request: Any, caller: str) -> str | None:
 
 
 async def _exists(client: Client, workflow_id: str) -> bool:
+    # The SDK also sends the id in a request header, which carries printable ASCII only: an id
+    # outside it cannot name a workflow (starting one fails the same way), and asking about it
+    # breaks the HTTP/2 stream instead of answering NOT_FOUND.
+    if not (workflow_id.isascii() and workflow_id.isprintable()):
+        return False
     try:
         await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
