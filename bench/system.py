@@ -12,11 +12,10 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import grpc
 from sqlalchemy import text
 from temporalio.client import Client
 
+from bench import processes
 from bench.leave_load import LeaveSlots
 from services.cli.health import check_all
 from services.runtime.database import create_engine
@@ -63,41 +63,6 @@ class System:
         return loop.time() - began
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """`values` in os.environ for the duration: Settings.from_env and the children read them."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def dev_environment(var_dir: Path) -> dict[str, str]:
-    """CSD_* settings for a `csd dev` of its own: its var directory and free ports."""
-    return {
-        "CSD_VAR_DIR": str(var_dir),
-        "CSD_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
-        "CSD_TEMPORAL_UI_PORT": str(free_port()),
-        "CSD_GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
-        "CSD_STAFF_ADDRESS": f"127.0.0.1:{free_port()}",
-        "CSD_FINANCE_ADDRESS": f"127.0.0.1:{free_port()}",
-        "CSD_NOTIFY_ADDRESS": f"127.0.0.1:{free_port()}",
-        "CSD_SMTP_PORT": str(free_port()),
-    }
-
-
 @asynccontextmanager
 async def postgres_databases(server: str, names: tuple[str, ...]) -> AsyncIterator[dict[str, str]]:
     """A fresh database per name on `server` (postgresql+asyncpg://user@host:port/db): name ->
@@ -134,29 +99,27 @@ async def _healthy(settings: Settings, deadline: float) -> None:
 async def running_system(workdir: Path, *, postgres: str = "") -> AsyncIterator[System]:
     """`csd dev` under `workdir`, healthy, with a Temporal client and a gateway channel."""
     var_dir = workdir / f"dev-{uuid.uuid4().hex[:6]}"
-    values = dev_environment(var_dir)
+    settings, env = processes.isolated(var_dir)
     csd = str(Path(sys.executable).parent / "csd")
     var_dir.mkdir(parents=True)
     async with contextlib.AsyncExitStack() as stack:
         if postgres:
             urls = await stack.enter_async_context(postgres_databases(postgres, SERVICES))
-            values.update({f"CSD_{s.upper()}_DATABASE_URL": url for s, url in urls.items()})
+            env |= {f"CSD_{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
         output = stack.enter_context((var_dir / "dev.out").open("wb"))
-        with environment(values):
-            settings = Settings.from_env()
-            began = time.monotonic()
-            process = await asyncio.create_subprocess_exec(
-                csd, "dev", stdout=output, stderr=output, stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-            try:
-                await _healthy(settings, began + START_TIMEOUT_SECONDS)
-                started_in = time.monotonic() - began
-                client = await Client.connect(settings.temporal_address)
-                async with grpc.aio.insecure_channel(settings.gateway_address) as gateway:
-                    yield System(settings, client, gateway, started_in, process)
-            finally:
-                await _stop(process)
+        began = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            csd, "dev", stdout=output, stderr=output, stdin=asyncio.subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )  # fmt: skip
+        try:
+            await _healthy(settings, began + START_TIMEOUT_SECONDS)
+            started_in = time.monotonic() - began
+            client = await Client.connect(settings.temporal_address)
+            async with grpc.aio.insecure_channel(settings.gateway_address) as gateway:
+                yield System(settings, client, gateway, started_in, process)
+        finally:
+            await _stop(process)
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:
