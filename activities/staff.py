@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
@@ -11,8 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio import activity
 
 from activities.grpc_status import CALL_DEADLINE_SECONDS, call
-from services.runtime.dates import COMPANY_ZONE
-from services.staff.calendar import MORNING
+from workflows.regulation import shown
 
 
 @dataclass
@@ -141,21 +140,6 @@ class LeaveApprovalResult:
 
 
 @dataclass
-class LeaveClockInput:
-    submitted_at: str  # RFC 3339
-    reminder_after_minutes: int
-    escalate_working_days_before: int
-    start_date: str
-
-
-@dataclass
-class LeaveClockResult:
-    reminder_at: str  # RFC 3339, UTC
-    escalate_at: str
-    official: bool
-
-
-@dataclass
 class LeaveRecordInput:
     idempotency_key: str
     reference: str
@@ -234,39 +218,6 @@ class LeaveActivities:
             department_managers=[contact_from(p) for p in managers.people],
         )
 
-    @activity.defn(name="staff.leave_clock")
-    async def leave_clock(self, input: LeaveClockInput) -> LeaveClockResult:
-        """When to remind the approvers, and when to escalate: at the start of the working day
-        `escalate_working_days_before` the leave starts (never before the request was made)."""
-        submitted = datetime.fromisoformat(input.submitted_at)
-        stamp = Timestamp()
-        stamp.FromDatetime(submitted.astimezone(UTC))
-        reminder = await call(
-            self._stub.AddWorkingTime(
-                staff_pb2.AddWorkingTimeRequest(
-                    **{"from": stamp}, minutes=input.reminder_after_minutes
-                ),
-                timeout=CALL_DEADLINE_SECONDS,
-            )
-        )
-        day_before = await call(
-            self._stub.ShiftWorkingDays(
-                staff_pb2.ShiftWorkingDaysRequest(
-                    date=input.start_date, days=-input.escalate_working_days_before
-                ),
-                timeout=CALL_DEADLINE_SECONDS,
-            )
-        )
-        escalate = datetime.combine(
-            date.fromisoformat(day_before.date), MORNING[0], tzinfo=COMPANY_ZONE
-        )
-        reminder_at = reminder.at.ToDatetime(tzinfo=UTC)
-        return LeaveClockResult(
-            reminder_at=reminder_at.isoformat(),
-            escalate_at=max(escalate.astimezone(UTC), submitted.astimezone(UTC)).isoformat(),
-            official=reminder.official and day_before.official,
-        )
-
     @activity.defn(name="staff.record_leave")
     async def record_leave(self, input: LeaveRecordInput) -> LeaveRecordResult:
         record = await call(
@@ -308,6 +259,16 @@ class LeaveActivities:
         return LeaveRecordResult(record_id=record.id, recorded_at=record.recorded_at)
 
 
+def _stamp(rfc3339: str) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(datetime.fromisoformat(rfc3339).astimezone(UTC))
+    return stamp
+
+
+def _shown(stamp: Timestamp) -> str:
+    return shown(stamp.ToDatetime(tzinfo=UTC))
+
+
 @dataclass
 class WorkingTimeInput:
     start: str  # RFC 3339
@@ -316,7 +277,36 @@ class WorkingTimeInput:
 
 @dataclass
 class WorkingTimeResult:
-    at: str  # RFC 3339, UTC
+    at: str  # RFC 3339, Asia/Shanghai
+    official: bool
+
+
+@dataclass
+class LeaveDeadlinesInput:
+    submitted_at: str  # RFC 3339
+    start_date: str  # YYYY-MM-DD
+    start_half: str  # "am" | "pm"
+    rule_version: str
+
+
+@dataclass
+class LeaveDeadlinesResult:
+    reminder_at: str  # RFC 3339, Asia/Shanghai
+    escalate_at: str
+    starts_at: str
+    official: bool
+
+
+@dataclass
+class NextOccurrenceInput:
+    cadence: str  # a name from workflows/regulation/cadences.py
+    after: str  # RFC 3339
+    rule_version: str
+
+
+@dataclass
+class OccurrenceResult:
+    at: str  # RFC 3339, Asia/Shanghai
     official: bool
 
 
@@ -327,22 +317,57 @@ class RoleInput:
 
 
 class CalendarActivities:
-    """Working time on the company calendar, and people by role, for SLA clocks."""
+    """The company calendar's answers (exact instants) and people by role: one RPC each."""
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = staff_pb2_grpc.StaffServiceStub(channel)
 
     @activity.defn(name="staff.add_working_time")
     async def add_working_time(self, input: WorkingTimeInput) -> WorkingTimeResult:
-        stamp = Timestamp()
-        stamp.FromDatetime(datetime.fromisoformat(input.start).astimezone(UTC))
         moment = await call(
             self._stub.AddWorkingTime(
-                staff_pb2.AddWorkingTimeRequest(**{"from": stamp}, minutes=input.minutes),
+                staff_pb2.AddWorkingTimeRequest(
+                    **{"from": _stamp(input.start)}, minutes=input.minutes
+                ),
                 timeout=CALL_DEADLINE_SECONDS,
             )
         )
-        return WorkingTimeResult(moment.at.ToDatetime(tzinfo=UTC).isoformat(), moment.official)
+        return WorkingTimeResult(_shown(moment.at), moment.official)
+
+    @activity.defn(name="staff.leave_deadlines")
+    async def leave_deadlines(self, input: LeaveDeadlinesInput) -> LeaveDeadlinesResult:
+        deadlines = await call(
+            self._stub.GetLeaveDeadlines(
+                staff_pb2.GetLeaveDeadlinesRequest(
+                    submitted_at=_stamp(input.submitted_at),
+                    start=staff_pb2.HalfDay(
+                        date=input.start_date, half=half_of_day(input.start_half)
+                    ),
+                    rule_version=input.rule_version,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return LeaveDeadlinesResult(
+            reminder_at=_shown(deadlines.reminder_at),
+            escalate_at=_shown(deadlines.escalate_at),
+            starts_at=_shown(deadlines.starts_at),
+            official=deadlines.official,
+        )
+
+    @activity.defn(name="staff.next_occurrence")
+    async def next_occurrence(self, input: NextOccurrenceInput) -> OccurrenceResult:
+        occurrence = await call(
+            self._stub.GetNextOccurrence(
+                staff_pb2.GetNextOccurrenceRequest(
+                    cadence=input.cadence,
+                    after=_stamp(input.after),
+                    rule_version=input.rule_version,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return OccurrenceResult(_shown(occurrence.at), occurrence.official)
 
     @activity.defn(name="staff.people_in_role")
     async def people_in_role(self, input: RoleInput) -> list[Contact]:
@@ -356,36 +381,3 @@ class CalendarActivities:
             )
         )
         return [contact_from(p) for p in people.people]
-
-
-@dataclass
-class NextSyncInput:
-    after: str  # YYYY-MM-DD, Asia/Shanghai: the sync is on a later day
-    weekdays: list[int]  # 0 = Monday
-
-
-@dataclass
-class NextSyncResult:
-    date: str
-    official: bool
-
-
-class SyncActivities:
-    """When the next requirement sync with R&D and testing falls (RQ-2)."""
-
-    def __init__(self, channel: grpc.aio.Channel) -> None:
-        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
-
-    @activity.defn(name="staff.next_sync_day")
-    async def next_sync_day(self, input: NextSyncInput) -> NextSyncResult:
-        """The first sync weekday after `after`; on a holiday, the next working day."""
-        day = date.fromisoformat(input.after) + timedelta(days=1)
-        while day.weekday() not in input.weekdays:
-            day += timedelta(days=1)
-        shifted = await call(
-            self._stub.ShiftWorkingDays(
-                staff_pb2.ShiftWorkingDaysRequest(date=day.isoformat(), days=0),
-                timeout=CALL_DEADLINE_SECONDS,
-            )
-        )
-        return NextSyncResult(date=shifted.date, official=shifted.official)

@@ -3,30 +3,26 @@
 Any help needed from another department goes to the department assistant as a request, copied to
 the region's technical service and customer service managers; the assistant coordinates it:
 accepts it, hands it to the other department and closes it. Only the coordinator may move it on,
-and every step is announced by email. An email the notify service refuses for good (a bad
-address, say) is noted on the request instead of stopping it.
-
-The search attribute CsdSlaState reads "ok" while the coordinator has time to accept, "warning"
-once they have been reminded, and "met" from their acceptance on.
+and every step is announced by email. Unaccepted, the coordinator is reminded once per the rule
+set's interval, at most its number of times; the acceptance promise is on the SLA clock (warning
+from the first reminder, met on acceptance).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import EmailInput, NotifyActivities
-    from activities.staff import (
-        AssistanceRouteInput,
-        Contact,
-        ContactInput,
-        StaffActivities,
-    )
-    from workflows import retry_policies, rulebook, search_attributes
+    from activities.staff import AssistanceRouteInput, Contact, ContactInput, StaffActivities
+    from workflows import regulation, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
     from workflows.lookups import lookup
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
 PROCESS = "assistance"
 
@@ -36,19 +32,10 @@ COORDINATING = "coordinating"
 HANDED_OFF = "handed_off"
 CLOSED = "closed"
 
-SLA_OK = "ok"
-SLA_WARNING = "warning"
-SLA_MET = "met"
-
-# Bounds that keep a request's state, which every update returns, far below gRPC's 4 MB.
-MAX_NOTE = 2_000
-MAX_HANDED_TO = 200
-MAX_RESOLUTION = 10_000
 MAX_HAND_OFFS = 20
-
-# Executions started before these changes replay without them (tests/histories).
-SLA_STATE_PATCH = "sla-state-search-attribute"
-REFUSALS_PATCH = "notification-refusals-tolerated"
+# Every email about the request has the subject "[XA-1 <reference>] <subject> — <step>": with
+# an 80-character reference this stays within the 300 characters the notify service takes.
+MAX_SUBJECT = 190
 
 
 def workflow_id(reference: str) -> str:
@@ -64,7 +51,16 @@ class AssistanceInput:
     target_department: str
     subject: str
     description: str
-    rule_version: str = "2024-v1"
+    rule_version: str
+
+
+def validate(input: AssistanceInput, rules: regulation.RuleSet) -> None:
+    """XA-1's request as the rule takes it; the gateway refuses early with the same words."""
+    texts.required(input.target_department, "target_department", limit=80)
+    subject = texts.required(input.subject, "subject", limit=MAX_SUBJECT)
+    if "\n" in subject or "\r" in subject:
+        raise InvalidInput("subject must be one line: it is the subject of every email")
+    texts.required(input.description, "description", limit=texts.DOCUMENT)
 
 
 @dataclass
@@ -80,18 +76,24 @@ class HandOffInput:
     note: str = ""
 
 
+def validate_hand_off(input: HandOffInput) -> None:
+    texts.required(
+        input.handed_to,
+        "handed_to",
+        limit=texts.LINE,
+        why="say who in the other department took it over",
+    )
+    texts.bounded(input.note, "note")
+
+
 @dataclass
 class CloseInput:
     actor_id: str
     resolution: str
 
 
-@dataclass
-class AssistanceEvent:
-    at: str
-    actor_id: str
-    stage: str
-    note: str = ""
+def validate_close(input: CloseInput) -> None:
+    texts.required(input.resolution, "resolution", why="a request closes with its resolution")
 
 
 @dataclass
@@ -107,8 +109,11 @@ class AssistanceStatus:
     cc_ids: list[str] = field(default_factory=list)
     handed_to: str = ""
     resolution: str = ""
-    history: list[AssistanceEvent] = field(default_factory=list)
-    # Emails the notify service refused for good, in plain words.
+    reminders: int = 0
+    sla_state: str = sla.OK
+    slas: list[sla.SlaView] = field(default_factory=list)
+    history: list[CaseEvent] = field(default_factory=list)
+    # Notifications refused for good, in plain words.
     notices: list[str] = field(default_factory=list)
 
 
@@ -117,17 +122,16 @@ class AssistanceWorkflow:
     """One cross-department assistance request, from submission to closure."""
 
     def __init__(self) -> None:
-        self._status: AssistanceStatus | None = None
+        self._case: CaseFile | None = None
         self._coordinator: Contact | None = None
         self._cc: list[Contact] = []
         self._requester: Contact | None = None
-        self._announced = 0
-        self._tracks_sla = False
 
     @workflow.run
     async def run(self, input: AssistanceInput) -> AssistanceStatus:
-        rules = rulebook.by_version(input.rule_version)
-        self._tracks_sla = workflow.patched(SLA_STATE_PATCH)
+        with rule_refusals():
+            rules = regulation.by_version(input.rule_version)
+            validate(input, rules)
         status = AssistanceStatus(
             reference=input.reference,
             stage=SUBMITTED,
@@ -137,250 +141,203 @@ class AssistanceWorkflow:
             subject=input.subject,
             rule_version=input.rule_version,
         )
-        self._status = status
-        attributes = [
-            search_attributes.PROCESS.value_set(PROCESS),
-            search_attributes.REGION.value_set(input.region_code),
-            search_attributes.STAGE.value_set(SUBMITTED),
-            search_attributes.RULE_VERSION.value_set(input.rule_version),
-        ]
-        if self._tracks_sla:
-            attributes.append(search_attributes.SLA_STATE.value_set(SLA_OK))
-        workflow.upsert_search_attributes(attributes)
-        self._record(input.requester_id, SUBMITTED, input.description)
-        workflow.set_current_details(
-            f"Routing the request of {input.requester_id} to the assistant."
+        case = CaseFile(
+            status,
+            process=PROCESS,
+            reference=input.reference,
+            summary=f"XA-1 {input.reference}: {input.subject}",
+            subject=lambda what: f"[XA-1 {input.reference}] {input.subject} — {what}",
+            words=self._words,
+            announcements=self._announcements,
         )
-
+        self._case = case
+        case.open(region=input.region_code, rule_version=input.rule_version)
+        submitted_at = workflow.now()
         route = await lookup(
             StaffActivities.resolve_assistance_route,
             AssistanceRouteInput(region_code=input.region_code),
         )
         self._requester = await lookup(
-            StaffActivities.get_contact,
-            ContactInput(person_id=input.requester_id),
+            StaffActivities.get_contact, ContactInput(person_id=input.requester_id)
         )
         self._coordinator, self._cc = route.coordinator, route.cc
         status.coordinator_id = route.coordinator.id
         status.cc_ids = [c.id for c in route.cc]
-        self._move_to(AWAITING_COORDINATOR)
+        case.record(input.requester_id, SUBMITTED, input.description)
+        case.move_to(AWAITING_COORDINATOR)
 
-        reminders = 0
+        every = rules.assistance_reminder_after
+        acceptance = case.clock(
+            "acceptance",
+            promise=(
+                f"the assistant accepts a request within {every.total_seconds() / 3600:g} hours, "
+                f"reminded every {every.total_seconds() / 3600:g} hours, "
+                f"{rules.assistance_max_reminders} times at most (XA-1)"
+            ),
+            started_at=submitted_at,
+            warn_at=submitted_at + every,
+            breach_at=None,
+        )
+        # The reminders are the warning's message, so the clock itself alerts nobody.
+        timed = asyncio.create_task(acceptance.wait(lambda: status.stage != AWAITING_COORDINATOR))
+        await self._run_until_closed(rules, submitted_at)
+        await timed
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return status
+
+    async def _run_until_closed(self, rules: regulation.RuleSet, submitted_at: datetime) -> None:
+        case, status = self._cases()
         while True:
-            await self._announce_pending()
+            await case.send_queued()
             if status.stage == CLOSED:
-                break
+                return
+            due = submitted_at + rules.assistance_reminder_after * (status.reminders + 1)
             waiting = (
-                status.stage == AWAITING_COORDINATOR and reminders < rules.assistance_max_reminders
+                status.stage == AWAITING_COORDINATOR
+                and status.reminders < rules.assistance_max_reminders
             )
             try:
                 await workflow.wait_condition(
-                    self._has_unannounced,
-                    timeout=rules.assistance_reminder_after if waiting else None,
+                    case.has_unsent,
+                    timeout=max(due - workflow.now(), timedelta(0)) if waiting else None,
                 )
             except TimeoutError:
-                reminders += 1
-                if self._tracks_sla:
-                    workflow.upsert_search_attributes(
-                        [search_attributes.SLA_STATE.value_set(SLA_WARNING)]
-                    )
-                await self._remind(reminders)
+                status.reminders += 1
+                await self._remind(status.reminders)
 
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.set_current_details(f"Closed: {status.resolution}")
-        return status
+    async def _remind(self, count: int) -> None:
+        case, status = self._cases()
+        assert self._coordinator is not None
+        await case.email(
+            f"reminder-{count}",
+            Mail(
+                to=[self._coordinator],
+                what="reminder",
+                body=(
+                    f"Reminder {count}: the assistance request {status.reference} "
+                    f"({status.subject}) is still waiting for you to accept it."
+                ),
+            ),
+        )
+
+    def _cases(self) -> tuple[CaseFile, AssistanceStatus]:
+        if self._case is None:
+            raise not_started("the request")
+        status = self._case.status
+        assert isinstance(status, AssistanceStatus)
+        return self._case, status
 
     @workflow.query
     def status(self) -> AssistanceStatus:
-        if self._status is None:
-            raise ApplicationError("the request has not started yet", type="FAILED_PRECONDITION")
-        return self._status
+        return self._cases()[1]
 
     @workflow.update
     def accept(self, input: AcceptInput) -> AssistanceStatus:
-        self._record(input.actor_id, COORDINATING, input.note)
-        self._move_to(COORDINATING)
-        return self.status()
+        case, status = self._cases()
+        case.record(input.actor_id, COORDINATING, input.note.strip())
+        case.move_to(COORDINATING)
+        return status
 
     @accept.validator
     def _validate_accept(self, input: AcceptInput) -> None:
-        self._require_coordinator(input.actor_id, allowed=(AWAITING_COORDINATOR,))
-        _require_length(input.note, "note", MAX_NOTE)
+        with rule_refusals():
+            self._require_coordinator(input.actor_id, allowed=(AWAITING_COORDINATOR,))
+            texts.bounded(input.note, "note")
 
     @workflow.update
     def hand_off(self, input: HandOffInput) -> AssistanceStatus:
-        assert self._status is not None
-        self._status.handed_to = input.handed_to.strip()
-        note = f"handed to {self._status.handed_to}" + (f": {input.note}" if input.note else "")
-        self._record(input.actor_id, HANDED_OFF, note)
-        self._move_to(HANDED_OFF)
-        return self.status()
+        case, status = self._cases()
+        status.handed_to = input.handed_to.strip()
+        note = f"handed to {status.handed_to}" + (
+            f": {input.note.strip()}" if input.note.strip() else ""
+        )
+        case.record(input.actor_id, HANDED_OFF, note)
+        case.move_to(HANDED_OFF)
+        return status
 
     @hand_off.validator
     def _validate_hand_off(self, input: HandOffInput) -> None:
-        self._require_coordinator(input.actor_id, allowed=(COORDINATING, HANDED_OFF))
-        if not input.handed_to.strip():
-            raise ApplicationError(
-                "say who in the other department took it over (handed_to)", type="INVALID_ARGUMENT"
-            )
-        _require_length(input.handed_to, "handed_to", MAX_HANDED_TO)
-        _require_length(input.note, "note", MAX_NOTE)
-        assert self._status is not None
-        if sum(e.stage == HANDED_OFF for e in self._status.history) >= MAX_HAND_OFFS:
-            raise ApplicationError(
-                f"the request was handed on {MAX_HAND_OFFS} times; close it and file a new one",
-                type="FAILED_PRECONDITION",
-            )
+        with rule_refusals():
+            self._require_coordinator(input.actor_id, allowed=(COORDINATING, HANDED_OFF))
+            validate_hand_off(input)
+            handed = sum(e.kind == HANDED_OFF for e in self._cases()[1].history)
+            if handed >= MAX_HAND_OFFS:
+                raise NotNow(
+                    f"the request was handed on {MAX_HAND_OFFS} times; close it and file a new one"
+                )
 
     @workflow.update
     def close(self, input: CloseInput) -> AssistanceStatus:
-        assert self._status is not None
-        self._status.resolution = input.resolution.strip()
-        self._record(input.actor_id, CLOSED, self._status.resolution)
-        self._move_to(CLOSED)
-        return self.status()
+        case, status = self._cases()
+        status.resolution = input.resolution.strip()
+        case.record(input.actor_id, CLOSED, status.resolution)
+        case.move_to(CLOSED)
+        return status
 
     @close.validator
     def _validate_close(self, input: CloseInput) -> None:
-        self._require_coordinator(input.actor_id, allowed=(COORDINATING, HANDED_OFF))
-        if not input.resolution.strip():
-            raise ApplicationError("a resolution is required to close", type="INVALID_ARGUMENT")
-        _require_length(input.resolution, "resolution", MAX_RESOLUTION)
+        with rule_refusals():
+            self._require_coordinator(input.actor_id, allowed=(COORDINATING, HANDED_OFF))
+            validate_close(input)
 
     def _require_coordinator(self, actor_id: str, *, allowed: tuple[str, ...]) -> None:
-        status = self.status()
+        status = self._cases()[1]
         if self._coordinator is None:
-            raise ApplicationError(
-                "the request is still being routed to its coordinator; try again in a moment",
-                type="FAILED_PRECONDITION",
+            raise NotNow(
+                "the request is still being routed to its coordinator; try again in a moment"
             )
         if actor_id != self._coordinator.id:
-            raise ApplicationError(
-                f"only the coordinator ({self._coordinator.id}) may move this request on (XA-1)",
-                type="PERMISSION_DENIED",
+            raise NotAllowed(
+                f"only the coordinator ({self._coordinator.id}) may move this request on (XA-1)"
             )
         if status.stage not in allowed:
-            raise ApplicationError(
-                f"the request is {status.stage}; this step needs it to be {' or '.join(allowed)}",
-                type="FAILED_PRECONDITION",
+            raise NotNow(
+                f"the request is {status.stage}; this step needs it to be {' or '.join(allowed)}"
             )
 
-    def _record(self, actor_id: str, stage: str, note: str) -> None:
-        assert self._status is not None
-        self._status.history.append(
-            AssistanceEvent(
-                at=workflow.now().isoformat(), actor_id=actor_id, stage=stage, note=note
-            )
-        )
-
-    def _move_to(self, stage: str) -> None:
-        assert self._status is not None
-        self._status.stage = stage
-        attributes = [search_attributes.STAGE.value_set(stage)]
-        if stage == COORDINATING and self._tracks_sla:
-            # Accepting is what XA-1 times; it stays met whatever happens after.
-            attributes.append(search_attributes.SLA_STATE.value_set(SLA_MET))
-        workflow.upsert_search_attributes(attributes)
-        workflow.set_current_details(self._situation())
-
-    def _situation(self) -> str:
-        """The current stage in plain words, for the Web UI."""
-        assert self._status is not None
+    def _words(self, stage: str) -> str:
+        """Each stage in plain words, for the Web UI."""
+        status = self._case.status if self._case else None
         coordinator = self._coordinator.name if self._coordinator else "the assistant"
-        details = {
+        department = status.target_department if isinstance(status, AssistanceStatus) else ""
+        handed_to = status.handed_to if isinstance(status, AssistanceStatus) else ""
+        return {
+            SUBMITTED: "Routing the request to the assistant.",
             AWAITING_COORDINATOR: f"Waiting for {coordinator} to accept.",
-            COORDINATING: f"{coordinator} is coordinating with {self._status.target_department}.",
-            HANDED_OFF: f"Handed to {self._status.handed_to} ({self._status.target_department}).",
-            CLOSED: "Closing.",
-        }
-        return details.get(self._status.stage, self._status.stage)
+            COORDINATING: f"{coordinator} is coordinating with {department}.",
+            HANDED_OFF: f"Handed to {handed_to} ({department}).",
+            CLOSED: f"Closed: {status.resolution if isinstance(status, AssistanceStatus) else ''}",
+        }.get(stage, stage)
 
-    def _has_unannounced(self) -> bool:
-        return self._status is not None and self._announced < len(self._status.history)
-
-    async def _announce_pending(self) -> None:
-        """Email every recorded step not yet announced, in order, once each."""
-        assert self._status is not None
-        while self._announced < len(self._status.history):
-            index = self._announced
-            event = self._status.history[index]
-            await self._email(f"{index}-{event.stage}", event.stage, *self._announcement(event))
-            self._announced += 1
-
-    def _announcement(self, event: AssistanceEvent) -> tuple[list[Contact], list[Contact], str]:
-        assert self._status is not None and self._coordinator and self._requester
-        s = self._status
-        if event.stage == SUBMITTED:
-            return (
-                [self._coordinator],
-                [*self._cc, self._requester],
-                (
-                    f"New cross-department assistance request from {self._requester.name} "
-                    f"({s.region_code}) for {s.target_department}:\n\n{event.note}\n\n"
-                    f"Coordinator: {self._coordinator.name}. Accept it through the gateway."
-                ),
-            )
-        if event.stage == COORDINATING:
-            return (
-                [self._requester],
-                self._cc,
-                (
-                    f"{self._coordinator.name} accepted the request and is coordinating with "
-                    f"{s.target_department}." + (f"\n\n{event.note}" if event.note else "")
-                ),
-            )
-        if event.stage == HANDED_OFF:
-            return [self._requester], self._cc, f"The request was {event.note}."
-        return [self._requester], [self._coordinator, *self._cc], f"Closed: {event.note}"
-
-    async def _email(
-        self, step: str, stage: str, to: list[Contact], cc: list[Contact], body: str
-    ) -> None:
-        assert self._status is not None
-        s = self._status
-        try:
-            await workflow.execute_activity_method(
-                NotifyActivities.send_email,
-                EmailInput(
-                    idempotency_key=f"{workflow.info().workflow_id}:{step}",
-                    to=[c.email for c in to],
-                    cc=[c.email for c in cc],
-                    subject=f"[XA-1 {s.reference}] {s.subject} — {stage.replace('_', ' ')}",
-                    body=body,
-                    reference=workflow.info().workflow_id,
-                ),
-                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-                retry_policy=retry_policies.NOTIFICATION,
-            )
-        except ActivityError as err:
-            refusal = err.cause
-            # Outages are retried without limit by the policy; only a refusal for good ends
-            # up here. Executions that failed on one before the patch keep failing on replay.
-            if not (
-                isinstance(refusal, ApplicationError)
-                and refusal.non_retryable
-                and workflow.patched(REFUSALS_PATCH)
-            ):
-                raise
-            notice = f"The {stage.replace('_', ' ')} email was not sent: {refusal.message}"
-            s.notices.append(notice)
-            workflow.logger.warning("email refused", extra={"step": step, "notice": notice})
-            workflow.set_current_details(f"{self._situation()} {notice}")
-
-    async def _remind(self, count: int) -> None:
-        assert self._status is not None and self._coordinator
-        await self._email(
-            f"reminder-{count}",
-            "reminder",
-            [self._coordinator],
-            [],
-            f"Reminder {count}: the assistance request {self._status.reference} "
-            f"({self._status.subject}) is still waiting for you to accept it.",
-        )
-
-
-def _require_length(value: str, field: str, limit: int) -> None:
-    if len(value) > limit:
-        raise ApplicationError(
-            f"{field} is longer than {limit} characters", type="INVALID_ARGUMENT"
-        )
+    def _announcements(self, event: CaseEvent) -> Sequence[Mail]:
+        """Who hears of each step."""
+        coordinator, requester, cc = self._coordinator, self._requester, self._cc
+        status = self._cases()[1]
+        if coordinator is None or requester is None:
+            return ()
+        if event.kind == SUBMITTED:
+            return [
+                Mail(
+                    [coordinator],
+                    [*cc, requester],
+                    "submitted",
+                    f"New cross-department assistance request from {requester.name} "
+                    f"({status.region_code}) for {status.target_department}:\n\n{event.note}\n\n"
+                    f"Coordinator: {coordinator.name}. Accept it through the gateway.",
+                )
+            ]
+        if event.kind == COORDINATING:
+            return [
+                Mail(
+                    [requester],
+                    cc,
+                    "coordinating",
+                    f"{coordinator.name} accepted the request and is coordinating with "
+                    f"{status.target_department}." + (f"\n\n{event.note}" if event.note else ""),
+                )
+            ]
+        if event.kind == HANDED_OFF:
+            return [Mail([requester], cc, "handed off", f"The request was {event.note}.")]
+        if event.kind == CLOSED:
+            return [Mail([requester], [coordinator, *cc], "closed", f"Closed: {event.note}")]
+        return ()

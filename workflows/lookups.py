@@ -2,10 +2,7 @@
 
 A lookup changes nothing, so it need not be a task the server dispatches: run in the workflow's
 own task, it costs no server round trip, and its answer still lands in the history (a marker),
-so replay is as deterministic as before. Its retries are the same named policy's.
-
-Workflows that started with lookups as ordinary activities keep them so: `workflow.patched` says
-which kind a history holds, once per run, and every lookup of that run follows it.
+so replay is as deterministic as an ordinary activity. Its retries are the named policy's.
 """
 
 from __future__ import annotations
@@ -16,9 +13,8 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.staff import CalendarActivities, Contact, RoleInput
     from workflows import retry_policies
-
-LOCAL_LOOKUPS = "read-only-lookups-as-local-activities"
 
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
@@ -26,16 +22,16 @@ R = TypeVar("R")
 
 async def lookup(activity: Callable[[Any, I], Awaitable[R]], arg: I) -> R:
     """`activity` (a read-only method of an activity class) with `arg`."""
-    if workflow.patched(LOCAL_LOOKUPS):
-        return await workflow.execute_local_activity_method(
-            activity,
-            arg,
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
-    return await workflow.execute_activity_method(
+    return await workflow.execute_local_activity_method(
         activity,
         arg,
         start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
         retry_policy=retry_policies.DIRECTORY_LOOKUP,
+    )
+
+
+async def people_in_role(role: str, region_code: str = "") -> list[Contact]:
+    """Everyone active in `role` (in `region_code`, when given), as of now."""
+    return await lookup(
+        CalendarActivities.people_in_role, RoleInput(role=role, region_code=region_code)
     )

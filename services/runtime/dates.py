@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from services.runtime.errors import InvalidArgument
+from workflows.regulation.zone import COMPANY_ZONE
 
-COMPANY_ZONE = ZoneInfo("Asia/Shanghai")
+__all__ = ["COMPANY_ZONE", "as_of_date", "parse_date", "parse_month", "today"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.runtime.errors import ServiceError
+from workflows.regulation import Refusal
 
 REQUEST_ID_KEY = "x-request-id"
 CALLER_KEY = "x-csd-user"
@@ -51,6 +52,12 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                 except ServiceError as err:
                     _log_call(started, err.code, err.message)
                     await context.abort(err.code, _details(err.message))
+                except Refusal as err:
+                    # A rule's own refusal (workflows/regulation): the same words the workflow
+                    # would give, under the status its class names.
+                    code = grpc.StatusCode[err.code]
+                    _log_call(started, code, err.message)
+                    await context.abort(code, _details(err.message))
                 except DBAPIError as err:
                     if _is_connection_loss(err):
                         _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")

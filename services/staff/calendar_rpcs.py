@@ -13,9 +13,11 @@ from services.runtime.errors import InvalidArgument
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_known, timestamp_value
 from services.staff import calendar_repository
-from services.staff.calendar import CompanyCalendar, Half, HalfDay
+from services.staff.cadence import next_occurrence
+from services.staff.calendar import MORNING, CompanyCalendar, Half, HalfDay
 from services.staff.convert import timestamp
 from services.staff.models import IdempotencyRecord
+from workflows import regulation
 
 # A week of working time is plenty for any SLA or reminder the rules set.
 MAX_WORKING_MINUTES = 60 * 24 * 30
@@ -108,6 +110,56 @@ class CalendarRpcs:
         official = calendar.official(day.year) and calendar.official(shifted.year)
         return staff_pb2.ShiftedDay(date=shifted.isoformat(), official=official)
 
+    async def GetLeaveDeadlines(
+        self, request: staff_pb2.GetLeaveDeadlinesRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.LeaveDeadlines:
+        if not request.HasField("submitted_at"):
+            raise InvalidArgument("submitted_at is required")
+        submitted = timestamp_value(request.submitted_at, "submitted_at")
+        start = half_day(request.start, "start", default=Half.AM)
+        rules = _rules(request.rule_version)
+        calendar = await self._calendar()
+        try:
+            reminder = calendar.add_working_hours(
+                submitted, rules.leave_reminder_after.total_seconds() / 3600
+            )
+            day_before = calendar.shift_working_days(
+                start.day, -rules.leave_escalate_working_days_before
+            )
+        except (ValueError, OverflowError):
+            raise InvalidArgument(
+                f"the calendar cannot place a leave starting {start.day}"
+            ) from None
+        escalate = datetime.combine(day_before, MORNING[0], regulation.COMPANY_ZONE)
+        official = all(calendar.official(y) for y in {submitted.year, start.day.year})
+        return staff_pb2.LeaveDeadlines(
+            reminder_at=timestamp(reminder.astimezone(UTC)),
+            escalate_at=timestamp(max(escalate, submitted).astimezone(UTC)),
+            starts_at=timestamp(start.starts_at().astimezone(UTC)),
+            official=official,
+        )
+
+    async def GetNextOccurrence(
+        self, request: staff_pb2.GetNextOccurrenceRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.Occurrence:
+        if not request.HasField("after"):
+            raise InvalidArgument("after is required")
+        after = timestamp_value(request.after, "after")
+        rules = _rules(request.rule_version)
+        try:
+            cadence = rules.cadence(request.cadence)
+        except regulation.UnknownRule as err:
+            names = ", ".join(c.name for c in rules.cadences)
+            raise InvalidArgument(f"{err.message}; the cadences are {names}") from None
+        calendar = await self._calendar()
+        try:
+            at = next_occurrence(cadence, after, calendar)
+        except (ValueError, OverflowError):
+            raise InvalidArgument(f"{cadence.name} has no occurrence after {after}") from None
+        return staff_pb2.Occurrence(
+            at=timestamp(at.astimezone(UTC)), official=calendar.official(at.year)
+        )
+
     async def PublishCalendarYear(
         self, request: staff_pb2.PublishCalendarYearRequest, context: grpc.aio.ServicerContext
     ) -> staff_pb2.CalendarYear:
@@ -162,6 +214,14 @@ class CalendarRpcs:
         weekend_workdays = {d for d in days if d.weekday() >= 5 and calendar.is_working_day(d)}
         days_off = {d for d in days if d.weekday() < 5 and not calendar.is_working_day(d)}
         return _year_message(year, days_off, weekend_workdays, "holidays package", "package")
+
+
+def _rules(version: str) -> regulation.RuleSet:
+    try:
+        return regulation.by_version(version)
+    except regulation.UnknownRule as err:
+        known = ", ".join(r.version for r in regulation.RULE_SETS)
+        raise InvalidArgument(f"{err.message}; the rule sets are {known}") from None
 
 
 def _year_message(

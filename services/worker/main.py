@@ -14,7 +14,6 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.cadence import CadenceActivities
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
@@ -22,7 +21,6 @@ from activities.staff import (
     CalendarActivities,
     LeaveActivities,
     StaffActivities,
-    SyncActivities,
 )
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
@@ -85,7 +83,6 @@ def activities_for(
     finance_activities = FinanceActivities(finance)
     leave_activities = LeaveActivities(staff)
     calendar_activities = CalendarActivities(staff)
-    sync_activities = SyncActivities(staff)
     return [
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
@@ -95,14 +92,13 @@ def activities_for(
         finance_activities.record_entry,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
-        leave_activities.leave_clock,
         leave_activities.record_leave,
         leave_activities.cancel_leave_record,
         staff_activities.resolve_major_problem_recipients,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
-        sync_activities.next_sync_day,
-        CadenceActivities(staff).next_occurrence,
+        calendar_activities.leave_deadlines,
+        calendar_activities.next_occurrence,
         *(
             [
                 RequirementSheetActivities(client).tracking_sheet,

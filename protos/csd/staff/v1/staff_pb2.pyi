@@ -839,6 +839,126 @@ class ShiftedDay(_message.Message):
 Global___ShiftedDay: _TypeAlias = ShiftedDay  # noqa: Y015
 
 @_typing.final
+class GetLeaveDeadlinesRequest(_message.Message):
+    """The calendar questions the processes ask, each answered with exact instants so no workflow
+    does calendar arithmetic of its own.
+
+    LV-1..LV-4: when an undecided leave request reminds its approvers (its rule set's working
+    hours after submission), when it is escalated (the start of the working day its rule set
+    names before the leave, never before the submission) and when the leave itself begins.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    rule_version: _builtins.str
+    @_builtins.property
+    def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def start(self) -> Global___HalfDay: ...
+    def __init__(
+        self,
+        *,
+        submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        start: Global___HalfDay | None = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start", b"start", "submitted_at", b"submitted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule_version", b"rule_version", "start", b"start", "submitted_at", b"submitted_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeaveDeadlinesRequest: _TypeAlias = GetLeaveDeadlinesRequest  # noqa: Y015
+
+@_typing.final
+class LeaveDeadlines(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMINDER_AT_FIELD_NUMBER: _builtins.int
+    ESCALATE_AT_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    official: _builtins.bool
+    @_builtins.property
+    def reminder_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def escalate_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def starts_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        reminder_at: _timestamp_pb2.Timestamp | None = ...,
+        escalate_at: _timestamp_pb2.Timestamp | None = ...,
+        starts_at: _timestamp_pb2.Timestamp | None = ...,
+        official: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["escalate_at", b"escalate_at", "reminder_at", b"reminder_at", "starts_at", b"starts_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalate_at", b"escalate_at", "official", b"official", "reminder_at", b"reminder_at", "starts_at", b"starts_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaveDeadlines: _TypeAlias = LeaveDeadlines  # noqa: Y015
+
+@_typing.final
+class GetNextOccurrenceRequest(_message.Message):
+    """The next occurrence of a department cadence (MT-1..MT-3, WR-2..WR-4, RQ-2, RQ-5, RQ-6) of a
+    rule set, strictly after an instant, with the company's holiday schedule applied.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CADENCE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    cadence: _builtins.str
+    """e.g. "mt3-customer-analysis", "rq2-requirement-sync" """
+    rule_version: _builtins.str
+    @_builtins.property
+    def after(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        cadence: _builtins.str = ...,
+        after: _timestamp_pb2.Timestamp | None = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "cadence", b"cadence", "rule_version", b"rule_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNextOccurrenceRequest: _TypeAlias = GetNextOccurrenceRequest  # noqa: Y015
+
+@_typing.final
+class Occurrence(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    OFFICIAL_FIELD_NUMBER: _builtins.int
+    official: _builtins.bool
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        official: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "official", b"official"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Occurrence: _TypeAlias = Occurrence  # noqa: Y015
+
+@_typing.final
 class PublishCalendarYearRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -114,6 +114,16 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.FromString,
                 _registered_method=True)
+        self.GetLeaveDeadlines = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetLeaveDeadlines',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetLeaveDeadlinesRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveDeadlines.FromString,
+                _registered_method=True)
+        self.GetNextOccurrence = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetNextOccurrence',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetNextOccurrenceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.Occurrence.FromString,
+                _registered_method=True)
         self.PublishCalendarYear = channel.unary_unary(
                 '/csd.staff.v1.StaffService/PublishCalendarYear',
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.PublishCalendarYearRequest.SerializeToString,
@@ -240,6 +250,18 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLeaveDeadlines(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNextOccurrence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PublishCalendarYear(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -352,6 +374,16 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.ShiftWorkingDays,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.SerializeToString,
+            ),
+            'GetLeaveDeadlines': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeaveDeadlines,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetLeaveDeadlinesRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.LeaveDeadlines.SerializeToString,
+            ),
+            'GetNextOccurrence': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNextOccurrence,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetNextOccurrenceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.Occurrence.SerializeToString,
             ),
             'PublishCalendarYear': grpc.unary_unary_rpc_method_handler(
                     servicer.PublishCalendarYear,
@@ -811,6 +843,60 @@ class StaffService:
             '/csd.staff.v1.StaffService/ShiftWorkingDays',
             csd_dot_staff_dot_v1_dot_staff__pb2.ShiftWorkingDaysRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.ShiftedDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeaveDeadlines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetLeaveDeadlines',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetLeaveDeadlinesRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.LeaveDeadlines.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNextOccurrence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetNextOccurrence',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetNextOccurrenceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.Occurrence.FromString,
             options,
             channel_credentials,
             insecure,

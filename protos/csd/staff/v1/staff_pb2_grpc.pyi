@@ -49,6 +49,8 @@ class StaffServiceStub:
     CountWorkingTime: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CountWorkingTimeRequest, _staff_pb2.WorkingTime]
     AddWorkingTime: _grpc.UnaryUnaryMultiCallable[_staff_pb2.AddWorkingTimeRequest, _staff_pb2.WorkingMoment]
     ShiftWorkingDays: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ShiftWorkingDaysRequest, _staff_pb2.ShiftedDay]
+    GetLeaveDeadlines: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetLeaveDeadlinesRequest, _staff_pb2.LeaveDeadlines]
+    GetNextOccurrence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetNextOccurrenceRequest, _staff_pb2.Occurrence]
     PublishCalendarYear: _grpc.UnaryUnaryMultiCallable[_staff_pb2.PublishCalendarYearRequest, _staff_pb2.CalendarYear]
     GetCalendarYear: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarYearRequest, _staff_pb2.CalendarYear]
     RecordLeave: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]
@@ -74,6 +76,8 @@ class StaffServiceAsyncStub(StaffServiceStub):
     CountWorkingTime: _aio.UnaryUnaryMultiCallable[_staff_pb2.CountWorkingTimeRequest, _staff_pb2.WorkingTime]  # type: ignore[assignment]
     AddWorkingTime: _aio.UnaryUnaryMultiCallable[_staff_pb2.AddWorkingTimeRequest, _staff_pb2.WorkingMoment]  # type: ignore[assignment]
     ShiftWorkingDays: _aio.UnaryUnaryMultiCallable[_staff_pb2.ShiftWorkingDaysRequest, _staff_pb2.ShiftedDay]  # type: ignore[assignment]
+    GetLeaveDeadlines: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetLeaveDeadlinesRequest, _staff_pb2.LeaveDeadlines]  # type: ignore[assignment]
+    GetNextOccurrence: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetNextOccurrenceRequest, _staff_pb2.Occurrence]  # type: ignore[assignment]
     PublishCalendarYear: _aio.UnaryUnaryMultiCallable[_staff_pb2.PublishCalendarYearRequest, _staff_pb2.CalendarYear]  # type: ignore[assignment]
     GetCalendarYear: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetCalendarYearRequest, _staff_pb2.CalendarYear]  # type: ignore[assignment]
     RecordLeave: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]  # type: ignore[assignment]
@@ -192,6 +196,20 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.ShiftWorkingDaysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.ShiftedDay, _abc.Awaitable[_staff_pb2.ShiftedDay]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLeaveDeadlines(
+        self,
+        request: _staff_pb2.GetLeaveDeadlinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.LeaveDeadlines, _abc.Awaitable[_staff_pb2.LeaveDeadlines]]: ...
+
+    @_abc_1.abstractmethod
+    def GetNextOccurrence(
+        self,
+        request: _staff_pb2.GetNextOccurrenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.Occurrence, _abc.Awaitable[_staff_pb2.Occurrence]]: ...
 
     @_abc_1.abstractmethod
     def PublishCalendarYear(

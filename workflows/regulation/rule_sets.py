@@ -1,4 +1,4 @@
-"""The regulation's parameters as versioned data (EF-1).
+"""Versioned rule sets (EF-1).
 
 A rule set takes effect on its date; a process started on or after that date runs under it and
 keeps it to the end, so a change never reaches a process already running. Publish a change by
@@ -9,9 +9,20 @@ replay tests and running workflows depend on it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
-from temporalio.exceptions import ApplicationError
+from workflows.regulation.allowances import ALLOWANCES_2024, AllowanceTables
+from workflows.regulation.cadences import CADENCES_2024, Cadence
+from workflows.regulation.meetings import MEETINGS_2024, MeetingRule
+from workflows.regulation.refusals import InvalidInput
+
+
+class NoRuleSetInForce(LookupError):
+    """The date is before the regulation took effect."""
+
+
+class UnknownRule(InvalidInput, LookupError):
+    """A rule set version, or a rule within one, that the rulebook does not hold."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,20 @@ class RuleSet:
     leave_department_from_half_days: int = 6
     # No decision after this much working time: the approvers are reminded.
     leave_reminder_after: timedelta = timedelta(hours=4)
-    # Still none on the start of the working day this many working days before the leave:
+    # Still none at the start of the working day this many working days before the leave:
     # escalated to the department managers.
     leave_escalate_working_days_before: int = 1
+    # LV-5: the types a request may name (pay follows company rules, not these).
+    leave_types: tuple[str, ...] = (
+        "annual",
+        "personal",
+        "sick",
+        "marriage",
+        "maternity",
+        "paternity",
+        "bereavement",
+        "compensatory",
+    )
     # MI-2: the owner has this long (24x7) to acknowledge a major problem before the call is
     # repeated, and after `major_problem_calls_per_level` calls the next level is called.
     major_problem_ack_budget: timedelta = timedelta(minutes=15)
@@ -44,35 +66,39 @@ class RuleSet:
         "data_duplication",
         "wrong_data",
     )
-    # RQ-2: accepted requirements are discussed with R&D and testing on these weekdays
-    # (0 = Monday) at this time, Asia/Shanghai; a sync on a holiday moves to the next working day.
-    requirement_sync_weekdays: tuple[int, ...] = (0, 3)
-    requirement_sync_time: time = time(10, 0)
-    # RQ-2: from R&D's solution, the field is told by email AND phone within this budget.
+    # RQ-2: from R&D's solution, the field is told by email AND phone within this budget; the
+    # senior support engineer is warned at `requirement_feedback_warning`.
     requirement_feedback_budget: timedelta = timedelta(hours=2)
+    requirement_feedback_warning: timedelta = timedelta(minutes=90)
     # RQ-7: the assistant revisits the customer this long after the update ships.
     requirement_revisit_after: timedelta = timedelta(days=7)
     # A requirement that keeps being deferred starts a fresh run (same id, same record) after this
     # many syncs, or sooner when Temporal suggests it, so its history stays bounded.
     requirement_syncs_per_run: int = 25
-    # MT-1..MT-3: minutes are due this long after a meeting; missing, the chair's manager hears.
+    # MT-1..MT-3: minutes are due this long after a meeting (a reminder half-way); missing, the
+    # chair's manager hears.
     meeting_minutes_due_after: timedelta = timedelta(hours=24)
-    # LV-5: the types a request may name (pay follows company rules, not these).
-    leave_types: tuple[str, ...] = (
-        "annual",
-        "personal",
-        "sick",
-        "marriage",
-        "maternity",
-        "paternity",
-        "bereavement",
-        "compensatory",
-    )
+    meetings: dict[str, MeetingRule] = field(default_factory=dict)
+    # The department calendar (MT, WR, RQ-2, RQ-5, RQ-6): when each cadence falls.
+    cadences: tuple[Cadence, ...] = ()
+    # PAY-3..PAY-7.
+    allowances: AllowanceTables = field(default_factory=AllowanceTables)
 
     def fine_fen(self, rule_id: str) -> int:
         if rule_id not in self.fines_fen:
             raise UnknownRule(f"rule set {self.version} sets no fine for {rule_id}")
         return self.fines_fen[rule_id]
+
+    def meeting(self, rule_id: str) -> MeetingRule:
+        if rule_id not in self.meetings:
+            raise UnknownRule(f"rule set {self.version} has no routine meeting {rule_id!r}")
+        return self.meetings[rule_id]
+
+    def cadence(self, name: str) -> Cadence:
+        for cadence in self.cadences:
+            if cadence.name == name:
+                return cadence
+        raise UnknownRule(f"rule set {self.version} has no cadence {name!r}")
 
 
 RULE_SETS: tuple[RuleSet, ...] = (
@@ -86,23 +112,11 @@ RULE_SETS: tuple[RuleSet, ...] = (
         # not include: 100 yuan is the department's figure until those rules are loaded.
         # WR-4: "guideline 50" for a missing or late weekly report.
         fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00},
+        meetings=MEETINGS_2024,
+        cadences=CADENCES_2024,
+        allowances=ALLOWANCES_2024,
     ),
 )
-
-
-class NoRuleSetInForce(LookupError):
-    """The date is before the regulation took effect."""
-
-
-class UnknownRule(ApplicationError):
-    """A rule set version, or a rule within one, that the rulebook does not hold.
-
-    An ApplicationError that is not retried, so a workflow that meets one fails (INVALID_ARGUMENT)
-    instead of retrying its task forever, with no handling in each workflow.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, type="INVALID_ARGUMENT", non_retryable=True)
 
 
 def in_force(on: date) -> RuleSet:
