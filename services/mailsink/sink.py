@@ -67,6 +67,9 @@ class MailSink:
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
         self._arrived = asyncio.Condition()
         self._numbers = itertools.count(1)
+        # Mailboxes that do not exist: RCPT TO them gets 550, as a real server answers for an
+        # unknown user (how tests make the notify service refuse a mail for good).
+        self.unknown_mailboxes: set[str] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on `host:port` (0 picks a free port, then read `.port`)."""
@@ -129,6 +132,20 @@ class MailSink:
         )
         self._sessions.add(session)
         return session
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        """aiosmtpd's hook for each recipient: 550 for an unknown mailbox, else accepted."""
+        if address.lower() in self.unknown_mailboxes:
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """aiosmtpd's hook for a complete message: store it, then acknowledge it.

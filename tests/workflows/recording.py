@@ -12,9 +12,9 @@ from temporalio.client import WorkflowHandle
 HISTORIES = Path(__file__).parent.parent / "histories"
 # The workflow code's generations, one per `workflow.patched` change, oldest first: histories of
 # the code as it is now are recorded under the newest, beside (never over) the older ones.
-# The first histories have no suffix; local-lookups: workflows/lookups.py; leave-cancel-wait:
-# leave.CANCEL_ENDS_THE_WAIT; digest-in-activity: requirement_digest.DIGEST_IN_ACTIVITY.
-GENERATIONS = ("local-lookups", "leave-cancel-wait", "digest-in-activity")
+# "core" is the baseline cut when every process moved onto the shared case file (issue 11): the
+# generations before it, and their patch ids, were retired with it, nothing being deployed yet.
+GENERATIONS = ("core",)
 GENERATION = GENERATIONS[-1]
 
 
