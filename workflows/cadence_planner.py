@@ -18,11 +18,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cadence import CadenceActivities, NextOccurrenceInput
-    from workflows import rulebook
+    from activities.staff import CalendarActivities, NextOccurrenceInput, OccurrenceResult
+    from workflows import regulation
     from workflows.lookups import lookup
     from workflows.meeting import MeetingInput, MeetingWorkflow
     from workflows.meeting import workflow_id as meeting_id
+    from workflows.regulation import cadences
     from workflows.requirement_digest import DigestInput, RequirementDigestWorkflow
     from workflows.requirement_digest import workflow_id as digest_id
     from workflows.weekly_report import WeeklyReportInput, WeeklyReportWorkflow
@@ -31,13 +32,9 @@ with workflow.unsafe.imports_passed_through():
 # Occurrences are planned at most this far ahead: invitations a week before, not a quarter.
 HORIZON = timedelta(days=8)
 
-MEETINGS = {
-    "mt1-regional-monthly": "MT-1",
-    "mt2-regional-quarterly": "MT-2",
-    "mt3-customer-analysis": "MT-3",
-}
-WEEKLY_REPORTS = "wr2-regional-weekly-report-due"
-DIGESTS = {"rq5-requirement-status-email": "weekly", "rq6-requirement-monthly-briefing": "monthly"}
+MEETINGS = {cadences.MT1: "MT-1", cadences.MT2: "MT-2", cadences.MT3: "MT-3"}
+WEEKLY_REPORTS = cadences.WR_DUE
+DIGESTS = {cadences.RQ5: "weekly", cadences.RQ6: "monthly"}
 CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS)
 
 
@@ -62,20 +59,20 @@ class CadencePlannerWorkflow:
     async def run(self, input: PlanInput) -> PlanResult:
         if input.cadence not in CADENCE_NAMES:
             raise ApplicationError(
-                f"no planner for cadence {input.cadence!r}",
+                f"no planner for cadence {input.cadence!r}; the cadences are "
+                f"{', '.join(CADENCE_NAMES)}",
                 type="INVALID_ARGUMENT",
                 non_retryable=True,
             )
-        nxt = await lookup(
-            CadenceActivities.next_occurrence,
-            NextOccurrenceInput(cadence=input.cadence, after=workflow.now().isoformat()),
-        )
+        rules = regulation.in_force_at(workflow.now()).version
+        nxt = await self._next(input.cadence, workflow.now().isoformat(), rules)
         at = datetime.fromisoformat(nxt.at)
         if at - workflow.now() > HORIZON:
             workflow.set_current_details(f"Next {input.cadence} on {nxt.at}: not yet planned.")
             return PlanResult(occurrence=nxt.at)
-        rules = rulebook.in_force(at.date()).version
-        day = at.date().isoformat()
+        rules = regulation.in_force_at(at).version
+        # The occurrence's date as the department names it (the instant is shown in +08:00).
+        day = nxt.at[:10]
         if input.cadence in MEETINGS:
             rule = MEETINGS[input.cadence]
             wf_id = meeting_id(rule, input.region_code, day)
@@ -83,9 +80,12 @@ class CadencePlannerWorkflow:
                 MeetingWorkflow.run, MeetingInput(rule, input.region_code, nxt.at, rules), wf_id
             )
         elif input.cadence == WEEKLY_REPORTS:
+            tally = await self._next(cadences.WR_TALLY, nxt.at, rules)
             wf_id = weekly_report_id(input.region_code, day)
             started = await self._start(
-                WeeklyReportWorkflow.run, WeeklyReportInput(input.region_code, day, rules), wf_id
+                WeeklyReportWorkflow.run,
+                WeeklyReportInput(input.region_code, day, nxt.at, tally.at, rules),
+                wf_id,
             )
         else:
             kind = DIGESTS[input.cadence]
@@ -97,6 +97,12 @@ class CadencePlannerWorkflow:
             f"{input.cadence} on {nxt.at}: {wf_id} {'started' if started else 'already planned'}."
         )
         return PlanResult(occurrence=nxt.at, workflow_id=wf_id, started=started)
+
+    async def _next(self, cadence: str, after: str, rule_version: str) -> OccurrenceResult:
+        return await lookup(
+            CalendarActivities.next_occurrence,
+            NextOccurrenceInput(cadence=cadence, after=after, rule_version=rule_version),
+        )
 
     async def _start(self, run: object, arg: object, wf_id: str) -> bool:
         try:

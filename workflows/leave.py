@@ -3,37 +3,42 @@
 A request is counted in working half-days, routed by the staff service to the approver its tier
 names (LV-1 the region's technical service manager, LV-3 and LV-4 a department manager), decided
 through an Update that only an approver or a department manager may make, recorded by the clerk
-on approval, and may be withdrawn by the requester until the leave starts. An undecided request
-reminds its approvers after some working hours and escalates to the department managers on the
-working day before the leave starts.
+on approval, and may be withdrawn by the requester until the leave starts. The decision promise
+is on the SLA clock: the approvers are reminded after the rule set's working hours, and the
+department managers alerted at the start of the working day before the leave; the staff
+calendar gives both instants, and the instant the leave starts (LV-2 refuses any later request).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import EmailInput, NotifyActivities
     from activities.staff import (
+        CalendarActivities,
         CancelLeaveRecordInput,
         Contact,
         ContactInput,
         LeaveActivities,
         LeaveApprovalInput,
-        LeaveClockInput,
+        LeaveDeadlinesInput,
         LeaveRecordInput,
         LeaveSpanInput,
         StaffActivities,
     )
-    from workflows import retry_policies, rulebook, search_attributes, sla
-    from workflows.leave_calendar import leave_starts_at
+    from workflows import regulation, retry_policies, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
     from workflows.lookups import lookup
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
 PROCESS = "leave"
+
 SUBMITTED = "submitted"
 AWAITING_APPROVAL = "awaiting_approval"
 APPROVED = "approved"
@@ -42,9 +47,10 @@ CANCELLED = "cancelled"
 RECORDED = "recorded"
 FINISHED = (REJECTED, CANCELLED)
 
-MAX_TEXT = 2000
-# workflow.patched: a cancellation announced while another announcement was out ends the wait.
-CANCEL_ENDS_THE_WAIT = "leave-cancellation-ends-the-wait"
+HALVES = ("am", "pm")
+# Only the plain calendar form: date.fromisoformat alone would also take week dates and compact
+# forms, which nobody means and nobody reads back easily.
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def workflow_id(person_id: str, start_date: str, start_half: str) -> str:
@@ -64,11 +70,67 @@ class LeaveInput:
     rule_version: str
 
 
+def _day(value: str, field: str) -> date:
+    if _DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidInput(f"{field} {value!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01")
+
+
+def _half(value: str, field: str) -> str:
+    if value not in HALVES:
+        raise InvalidInput(f"{field} {value!r} is neither 'am' nor 'pm'")
+    return value
+
+
+def validate(input: LeaveInput, rules: regulation.RuleSet) -> None:
+    """A leave request as LV-1..LV-5 take it; the gateway refuses early with the same words.
+
+    LV-2 needs the instant the leave starts, which only the calendar knows: see
+    `validate_in_advance`.
+    """
+    texts.required(input.requester_id, "requester_id", limit=texts.LINE)
+    if input.leave_type not in rules.leave_types:
+        raise InvalidInput(
+            f"leave_type {input.leave_type!r} is not one of {', '.join(rules.leave_types)} (LV-5)"
+        )
+    start = (_day(input.start_date, "start_date"), _half(input.start_half, "start_half"))
+    end = (_day(input.end_date, "end_date"), _half(input.end_half, "end_half"))
+    if end < start:
+        raise InvalidInput("the leave ends before it starts")
+    texts.required(input.reason, "reason", why="say what the leave is for")
+
+
+def validate_in_advance(input: LeaveInput, *, starts_at: datetime, now: datetime) -> None:
+    """LV-2: leave is requested before its first half-day begins (`starts_at`, from the
+    calendar), never once it has."""
+    if starts_at <= now:
+        raise NotNow(
+            f"leave starting {input.start_date} {input.start_half} has already begun: "
+            "leave must be requested in advance, never afterwards (LV-2)"
+        )
+
+
+def validate_span(half_days: int) -> None:
+    """A leave takes at least one working half-day."""
+    if half_days <= 0:
+        raise InvalidInput("that span has no working time: nothing to take leave from")
+
+
 @dataclass
 class DecisionInput:
     actor_id: str
     approve: bool
     reason: str = ""
+
+
+def validate_decision(input: DecisionInput) -> None:
+    if input.approve:
+        texts.bounded(input.reason, "reason")
+    else:
+        texts.required(input.reason, "reason", why="a rejection needs a reason")
 
 
 @dataclass
@@ -77,12 +139,8 @@ class CancelInput:
     reason: str = ""
 
 
-@dataclass
-class LeaveEvent:
-    at: str
-    actor_id: str
-    stage: str
-    note: str = ""
+def validate_cancel(input: CancelInput) -> None:
+    texts.bounded(input.reason, "reason")
 
 
 @dataclass
@@ -105,10 +163,32 @@ class LeaveStatus:
     decided_by: str = ""
     decision_reason: str = ""
     record_id: str = ""
-    sla_state: str = sla.OK
+    # The calendar's instants, Asia/Shanghai: the approvers' reminder, the escalation to the
+    # department managers, and the start of the leave's first half-day.
     reminder_at: str = ""
     escalate_at: str = ""
-    history: list[LeaveEvent] = field(default_factory=list)
+    starts_at: str = ""
+    sla_state: str = sla.OK
+    slas: list[sla.SlaView] = field(default_factory=list)
+    history: list[CaseEvent] = field(default_factory=list)
+    # Notifications refused for good, in plain words.
+    notices: list[str] = field(default_factory=list)
+
+
+def decision_promise(rules: regulation.RuleSet) -> str:
+    """The decision promise in the rule set's own terms; the clock's instants are its reading
+    on the company calendar."""
+    hours = rules.leave_reminder_after.total_seconds() / 3600
+    days = rules.leave_escalate_working_days_before
+    before = (
+        "the working day before the leave begins"
+        if days == 1
+        else f"the working day {days} working days before the leave begins"
+    )
+    return (
+        f"a decision within {hours:g} working hours of the request (approvers reminded), "
+        f"and by the start of {before} (department managers alerted) (LV-1..LV-4)"
+    )
 
 
 @workflow.defn
@@ -116,19 +196,22 @@ class LeaveWorkflow:
     """One leave request, from submission until the leave starts."""
 
     def __init__(self) -> None:
-        self._status: LeaveStatus | None = None
+        self._case: CaseFile | None = None
         self._requester: Contact | None = None
         self._approvers: list[Contact] = []
         self._cc: list[Contact] = []
         self._clerk: Contact | None = None
         self._managers: list[Contact] = []
-        self._announced = 0
+        self._starts_at: datetime | None = None
 
     @workflow.run
     async def run(self, input: LeaveInput) -> LeaveStatus:
-        rules = rulebook.by_version(input.rule_version)
+        with rule_refusals():
+            rules = regulation.by_version(input.rule_version)
+            validate(input, rules)
+        reference = workflow.info().workflow_id
         status = LeaveStatus(
-            reference=workflow.info().workflow_id,
+            reference=reference,
             stage=SUBMITTED,
             requester_id=input.requester_id,
             leave_type=input.leave_type,
@@ -138,29 +221,51 @@ class LeaveWorkflow:
             end_half=input.end_half,
             rule_version=input.rule_version,
         )
-        self._status = status
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.STAGE.value_set(SUBMITTED),
-                search_attributes.SLA_STATE.value_set(sla.OK),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
+        case = CaseFile(
+            status,
+            process=PROCESS,
+            reference=reference,
+            summary=(
+                f"Leave {reference}: {input.requester_id}, {input.leave_type} leave from "
+                f"{input.start_date} {input.start_half} to {input.end_date} {input.end_half}"
+            ),
+            subject=lambda what: f"[{status.rule_id or 'LV'} {reference}] leave — {what}",
+            words=self._words,
+            announcements=self._announcements,
         )
-        self._record(input.requester_id, SUBMITTED, input.reason)
+        self._case = case
+        case.open(region="", rule_version=input.rule_version)
 
+        submitted_at = workflow.now()
+        deadlines = await lookup(
+            CalendarActivities.leave_deadlines,
+            LeaveDeadlinesInput(
+                submitted_at=submitted_at.isoformat(),
+                start_date=input.start_date,
+                start_half=input.start_half,
+                rule_version=input.rule_version,
+            ),
+        )
+        starts_at = datetime.fromisoformat(deadlines.starts_at)
+        # LV-2 here as well as at the gateway: a start from the CLI or a Schedule skips the
+        # gateway, and nothing is written or sent for a leave requested after it began.
+        with rule_refusals():
+            validate_in_advance(input, starts_at=starts_at, now=workflow.now())
         span = await lookup(
             LeaveActivities.count_leave,
             LeaveSpanInput(input.start_date, input.start_half, input.end_date, input.end_half),
         )
+        with rule_refusals():
+            validate_span(span.half_days)
+        self._starts_at = starts_at
         status.half_days, status.calendar_official = span.half_days, span.official
+        status.reminder_at, status.escalate_at = deadlines.reminder_at, deadlines.escalate_at
+        status.starts_at = deadlines.starts_at
+
         self._requester = await lookup(
-            StaffActivities.get_contact,
-            ContactInput(person_id=input.requester_id),
+            StaffActivities.get_contact, ContactInput(person_id=input.requester_id)
         )
-        workflow.upsert_search_attributes(
-            [search_attributes.REGION.value_set(self._requester.region_code or "department")]
-        )
+        case.place(self._requester.region_code or "department")
         approval = await lookup(
             LeaveActivities.resolve_leave_approval,
             LeaveApprovalInput(
@@ -174,91 +279,71 @@ class LeaveWorkflow:
         status.rule_id = approval.rule_id
         status.approver_ids = [a.id for a in approval.approvers]
         status.cc_ids = [c.id for c in approval.cc]
-        clock = await lookup(
-            LeaveActivities.leave_clock,
-            LeaveClockInput(
-                submitted_at=workflow.now().isoformat(),
-                reminder_after_minutes=int(rules.leave_reminder_after.total_seconds() // 60),
-                escalate_working_days_before=rules.leave_escalate_working_days_before,
-                start_date=input.start_date,
-            ),
-        )
-        status.reminder_at, status.escalate_at = clock.reminder_at, clock.escalate_at
-        self._move_to(AWAITING_APPROVAL)
+        case.record(input.requester_id, SUBMITTED, input.reason.strip())
+        case.move_to(AWAITING_APPROVAL)
 
-        await self._await_decision(
-            rules,
-            datetime.fromisoformat(clock.reminder_at),
-            datetime.fromisoformat(clock.escalate_at),
+        decision = case.clock(
+            "decision",
+            promise=decision_promise(rules),
+            started_at=submitted_at,
+            warn_at=datetime.fromisoformat(deadlines.reminder_at),
+            breach_at=datetime.fromisoformat(deadlines.escalate_at),
+            warn_to=self._approvers,
+            breach_to=self._managers,
         )
+
+        def decided() -> bool:
+            return status.stage != AWAITING_APPROVAL
+
+        timed = asyncio.create_task(decision.wait(decided))
+        await self._send_until(decided)
+        await timed
         if status.stage == APPROVED:
             await self._write_record()
         # The requester may still withdraw until the leave starts.
-        starts = leave_starts_at(input.start_date, input.start_half)
-        while status.stage not in FINISHED:
-            await self._announce_pending()
-            remaining = starts - workflow.now()
-            if remaining <= timedelta(0):
-                break
-            # A cancellation that arrived while an announcement was being sent is announced in
-            # the same pass; the wait must still end for it, or the leave record stays active
-            # until the day the leave would have started.
-            wake = (
-                (lambda: self._has_unannounced() or status.stage in FINISHED)
-                if workflow.patched(CANCEL_ENDS_THE_WAIT)
-                else self._has_unannounced
-            )
-            try:
-                await workflow.wait_condition(wake, timeout=remaining)
-            except TimeoutError:
-                break
+        await self._send_until(lambda: status.stage in FINISHED, until=starts_at)
         if status.stage == CANCELLED and status.record_id:
             await workflow.execute_activity_method(
                 LeaveActivities.cancel_leave_record,
                 CancelLeaveRecordInput(
-                    idempotency_key=f"{status.reference}:cancel-record",
-                    reference=status.reference,
+                    idempotency_key=case.key("cancel-record"),
+                    reference=reference,
                     reason=status.history[-1].note,
                 ),
                 start_to_close_timeout=retry_policies.LEDGER_WRITE_TIMEOUT,
                 retry_policy=retry_policies.LEDGER_WRITE,
             )
-        await self._announce_pending()
+        await case.send_queued()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
-    async def _await_decision(
-        self, rules: rulebook.RuleSet, reminder_at: datetime, escalate_at: datetime
-    ) -> None:
-        """The decision promise on the shared SLA clock: the approvers are warned (reminded)
-        after the rule's working hours, the department managers alerted (escalation) when the
-        leave is about to start undecided."""
-        status = self.status()
-        # The deadlines come from the calendar (LeaveActivities.leave_clock); a breach alerts the
-        # department managers.
-        policy = sla.SlaPolicy(
-            "decision",
-            rules.leave_reminder_after,
-            clock=sla.WORKING_HOURS,
-            breach_roles=("department_manager",),
-        )
-        clock = sla.SlaClock(
-            policy,
-            reference=status.reference,
-            subject=f"Leave request {status.reference} from {status.requester_id} is undecided.",
-            on_change=lambda: self._set_sla(clock.state),
-            warn_to=self._approvers,
-        )
-        clock.start_between(workflow.now(), reminder_at, escalate_at)
-        await self._announce_pending()
-        await clock.wait(lambda: status.stage != AWAITING_APPROVAL)
+    async def _send_until(self, done: Callable[[], bool], until: datetime | None = None) -> None:
+        """Send each step's mails as it is recorded, until `done()` or the instant `until`.
+
+        A step recorded while a mail was out (the mail server down, a cancellation meanwhile)
+        is sent in the same pass, and the wait still ends for `done()`.
+        """
+        case = self._cases()[0]
+        while True:
+            await case.send_queued()
+            if done():
+                return
+            remaining = None if until is None else until - workflow.now()
+            if remaining is not None and remaining <= timedelta(0):
+                return
+            try:
+                await workflow.wait_condition(
+                    lambda: case.has_unsent() or done(), timeout=remaining
+                )
+            except TimeoutError:
+                return
 
     async def _write_record(self) -> None:
-        status = self.status()
+        case, status = self._cases()
         record = await workflow.execute_activity_method(
             LeaveActivities.record_leave,
             LeaveRecordInput(
-                idempotency_key=f"{status.reference}:record",
+                idempotency_key=case.key("record"),
                 reference=status.reference,
                 person_id=status.requester_id,
                 leave_type=status.leave_type,
@@ -274,117 +359,97 @@ class LeaveWorkflow:
             retry_policy=retry_policies.LEDGER_WRITE,
         )
         status.record_id = record.record_id
+        # Withdrawn while the clerk was recording it: the record is cancelled at the end.
         if status.stage == APPROVED:
-            self._record(self._clerk.id if self._clerk else "", RECORDED, record.record_id)
-            self._move_to(RECORDED)
+            case.record(self._clerk.id if self._clerk else "", RECORDED, record.record_id)
+            case.move_to(RECORDED)
+
+    def _cases(self) -> tuple[CaseFile, LeaveStatus]:
+        if self._case is None:
+            raise not_started("the request")
+        status = self._case.status
+        assert isinstance(status, LeaveStatus)
+        return self._case, status
 
     @workflow.query
     def status(self) -> LeaveStatus:
-        if self._status is None:
-            raise ApplicationError("the request has not started yet", type="FAILED_PRECONDITION")
-        return self._status
+        return self._cases()[1]
 
     @workflow.update
     def decide(self, input: DecisionInput) -> LeaveStatus:
-        status = self.status()
+        case, status = self._cases()
         status.decided_by = input.actor_id
         status.decision_reason = input.reason.strip()
         stage = APPROVED if input.approve else REJECTED
-        self._record(input.actor_id, stage, status.decision_reason)
-        self._move_to(stage)
+        case.record(input.actor_id, stage, status.decision_reason)
+        case.move_to(stage)
         return status
 
     @decide.validator
     def _validate_decide(self, input: DecisionInput) -> None:
-        status = self.status()
-        if input.actor_id == status.requester_id:
-            raise ApplicationError("nobody may decide their own leave", type="PERMISSION_DENIED")
-        if status.stage != AWAITING_APPROVAL:
-            raise ApplicationError(
-                f"the request is {status.stage.replace('_', ' ')}; there is nothing to decide",
-                type="FAILED_PRECONDITION",
-            )
-        allowed = {a.id for a in self._approvers} | {m.id for m in self._managers}
-        if input.actor_id not in allowed:
-            names = ", ".join(sorted(a.id for a in self._approvers))
-            raise ApplicationError(
-                f"{input.actor_id} may not decide this leave ({status.rule_id}): it is for "
-                f"{names} or a department manager",
-                type="PERMISSION_DENIED",
-            )
-        if not input.approve and not input.reason.strip():
-            raise ApplicationError("a rejection needs a reason", type="INVALID_ARGUMENT")
-        if len(input.reason) > MAX_TEXT:
-            raise ApplicationError(f"the reason is longer than {MAX_TEXT}", type="INVALID_ARGUMENT")
+        with rule_refusals():
+            status = self._cases()[1]
+            if input.actor_id == status.requester_id:
+                raise NotAllowed("nobody may decide their own leave (LV-3)")
+            if status.stage == SUBMITTED:
+                raise NotNow("the request is still being routed to its approver; try again")
+            if status.stage != AWAITING_APPROVAL:
+                raise NotNow(
+                    f"the request is {status.stage.replace('_', ' ')}; there is nothing to decide"
+                )
+            allowed = {a.id for a in self._approvers} | {m.id for m in self._managers}
+            if input.actor_id not in allowed:
+                names = ", ".join(sorted(a.id for a in self._approvers))
+                raise NotAllowed(
+                    f"{input.actor_id} may not decide this leave ({status.rule_id}): it is for "
+                    f"{names} or a department manager"
+                )
+            validate_decision(input)
 
     @workflow.update
     def cancel(self, input: CancelInput) -> LeaveStatus:
-        status = self.status()
-        self._record(input.actor_id, CANCELLED, input.reason.strip())
-        self._move_to(CANCELLED)
+        case, status = self._cases()
+        case.record(input.actor_id, CANCELLED, input.reason.strip())
+        case.move_to(CANCELLED)
         return status
 
     @cancel.validator
     def _validate_cancel(self, input: CancelInput) -> None:
-        status = self.status()
-        if input.actor_id != status.requester_id:
-            raise ApplicationError(
-                "only the requester may cancel their leave", type="PERMISSION_DENIED"
-            )
-        if status.stage in FINISHED:
-            raise ApplicationError(
-                f"the request is already {status.stage}", type="FAILED_PRECONDITION"
-            )
-        if workflow.now() >= leave_starts_at(status.start_date, status.start_half):
-            raise ApplicationError(
-                "the leave has started; it can no longer be cancelled", type="FAILED_PRECONDITION"
-            )
-        if len(input.reason) > MAX_TEXT:
-            raise ApplicationError(f"the reason is longer than {MAX_TEXT}", type="INVALID_ARGUMENT")
+        with rule_refusals():
+            status = self._cases()[1]
+            if input.actor_id != status.requester_id:
+                raise NotAllowed("only the requester may cancel their leave")
+            if status.stage in FINISHED:
+                raise NotNow(f"the request is already {status.stage}")
+            if status.stage == SUBMITTED or self._starts_at is None:
+                raise NotNow("the request is still being routed to its approver; try again")
+            if workflow.now() >= self._starts_at:
+                raise NotNow("the leave has started; it can no longer be cancelled (LV-2)")
+            validate_cancel(input)
 
-    def _record(self, actor_id: str, stage: str, note: str) -> None:
-        self.status().history.append(
-            LeaveEvent(at=workflow.now().isoformat(), actor_id=actor_id, stage=stage, note=note)
-        )
-
-    def _set_sla(self, state: str) -> None:
-        self.status().sla_state = state
-        sla.show(state)
-
-    def _move_to(self, stage: str) -> None:
-        status = self.status()
-        status.stage = stage
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
+    def _words(self, stage: str) -> str:
+        """Each stage in plain words, for the Web UI."""
+        status = self._cases()[1]
         days = f"{status.half_days / 2:g} working day(s)"
         calendar = "" if status.calendar_official else " (no official holiday schedule yet)"
         approvers = ", ".join(a.name for a in self._approvers) or "the approver"
-        details = {
+        return {
+            SUBMITTED: "Counting the leave and routing it to its approver.",
             AWAITING_APPROVAL: f"{days}{calendar} of {status.leave_type} leave from "
-            f"{status.start_date} {status.start_half}; waiting for {approvers} ({status.rule_id}).",
+            f"{status.start_date} {status.start_half}; waiting for {approvers} "
+            f"({status.rule_id}).",
             APPROVED: f"Approved by {status.decided_by}; the clerk is recording it.",
             RECORDED: f"Approved by {status.decided_by} and recorded ({status.record_id}).",
             REJECTED: f"Rejected by {status.decided_by}: {status.decision_reason}",
             CANCELLED: "Cancelled by the requester.",
-        }
-        workflow.set_current_details(details.get(stage, stage))
+        }.get(stage, stage)
 
-    def _has_unannounced(self) -> bool:
-        return self._status is not None and self._announced < len(self._status.history)
-
-    async def _announce_pending(self) -> None:
-        status = self.status()
-        while self._announced < len(status.history):
-            event = status.history[self._announced]
-            to, cc, body = self._announcement(event)
-            if to:
-                await self._email(f"{self._announced}-{event.stage}", event.stage, to, cc, body)
-            self._announced += 1
-
-    def _announcement(self, event: LeaveEvent) -> tuple[list[Contact], list[Contact], str]:
-        status = self.status()
+    def _announcements(self, event: CaseEvent) -> Sequence[Mail]:
+        """Who hears of each step."""
+        status = self._cases()[1]
         requester = self._requester
         if requester is None:
-            return [], [], ""
+            return ()
         summary = (
             f"{requester.name}: {status.leave_type} leave from {status.start_date} "
             f"{status.start_half} to {status.end_date} {status.end_half}, "
@@ -396,37 +461,47 @@ class LeaveWorkflow:
             )
         )
         clerk = [self._clerk] if self._clerk else []
-        if event.stage == SUBMITTED:
-            return (
-                self._approvers,
-                self._cc,
-                f"Leave request ({status.rule_id}) to decide:\n\n{summary}\n\nReason: {event.note}",
-            )
-        if event.stage == RECORDED:
-            return [requester], clerk, f"Approved and recorded.\n\n{summary}"
-        if event.stage == REJECTED:
-            return [requester], [], f"Rejected: {event.note}\n\n{summary}"
-        if event.stage == CANCELLED:
-            return [*self._approvers, *clerk], [requester], f"Cancelled.\n\n{summary}"
-        return [], [], ""
-
-    async def _email(
-        self, step: str, stage: str, to: list[Contact], cc: list[Contact], body: str
-    ) -> None:
-        status = self.status()
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{status.reference}:{step}",
-                to=[c.email for c in to],
-                cc=[c.email for c in cc if c.email not in {t.email for t in to}],
-                subject=(
-                    f"[{status.rule_id or 'LV'} {status.reference}] leave — "
-                    f"{stage.replace('_', ' ')}"
-                ),
-                body=body,
-                reference=status.reference,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
-        )
+        if event.kind == SUBMITTED:
+            return [
+                Mail(
+                    self._approvers,
+                    self._cc,
+                    SUBMITTED,
+                    f"Leave request ({status.rule_id}) to decide, submitted {event.at}:\n\n"
+                    f"{summary}\n\nReason: {event.note}\n\n"
+                    f"Please decide by {status.reminder_at}; still undecided at "
+                    f"{status.escalate_at}, it goes to the department managers. "
+                    f"The leave starts at {status.starts_at}.",
+                )
+            ]
+        if event.kind == RECORDED:
+            return [
+                Mail(
+                    [requester],
+                    clerk,
+                    RECORDED,
+                    f"Approved by {status.decided_by} and recorded by the clerk at "
+                    f"{event.at} ({event.note}).\n\n{summary}",
+                )
+            ]
+        if event.kind == REJECTED:
+            return [
+                Mail(
+                    [requester],
+                    (),
+                    REJECTED,
+                    f"Rejected by {status.decided_by} at {event.at}: {event.note}\n\n{summary}",
+                )
+            ]
+        if event.kind == CANCELLED:
+            return [
+                Mail(
+                    [*self._approvers, *clerk],
+                    [requester],
+                    CANCELLED,
+                    f"Cancelled by the requester at {event.at}."
+                    + (f" Reason: {event.note}" if event.note else "")
+                    + f"\n\n{summary}",
+                )
+            ]
+        return ()

@@ -1,25 +1,30 @@
 """A fine imposed under a rule: recorded once in the finance ledger, announced to the person.
 
-Used for XA-1 (going around the cross-department assistance process); later rules that fine
-(WR-4, AT-2, AT-3, MI-3) start the same workflow with their own rule id.
+Used for XA-1 (going around the cross-department assistance process) and MI-3 (a major problem
+handled without a direct report); later rules that fine (AT-2, AT-3) start the same workflow with
+their own rule id. The amount is the rule set's, never the caller's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
-    from activities.notify import EmailInput, NotifyActivities
-    from activities.staff import Contact, ContactInput, StaffActivities
-    from workflows import retry_policies, rulebook, search_attributes
+    from activities.staff import ContactInput, StaffActivities
+    from workflows import regulation, retry_policies, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
     from workflows.lookups import lookup
+    from workflows.regulation import InvalidInput, texts
 
 PROCESS = "penalty"
+SUBMITTED = "submitted"
 RECORDED = "recorded"
 ANNOUNCED = "announced"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def workflow_id(rule_id: str, reference: str) -> str:
@@ -39,11 +44,32 @@ class PenaltyInput:
     rule_version: str
 
 
+def validate(input: PenaltyInput, rules: regulation.RuleSet) -> None:
+    """A fine the rule set imposes, for a real month, with the reason in words."""
+    rules.fine_fen(input.rule_id)
+    if not _MONTH.match(input.month):
+        raise InvalidInput(f"month {input.month!r} is not a month: use YYYY-MM, e.g. 2024-04")
+    texts.required(input.reason, "description", why="say what happened")
+
+
 @dataclass
-class PenaltyResult:
-    entry_id: str
-    amount_fen: int
-    stage: str
+class PenaltyStatus:
+    reference: str
+    rule_id: str
+    person_id: str
+    month: str
+    rule_version: str
+    amount_fen: int = 0
+    entry_id: str = ""
+    stage: str = SUBMITTED
+    sla_state: str = sla.MET
+    history: list[CaseEvent] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    slas: list[sla.SlaView] = field(default_factory=list)
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @workflow.defn
@@ -51,23 +77,33 @@ class PenaltyWorkflow:
     """Record a fine exactly once and tell the person, copying the recorder."""
 
     def __init__(self) -> None:
-        self._stage = "submitted"
+        self._case: CaseFile | None = None
 
     @workflow.run
-    async def run(self, input: PenaltyInput) -> PenaltyResult:
-        amount = rulebook.by_version(input.rule_version).fine_fen(input.rule_id)
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.REGION.value_set(input.region_code),
-                search_attributes.STAGE.value_set(self._stage),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
+    async def run(self, input: PenaltyInput) -> PenaltyStatus:
+        with rule_refusals():
+            rules = regulation.by_version(input.rule_version)
+            validate(input, rules)
+        amount = rules.fine_fen(input.rule_id)
+        status = PenaltyStatus(
+            input.reference, input.rule_id, input.person_id, input.month, input.rule_version
         )
-        yuan = f"{amount // 100}.{amount % 100:02d}"
-        workflow.set_current_details(
-            f"Fining {input.person_id} {yuan} yuan under {input.rule_id}: {input.reason}"
+        status.amount_fen = amount
+        case = CaseFile(
+            status,
+            process=PROCESS,
+            reference=input.reference,
+            summary=f"{input.rule_id} fine of {yuan(amount)} yuan: {input.person_id}",
+            subject=lambda what: f"[{input.rule_id} {input.reference}] {what}",
+            words=lambda stage: {
+                SUBMITTED: f"Fining {input.person_id} {yuan(amount)} yuan under {input.rule_id}: "
+                f"{input.reason}",
+                RECORDED: f"Recorded as ledger entry {status.entry_id}.",
+                ANNOUNCED: f"Fine of {yuan(amount)} yuan recorded and announced.",
+            }.get(stage, stage),
         )
+        self._case = case
+        case.open(region=input.region_code, rule_version=input.rule_version)
         entry = await workflow.execute_activity_method(
             FinanceActivities.record_entry,
             LedgerEntryInput(
@@ -85,41 +121,33 @@ class PenaltyWorkflow:
             start_to_close_timeout=retry_policies.LEDGER_WRITE_TIMEOUT,
             retry_policy=retry_policies.LEDGER_WRITE,
         )
-        self._move_to(RECORDED, f"Recorded as ledger entry {entry.entry_id}.")
+        status.entry_id = entry.entry_id
+        case.record(input.recorded_by, RECORDED, entry.entry_id)
+        case.move_to(RECORDED)
 
-        person = await self._contact(input.person_id)
-        recorder = await self._contact(input.recorded_by)
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{workflow.info().workflow_id}:announced",
-                to=[person.email],
-                cc=[recorder.email] if recorder.id != person.id else [],
-                subject=f"[{input.rule_id} {input.reference}] Fine of {yuan} yuan",
+        person = await lookup(StaffActivities.get_contact, ContactInput(input.person_id))
+        recorder = await lookup(StaffActivities.get_contact, ContactInput(input.recorded_by))
+        await case.email(
+            "announced",
+            Mail(
+                to=[person],
+                cc=[recorder],
+                what=f"Fine of {yuan(amount)} yuan",
                 body=(
-                    f"{person.name}, a fine of {yuan} yuan is recorded against you for "
+                    f"{person.name}, a fine of {yuan(amount)} yuan is recorded against you for "
                     f"{input.month} under rule {input.rule_id} (rule set {input.rule_version}).\n\n"
                     f"Reason: {input.reason}\nRecorded by: {recorder.name}"
                 ),
-                reference=workflow.info().workflow_id,
             ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
         )
-        self._move_to(ANNOUNCED, f"Fine of {yuan} yuan recorded and announced to {person.name}.")
-        return PenaltyResult(entry_id=entry.entry_id, amount_fen=amount, stage=self._stage)
+        case.record("", ANNOUNCED, person.id)
+        case.move_to(ANNOUNCED)
+        return status
 
     @workflow.query
-    def stage(self) -> str:
-        return self._stage
-
-    async def _contact(self, person_id: str) -> Contact:
-        return await lookup(
-            StaffActivities.get_contact,
-            ContactInput(person_id=person_id),
-        )
-
-    def _move_to(self, stage: str, details: str) -> None:
-        self._stage = stage
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
-        workflow.set_current_details(details)
+    def status(self) -> PenaltyStatus:
+        if self._case is None:
+            raise not_started("the fine")
+        status = self._case.status
+        assert isinstance(status, PenaltyStatus)
+        return status

@@ -11,20 +11,19 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import EmailInput, NotifyActivities
     from activities.requirements import (
         DigestSheet,
         DigestSheetInput,
         RequirementSheetActivities,
-        TrackingSheetInput,
-        digest_sheet_of,
     )
     from activities.staff import Contact
-    from workflows import retry_policies, search_attributes
-    from workflows.directory import people_in_role
+    from workflows import retry_policies, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started
+    from workflows.lookups import people_in_role
 
 PROCESS = "requirement_digest"
 WEEKLY, MONTHLY = "weekly", "monthly"
+SCHEDULED, SENT = "scheduled", "sent"
 # RQ-5: the field, the department managers and the team lead; RQ-6: the company.
 RECIPIENTS = {
     WEEKLY: (("technical_service_manager", "technical_service_engineer"),
@@ -32,6 +31,7 @@ RECIPIENTS = {
     MONTHLY: (("department_manager",),
               ("technical_service_team_lead", "rnd_lead", "quality_office")),
 }  # fmt: skip
+RULE_OF = {WEEKLY: "RQ-5", MONTHLY: "RQ-6"}
 
 
 def workflow_id(kind: str, day: str) -> str:
@@ -48,28 +48,28 @@ class DigestInput:
 @dataclass
 class DigestResult:
     kind: str
-    total: int
+    total: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
     by_region: dict[str, int] = field(default_factory=dict)
     breached: list[str] = field(default_factory=list)
     high_risk: list[str] = field(default_factory=list)
+    stage: str = SCHEDULED
+    sla_state: str = sla.MET
+    history: list[CaseEvent] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    slas: list[sla.SlaView] = field(default_factory=list)
 
 
-# workflow.patched: the sheet is summed in the activity (digest_sheet), not read whole.
-DIGEST_IN_ACTIVITY = "requirement-digest-summed-in-activity"
 # References named per line of the email before "and N more".
 MAX_NAMED = 50
 
 
-def digest_result(kind: str, sheet: DigestSheet) -> DigestResult:
-    return DigestResult(
-        kind=kind,
-        total=sheet.total,
-        by_stage=sheet.by_stage,
-        by_region=sheet.by_region,
-        breached=sheet.breached,
-        high_risk=sheet.high_risk,
-    )
+def summarise(result: DigestResult, sheet: DigestSheet) -> None:
+    result.total = sheet.total
+    result.by_stage = sheet.by_stage
+    result.by_region = sheet.by_region
+    result.breached = sheet.breached
+    result.high_risk = sheet.high_risk
 
 
 def _named(references: list[str]) -> str:
@@ -113,6 +113,9 @@ def render(result: DigestResult, sheet: DigestSheet) -> str:
 class RequirementDigestWorkflow:
     """One digest: wait for its time, read the sheet, mail the summary."""
 
+    def __init__(self) -> None:
+        self._case: CaseFile | None = None
+
     @workflow.run
     async def run(self, input: DigestInput) -> DigestResult:
         if input.kind not in RECIPIENTS:
@@ -121,54 +124,53 @@ class RequirementDigestWorkflow:
                 type="INVALID_ARGUMENT",
                 non_retryable=True,
             )
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.STAGE.value_set("scheduled"),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
+        rule = RULE_OF[input.kind]
+        what = "status" if input.kind == WEEKLY else "briefing"
+        result = DigestResult(kind=input.kind)
+        case = CaseFile(
+            result,
+            process=PROCESS,
+            reference=workflow.info().workflow_id,
+            summary=f"{rule} requirement {what} of {input.at[:10]}",
+            subject=lambda tail: f"[{rule}] requirement {what} {input.at[:10]}",
+            words=lambda stage: {
+                SCHEDULED: f"The {input.kind} digest goes out {input.at}.",
+                SENT: f"Sent: {result.total} requirements summarised.",
+            }.get(stage, stage),
         )
+        self._case = case
+        case.open(region="department", rule_version=input.rule_version)
         at = datetime.fromisoformat(input.at)
-        workflow.set_current_details(f"The {input.kind} digest goes out {input.at}.")
         if at > workflow.now():
             await workflow.sleep(at - workflow.now())
-        if workflow.patched(DIGEST_IN_ACTIVITY):
-            sheet = await workflow.execute_activity_method(
-                RequirementSheetActivities.digest_sheet,
-                DigestSheetInput(),
-                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
-                retry_policy=retry_policies.DIRECTORY_LOOKUP,
-            )
-        else:
-            rows = await workflow.execute_activity_method(
-                RequirementSheetActivities.tracking_sheet,
-                TrackingSheetInput(),
-                start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
-                retry_policy=retry_policies.DIRECTORY_LOOKUP,
-            )
-            sheet = digest_sheet_of(rows, DigestSheetInput().listed)
-        result = digest_result(input.kind, sheet)
-        to_roles, cc_roles = RECIPIENTS[input.kind]
-        to = await self._people(to_roles)
-        cc = await self._people(cc_roles)
-        recipients = {c.email for c in to}
-        await workflow.execute_activity_method(
-            NotifyActivities.send_email,
-            EmailInput(
-                idempotency_key=f"{workflow.info().workflow_id}:digest",
-                to=sorted(recipients),
-                cc=sorted({c.email for c in cc} - recipients),
-                subject=f"[{'RQ-5' if input.kind == WEEKLY else 'RQ-6'}] requirement "
-                f"{'status' if input.kind == WEEKLY else 'briefing'} {input.at[:10]}",
-                body=render(result, sheet),
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+        sheet = await workflow.execute_activity_method(
+            RequirementSheetActivities.digest_sheet,
+            DigestSheetInput(),
+            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT * 4,
+            retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set("sent")])
-        workflow.set_current_details(f"Sent: {result.total} requirements summarised.")
+        summarise(result, sheet)
+        to_roles, cc_roles = RECIPIENTS[input.kind]
+        await case.email(
+            "digest",
+            Mail(
+                to=await self._people(to_roles),
+                cc=await self._people(cc_roles),
+                what=what,
+                body=render(result, sheet),
+            ),
+        )
+        case.record("", SENT, f"{result.total} requirements")
+        case.move_to(SENT)
         return result
+
+    @workflow.query
+    def status(self) -> DigestResult:
+        if self._case is None:
+            raise not_started("the digest")
+        status = self._case.status
+        assert isinstance(status, DigestResult)
+        return status
 
     async def _people(self, roles: tuple[str, ...]) -> list[Contact]:
         people: list[Contact] = []

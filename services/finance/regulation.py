@@ -1,6 +1,7 @@
-"""The regulation's own allowance policy (PAY-3..PAY-7) as data, and how its items are named.
+"""The regulation's own allowance policy (PAY-3..PAY-7), from the regulation package's tables
+(workflows/regulation/allowances.py), and how its items are named.
 
-The tables are copied from the source as it stands; an amount the source does not set is simply
+The tables are the source's as it stands; an amount the source does not set is simply
 absent, so a lookup of it says so instead of inventing a figure. They are published through the
 finance API (`publish_regulation_policy`) under a fixed idempotency key, so they pass the same
 validation as any later version and publishing them twice changes nothing.
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
 
+from workflows import regulation
+from workflows.regulation import allowances
+
 F = finance_pb2
 
-POLICY_VERSION = "2024-v1"
-# EF-1: the regulation takes effect on 1 April.
-EFFECTIVE_FROM = "2024-04-01"
+# The first rule set: its version and effective date are the policy's (EF-1).
+FIRST = regulation.RULE_SETS[0]
+POLICY_VERSION = FIRST.version
+EFFECTIVE_FROM = FIRST.effective_from.isoformat()
 NOTE = "The regulation's travel and reimbursement policy, PAY-3..PAY-7, as first issued."
 PUBLISH_KEY = f"regulation:policy:{POLICY_VERSION}"
 
@@ -24,20 +29,30 @@ ENGINEER = F.PAY_GROUP_ENGINEER
 LEAD_OR_MANAGER = F.PAY_GROUP_LEAD_OR_TECHNICAL_MANAGER
 CUSTOMER_SERVICE_MANAGER = F.PAY_GROUP_CUSTOMER_SERVICE_MANAGER
 
-# PAY-3, yuan per day by the destination's tier. The customer service manager and the department
-# manager are not set by the source.
-TRAVEL_DAILY_YUAN = {
-    ENGINEER: {F.TIER_1: 55, F.TIER_2: 45, F.TIER_OTHER: 35, F.TIER_HEAD_OFFICE: 20},
-    LEAD_OR_MANAGER: {F.TIER_1: 70, F.TIER_2: 60, F.TIER_OTHER: 50, F.TIER_HEAD_OFFICE: 30},
+_GROUPS = {
+    allowances.ENGINEER: ENGINEER,
+    allowances.LEAD_OR_MANAGER: LEAD_OR_MANAGER,
+    allowances.CUSTOMER_SERVICE_MANAGER: CUSTOMER_SERVICE_MANAGER,
 }
-# PAY-4, yuan per night; the department manager is not set.
-LODGING_NIGHTLY_CAP_YUAN = {ENGINEER: 100, LEAD_OR_MANAGER: 130, CUSTOMER_SERVICE_MANAGER: 160}
-# PAY-5, yuan per month (the source prints "per day" for the managers; per month is meant).
-COMMUNICATION_MONTHLY_YUAN = {ENGINEER: 100, LEAD_OR_MANAGER: 150, CUSTOMER_SERVICE_MANAGER: 200}
-# PAY-6, yuan per month.
-TRANSPORT_MONTHLY_YUAN = {ENGINEER: 150, LEAD_OR_MANAGER: 200, CUSTOMER_SERVICE_MANAGER: 200}
-# PAY-7, yuan per person per month; the engineer is not set.
-REIMBURSEMENT_MONTHLY_CAP_YUAN = {LEAD_OR_MANAGER: 2000, CUSTOMER_SERVICE_MANAGER: 4000}
+_TIERS = {
+    "tier_1": F.TIER_1,
+    "tier_2": F.TIER_2,
+    "other": F.TIER_OTHER,
+    "head_office": F.TIER_HEAD_OFFICE,
+}
+_TABLES = FIRST.allowances
+
+# The regulation package's tables in the finance API's terms.
+TRAVEL_DAILY_YUAN = {
+    _GROUPS[group]: {_TIERS[tier]: yuan for tier, yuan in by_tier.items()}
+    for group, by_tier in _TABLES.travel_daily.items()
+}
+LODGING_NIGHTLY_CAP_YUAN = {_GROUPS[g]: y for g, y in _TABLES.lodging_nightly_cap.items()}
+COMMUNICATION_MONTHLY_YUAN = {_GROUPS[g]: y for g, y in _TABLES.communication_monthly.items()}
+TRANSPORT_MONTHLY_YUAN = {_GROUPS[g]: y for g, y in _TABLES.transport_monthly.items()}
+REIMBURSEMENT_MONTHLY_CAP_YUAN = {
+    _GROUPS[g]: y for g, y in _TABLES.reimbursement_monthly_cap.items()
+}
 
 _FLAT_TABLES = {
     F.POLICY_ITEM_LODGING_NIGHTLY_CAP: LODGING_NIGHTLY_CAP_YUAN,

@@ -13,33 +13,21 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument
-from services.runtime.validation import limit_text, require_text
-from workflows import rulebook
+from services.runtime.errors import FailedPrecondition
+from workflows import regulation
 from workflows.assistance import (
-    MAX_HANDED_TO,
-    MAX_NOTE,
-    MAX_RESOLUTION,
     AcceptInput,
     AssistanceInput,
     AssistanceStatus,
     AssistanceWorkflow,
     CloseInput,
     HandOffInput,
+    validate,
+    validate_close,
+    validate_hand_off,
     workflow_id,
 )
-
-MAX_DESCRIPTION = 10_000
-# Every email about the request has the subject "[XA-1 <reference>] <subject> — <step>": with
-# an 80-character reference this stays within the 300 characters the notify service takes.
-MAX_SUBJECT = 190
-
-
-def _subject(value: str) -> str:
-    subject = require_text(value, "subject", limit=MAX_SUBJECT)
-    if "\n" in subject or "\r" in subject:
-        raise InvalidArgument("subject must be one line: it is the subject of every email")
-    return subject
+from workflows.regulation import texts
 
 
 def _same_request(input: AssistanceInput) -> tuple[str, ...]:
@@ -67,7 +55,7 @@ def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2
         handed_to=status.handed_to,
         resolution=status.resolution,
         history=[
-            gateway_pb2.AssistanceEvent(at=e.at, actor_id=e.actor_id, stage=e.stage, note=e.note)
+            gateway_pb2.AssistanceEvent(at=e.at, actor_id=e.actor_id, stage=e.kind, note=e.note)
             for e in status.history
         ],
         rule_version=status.rule_version,
@@ -82,27 +70,27 @@ class AssistanceGateway(ProcessGateway):
     ) -> gateway_pb2.WorkflowRef:
         reference = business_reference(request.reference)
         requester = caller.require_self(request.requester_id, "cross-department assistance request")
-        target = require_text(request.target_department, "target_department", limit=80)
-        subject = _subject(request.subject)
-        description = require_text(request.description, "description", limit=MAX_DESCRIPTION)
         try:
-            rules = rulebook.in_force(today())
-        except rulebook.NoRuleSetInForce as err:
+            rules = regulation.in_force(today())
+        except regulation.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: XA-1 is not in force yet") from None
-        region = await self._region(request.region_code, caller)
+        input = AssistanceInput(
+            reference=reference,
+            requester_id=requester,
+            region_code=request.region_code,
+            target_department=request.target_department.strip(),
+            subject=request.subject.strip(),
+            description=request.description.strip(),
+            rule_version=rules.version,
+        )
+        validate(input, rules)
+        input.region_code = region = await self._region(request.region_code, caller)
+        target, subject = input.target_department, input.subject
         wf_id = workflow_id(reference)
         started = await start_once(
             self._client,
             AssistanceWorkflow.run,
-            AssistanceInput(
-                reference=reference,
-                requester_id=requester,
-                region_code=region,
-                target_department=target,
-                subject=subject,
-                description=description,
-                rule_version=rules.version,
-            ),
+            input,
             id=wf_id,
             task_queue=self._task_queue,
             summary=f"XA-1 {reference}: {subject}",
@@ -126,7 +114,10 @@ class AssistanceGateway(ProcessGateway):
         self, reference: str, call: Awaitable[AssistanceStatus]
     ) -> gateway_pb2.Assistance:
         status = await workflow_call(
-            call, what=f"assistance request {reference}", give_up_after=self._timeout
+            call,
+            what=f"assistance request {reference}",
+            give_up_after=self._timeout,
+            handle=self._handle(reference),
         )
         return status_message(status, workflow_id=workflow_id(reference))
 
@@ -134,7 +125,7 @@ class AssistanceGateway(ProcessGateway):
         self, request: gateway_pb2.AcceptAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = business_reference(request.reference)
-        note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
+        note = texts.bounded(request.note, "note")
         return await self._answer(
             reference,
             self._handle(reference).execute_update(
@@ -148,13 +139,15 @@ class AssistanceGateway(ProcessGateway):
         self, request: gateway_pb2.HandOffAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = business_reference(request.reference)
-        handed_to = require_text(request.handed_to, "handed_to", limit=MAX_HANDED_TO)
-        note = limit_text(request.note.strip(), "note", limit=MAX_NOTE)
+        hand_off = HandOffInput(
+            actor_id=caller.id, handed_to=request.handed_to.strip(), note=request.note.strip()
+        )
+        validate_hand_off(hand_off)
         return await self._answer(
             reference,
             self._handle(reference).execute_update(
                 AssistanceWorkflow.hand_off,
-                HandOffInput(actor_id=caller.id, handed_to=handed_to, note=note),
+                hand_off,
                 rpc_timeout=self._timeout,
             ),
         )
@@ -163,12 +156,13 @@ class AssistanceGateway(ProcessGateway):
         self, request: gateway_pb2.CloseAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = business_reference(request.reference)
-        resolution = require_text(request.resolution, "resolution", limit=MAX_RESOLUTION)
+        close = CloseInput(actor_id=caller.id, resolution=request.resolution.strip())
+        validate_close(close)
         return await self._answer(
             reference,
             self._handle(reference).execute_update(
                 AssistanceWorkflow.close,
-                CloseInput(actor_id=caller.id, resolution=resolution),
+                close,
                 rpc_timeout=self._timeout,
             ),
         )

@@ -20,8 +20,8 @@ from services.runtime.errors import (
     NotFound,
     PermissionDenied,
 )
-from workflows import rulebook
-from workflows.penalty import PenaltyInput, PenaltyWorkflow, workflow_id
+from workflows import regulation
+from workflows.penalty import PenaltyInput, PenaltyWorkflow, validate, workflow_id
 
 # ORG-2: the clerk keeps penalties; a department manager may impose one too.
 MAY_RECORD_FINES = frozenset({"department_clerk", "department_manager"})
@@ -63,34 +63,33 @@ class PenaltyGateway(ProcessGateway):
             )
         business_reference(request.reference)
         description = request.description.strip()
-        if not description:
-            raise InvalidArgument("description is required: say what happened")
-        if len(description) > 2000:
-            raise InvalidArgument("description is longer than 2000 characters")
         occurred = _occurred_on(request.occurred_on)
         try:
-            rules = rulebook.in_force(occurred)
+            rules = regulation.in_force(occurred)
             rules.fine_fen(rule_id)
-        except rulebook.NoRuleSetInForce as err:
+        except regulation.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: the regulation was not yet in force") from None
-        except rulebook.UnknownRule as err:
+        except regulation.UnknownRule as err:
             raise FailedPrecondition(f"{err}: no fine can be recorded under it") from None
+        fine = PenaltyInput(
+            reference=request.reference,
+            rule_id=rule_id,
+            person_id=request.person_id,
+            region_code="",
+            month=occurred.strftime("%Y-%m"),
+            reason=description,
+            recorded_by=caller.id,
+            rule_version=rules.version,
+        )
+        validate(fine, rules)
         person = await self._person(request.person_id)
-        region = person.region_code or await self._head_office()
+        fine.person_id = person.id
+        fine.region_code = person.region_code or await self._head_office()
         wf_id = workflow_id(rule_id, request.reference)
         started = await start_once(
             self._client,
             PenaltyWorkflow.run,
-            PenaltyInput(
-                reference=request.reference,
-                rule_id=rule_id,
-                person_id=person.id,
-                region_code=region,
-                month=occurred.strftime("%Y-%m"),
-                reason=description,
-                recorded_by=caller.id,
-                rule_version=rules.version,
-            ),
+            fine,
             id=wf_id,
             task_queue=self._task_queue,
             summary=f"{rule_id} fine: {person.name} ({request.reference})",
@@ -104,15 +103,15 @@ class PenaltyGateway(ProcessGateway):
             give_up_after=self._timeout,
         )
         # The fine as first recorded, even when this report is a retry of it.
-        fine = started.input
+        first = started.input
         return gateway_pb2.Penalty(
             workflow_id=wf_id,
             rule_id=rule_id,
-            person_id=fine.person_id,
-            region_code=fine.region_code,
-            month=fine.month,
-            amount_fen=rulebook.by_version(fine.rule_version).fine_fen(rule_id),
-            rule_version=fine.rule_version,
+            person_id=first.person_id,
+            region_code=first.region_code,
+            month=first.month,
+            amount_fen=regulation.by_version(first.rule_version).fine_fen(rule_id),
+            rule_version=first.rule_version,
         )
 
     async def _person(self, person_id: str) -> staff_pb2.Person:

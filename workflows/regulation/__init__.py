@@ -20,6 +20,7 @@ from workflows.regulation.rule_sets import (
     UnknownRule,
     by_version,
     in_force,
+    in_force_at,
 )
 from workflows.regulation.zone import COMPANY_ZONE, shown
 
@@ -35,5 +36,6 @@ __all__ = [
     "UnknownRule",
     "by_version",
     "in_force",
+    "in_force_at",
     "shown",
 ]

@@ -9,12 +9,13 @@ replay tests and running workflows depend on it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from workflows.regulation.allowances import ALLOWANCES_2024, AllowanceTables
 from workflows.regulation.cadences import CADENCES_2024, Cadence
 from workflows.regulation.meetings import MEETINGS_2024, MeetingRule
 from workflows.regulation.refusals import InvalidInput
+from workflows.regulation.zone import COMPANY_ZONE
 
 
 class NoRuleSetInForce(LookupError):
@@ -133,3 +134,8 @@ def by_version(version: str) -> RuleSet:
         if rules.version == version:
             return rules
     raise UnknownRule(f"unknown rule set version {version!r}")
+
+
+def in_force_at(at: datetime) -> RuleSet:
+    """The rule set in force at the instant `at` (its date in Asia/Shanghai)."""
+    return in_force(at.astimezone(COMPANY_ZONE).date())

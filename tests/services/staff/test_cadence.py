@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from holidays.countries import china
 
-from services.staff.cadence import CADENCES, Cadence, next_occurrence, occurrences
+from services.staff.cadence import next_occurrence, occurrences
 from services.staff.calendar import COMPANY_ZONE, CompanyCalendar, YearAdjustments
+from workflows.regulation.cadences import CADENCES_2024 as CADENCES
+from workflows.regulation.cadences import Cadence
 
 calendar = CompanyCalendar()
 BY_NAME = {cadence.name: cadence for cadence in CADENCES}
@@ -57,11 +59,12 @@ EXPECTED_RULES: dict[str, tuple[Callable[[date], bool], time, int]] = {
     "mt1-regional-monthly": (last_thursday, time(14, 0), -1),
     "mt2-regional-quarterly": (lambda d: d.day == 2 and d.month in (1, 4, 7, 10), time(10), 1),
     "mt3-customer-analysis": (lambda d: d.isoweekday() == 3, time(19, 0), 1),
-    "wr2-regional-weekly-report-due": (lambda d: d.isoweekday() == 7, time(23, 59), 0),
-    "wr3-customer-service-weekly-report-due": (lambda d: d.isoweekday() == 7, time(23, 59), 0),
+    "wr2-regional-weekly-report-due": (lambda d: d.isoweekday() == 7, time(23, 59, 59), 0),
+    "wr3-customer-service-weekly-report-due": (lambda d: d.isoweekday() == 7, time(23, 59, 59), 0),
     "wr4-weekly-report-tally": (lambda d: d.isoweekday() == 1, time(10, 0), 1),
     "rq5-requirement-status-email": (lambda d: d.isoweekday() == 5, time(16, 0), -1),
     "rq6-requirement-monthly-briefing": (lambda d: d.day == 1, time(10, 0), 1),
+    "rq2-requirement-sync": (lambda d: d.isoweekday() in (1, 4), time(10, 0), 1),
 }
 
 
@@ -73,12 +76,12 @@ def expected_2026(name: str) -> list[datetime]:
             continue
         while step and not working_2026(day):
             day += timedelta(days=step)
-        moments.add(datetime(day.year, day.month, day.day, at.hour, at.minute, tzinfo=COMPANY_ZONE))
+        moments.add(datetime.combine(day, at, COMPANY_ZONE))
     return sorted(moments)
 
 
-def at(day: str, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(date.fromisoformat(day), time(hour, minute), COMPANY_ZONE)
+def at(day: str, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(hour, minute, second), COMPANY_ZONE)
 
 
 def test_the_hand_written_2026_schedule_matches_the_holidays_package() -> None:
@@ -100,6 +103,7 @@ def test_every_regulation_cadence_is_defined_once() -> None:
         "WR-4",
         "RQ-5",
         "RQ-6",
+        "RQ-2",
     }
 
 
@@ -130,7 +134,7 @@ def test_every_occurrence_of_2026_matches_an_independent_computation(name: str) 
         # The Mid-Autumn Friday goes back one day.
         ("rq5-requirement-status-email", "2026-09-25", at("2026-09-24", 16)),
         # A Sunday deadline in a break stays on that Sunday.
-        ("wr2-regional-weekly-report-due", "2026-10-04", at("2026-10-04", 23, 59)),
+        ("wr2-regional-weekly-report-due", "2026-10-04", at("2026-10-04", 23, 59, 59)),
     ],
 )
 def test_holiday_rules_on_2026_spot_days(name: str, nominal: str, expected: datetime) -> None:
@@ -239,7 +243,8 @@ def test_a_range_ending_before_it_starts_is_refused() -> None:
     "changes",
     [
         {"on_holiday": "sometimes"},
-        {"weekday": 7},
+        {"weekdays": (7,)},
+        {"weekdays": ()},
         {"day_of_month": 31},
         {"months": ()},
         {"months": (13,)},

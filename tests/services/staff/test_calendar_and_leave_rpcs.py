@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import grpc
 import pytest
@@ -11,7 +11,10 @@ from csd.staff.v1 import staff_pb2 as R
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from workflows.regulation import COMPANY_ZONE as SHANGHAI
+
 AM, PM = R.HALF_OF_DAY_AM, R.HALF_OF_DAY_PM
+staff_pb2 = R
 
 
 async def test_counting_reports_an_unofficial_year(staff_stub: StaffServiceStub) -> None:
@@ -176,3 +179,85 @@ async def test_leave_threshold_comes_from_the_callers_rule_set(
         )
     )
     assert approval.rule_id == "LV-4"
+
+
+def _stamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(UTC))
+    return stamp
+
+
+async def test_the_leave_deadlines_are_exact_instants_from_the_rule_set(
+    staff_stub: StaffServiceStub,
+) -> None:
+    """LV-1..LV-4: reminded 4 working hours after the request, escalated at 09:00 on the working
+    day before the leave, and the instant the leave begins, all from the calendar."""
+    # Submitted Thursday 2026-12-10 16:00 (+08:00); leave from Monday 14 December, afternoon.
+    submitted = datetime(2026, 12, 10, 16, 0, tzinfo=SHANGHAI)
+    deadlines = await staff_stub.GetLeaveDeadlines(
+        staff_pb2.GetLeaveDeadlinesRequest(
+            submitted_at=_stamp(submitted),
+            start=staff_pb2.HalfDay(date="2026-12-14", half=staff_pb2.HALF_OF_DAY_PM),
+            rule_version="2024-v1",
+        )
+    )
+    local = {
+        name: getattr(deadlines, name).ToDatetime(tzinfo=UTC).astimezone(SHANGHAI)
+        for name in ("reminder_at", "escalate_at", "starts_at")
+    }
+    # 2 working hours left on Thursday, 2 more from 09:00 Friday.
+    assert local["reminder_at"] == datetime(2026, 12, 11, 11, 0, tzinfo=SHANGHAI)
+    assert local["escalate_at"] == datetime(2026, 12, 11, 9, 0, tzinfo=SHANGHAI)
+    assert local["starts_at"] == datetime(2026, 12, 14, 13, 0, tzinfo=SHANGHAI)
+    assert deadlines.official
+
+
+async def test_an_escalation_never_falls_before_the_request(staff_stub: StaffServiceStub) -> None:
+    submitted = datetime(2026, 12, 11, 15, 0, tzinfo=SHANGHAI)
+    deadlines = await staff_stub.GetLeaveDeadlines(
+        staff_pb2.GetLeaveDeadlinesRequest(
+            submitted_at=_stamp(submitted),
+            start=staff_pb2.HalfDay(date="2026-12-14", half=staff_pb2.HALF_OF_DAY_AM),
+            rule_version="2024-v1",
+        )
+    )
+    assert deadlines.escalate_at.ToDatetime(tzinfo=UTC) == submitted.astimezone(UTC).replace(
+        tzinfo=UTC
+    )
+
+
+async def test_the_next_occurrence_of_a_cadence_follows_the_holidays(
+    staff_stub: StaffServiceStub,
+) -> None:
+    # After Thursday 2026-10-01 (National Day): the RQ-2 syncs of Thursday 1 and Monday 5
+    # October fall in the break, so the next is the first working day after it, Friday 9
+    # October 10:00 (the 2026 schedule's make-up Saturday 10 October is later).
+    after = datetime(2026, 9, 30, 12, 0, tzinfo=SHANGHAI)
+    occurrence = await staff_stub.GetNextOccurrence(
+        staff_pb2.GetNextOccurrenceRequest(
+            cadence="rq2-requirement-sync", after=_stamp(after), rule_version="2024-v1"
+        )
+    )
+    moment = occurrence.at.ToDatetime(tzinfo=UTC).astimezone(SHANGHAI)
+    assert moment.hour == 10 and moment.date() > date(2026, 10, 7)
+    assert moment.date().weekday() < 5 or moment.date() == date(2026, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("cadence", "version", "words"),
+    [
+        ("never", "2024-v1", "has no cadence 'never'; the cadences are"),
+        ("rq2-requirement-sync", "1999-v0", "unknown rule set version '1999-v0'"),
+    ],
+)
+async def test_a_question_about_an_unknown_cadence_or_rule_set_is_refused(
+    staff_stub: StaffServiceStub, cadence: str, version: str, words: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await staff_stub.GetNextOccurrence(
+            staff_pb2.GetNextOccurrenceRequest(
+                cadence=cadence, after=_stamp(datetime.now(UTC)), rule_version=version
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in (err.value.details() or "")
