@@ -57,7 +57,7 @@ from services.cli.seed import seed
 from services.runtime.dates import COMPANY_ZONE
 from services.runtime.settings import Settings
 from services.worker.main import MAX_CACHED_WORKFLOWS
-from workflows import rulebook, task_queues
+from workflows import regulation, task_queues
 from workflows.cadence_planner import PlanResult
 from workflows.requirement import (
     PROCESS,
@@ -313,7 +313,7 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
             await seed(settings)
             await stack.start("worker")
             client = await Client.connect(settings.temporal_address)
-            rules = rulebook.in_force(datetime.now(COMPANY_ZONE).date()).version
+            rules = regulation.in_force(datetime.now(COMPANY_ZONE).date()).version
             mails = stack.mails()
 
             began = time.monotonic()

@@ -1,82 +1,41 @@
-"""The routine meetings (MT-1..MT-3): invitations by role, the agenda of the rule, minutes due
-after the meeting from the role the rule names, a reminder, an alert to the chair's manager when
-they are missing, the minutes sent back to the company and the attendance recorded.
+"""The routine meetings (MT-1..MT-3): everyone the meeting needs invited (the chair, the
+required attendees and the minute-taker), the notified roles copied, the rule's agenda; the
+minutes are a promise on the SLA clock (a reminder to the minute-taker half-way, an alert to the
+chair's manager when they are missing at the deadline); the minutes and the attendance are sent
+back to the company. Who chairs, attends, is told and takes the minutes is the rule set's
+(`RuleSet.meeting`).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import AlertInput, NotifyActivities
-    from activities.staff import (
-        Contact,
-        ContactInput,
-        StaffActivities,
-    )
-    from workflows import retry_policies, rulebook, search_attributes
-    from workflows.directory import people_in_role
-    from workflows.lookups import lookup
-    from workflows.mail import send_email
+    from activities.staff import Contact, ContactInput, StaffActivities
+    from workflows import regulation, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.lookups import lookup, people_in_role
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation.meetings import ASSISTANT, MANAGER, MeetingRule
 
 PROCESS = "meeting"
+
 INVITED = "invited"
 HELD = "held"
-MINUTES_RECORDED = "minutes_recorded"
 MINUTES_MISSING = "minutes_missing"
-MAX_MINUTES = 20_000
+MINUTES_RECORDED = "minutes_recorded"
 
-TSM, CSM, MANAGER = "technical_service_manager", "customer_service_manager", "department_manager"
-ASSISTANT, SALES = "department_assistant", "sales"
-
-
-@dataclass(frozen=True)
-class MeetingRule:
-    rule_id: str
-    title: str
-    regional: bool
-    agenda: tuple[str, ...]
-
-
-MEETINGS = {
-    "MT-1": MeetingRule(
-        "MT-1",
-        "Regional monthly summary",
-        True,
-        (
-            "The month's customer service in the region",
-            "Execution of the maintenance plans",
-            "Hard and typical problems",
-            "Review of the monthly report to the hospitals",
-        ),
-    ),
-    "MT-2": MeetingRule(
-        "MT-2",
-        "Regional quarterly summary",
-        True,
-        (
-            "The quarter's problems: the technical service manager's quarterly report",
-            "Results of the customer inspections",
-        ),
-    ),
-    "MT-3": MeetingRule(
-        "MT-3",
-        "Department customer analysis meeting",
-        False,
-        (
-            "Dissatisfied customers, complaints, replacement risk, slow responses",
-            "Maintenance contracts and final payments",
-            "Requirements and bugs",
-        ),
-    ),
-}
+# A meeting of the whole department has a few dozen people; this bounds the attendance list.
+MAX_PRESENT = 200
 
 
 def workflow_id(rule_id: str, region_code: str, day: str) -> str:
+    """The business key of one occurrence: the rule, the region (none for MT-3), the day."""
     scope = f"-{region_code}" if region_code else ""
     return f"meeting-{rule_id}{scope}-{day}"
 
@@ -89,6 +48,29 @@ class MeetingInput:
     rule_version: str
 
 
+def validate(input: MeetingInput, rules: regulation.RuleSet) -> None:
+    """A meeting occurrence as the rule set takes it."""
+    meeting = rules.meeting(input.rule_id)
+    region = texts.bounded(input.region_code, "region_code", limit=texts.LINE)
+    if meeting.regional and not region:
+        raise InvalidInput(f"{meeting.rule_id} is a regional meeting: region_code is required")
+    if not meeting.regional and region:
+        raise InvalidInput(
+            f"{meeting.rule_id} is a department meeting: it has no region_code ({region!r})"
+        )
+    _instant(input.starts_at, "starts_at")
+
+
+def _instant(value: str, field: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field} {value[:40]!r} is not an RFC 3339 instant") from None
+    if at.tzinfo is None:
+        raise InvalidInput(f"{field} {value!r} has no offset: it names no instant")
+    return at
+
+
 @dataclass
 class MinutesInput:
     actor_id: str
@@ -96,12 +78,23 @@ class MinutesInput:
     present: list[str] = field(default_factory=list)
 
 
+def validate_minutes(input: MinutesInput) -> None:
+    """The minutes as the rule takes them; the gateway refuses early with the same words."""
+    texts.required(
+        input.text, "minutes", limit=texts.DOCUMENT, why="the minutes say what was decided"
+    )
+    if len(input.present) > MAX_PRESENT:
+        raise InvalidInput(f"at most {MAX_PRESENT} attendees ({len(input.present)})")
+    for person in input.present:
+        texts.required(person, "present", limit=texts.LINE, why="each attendee is a person id")
+
+
 @dataclass
 class MeetingStatus:
     rule_id: str
     title: str
     region_code: str
-    starts_at: str
+    starts_at: str  # Asia/Shanghai, like every instant here
     rule_version: str
     stage: str = INVITED
     chair_id: str = ""
@@ -113,6 +106,38 @@ class MeetingStatus:
     minutes: str = ""
     present_ids: list[str] = field(default_factory=list)
     absent_ids: list[str] = field(default_factory=list)
+    sla_state: str = sla.OK
+    slas: list[sla.SlaView] = field(default_factory=list)
+    history: list[CaseEvent] = field(default_factory=list)
+    # Notifications refused for good, in plain words.
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _People:
+    """Who the meeting needs, as the rule names them."""
+
+    chair: Contact
+    minutes_taker: Contact
+    required: list[Contact]
+    notified: list[Contact]
+    # The department's managers and assistant: the minutes go back to them.
+    company: list[Contact]
+    # Who hears when the minutes are missing: the chair's manager, else the department managers.
+    escalation: list[Contact]
+
+    @property
+    def invited(self) -> list[Contact]:
+        """Everyone the meeting needs: the chair, the required attendees, the minute-taker."""
+        return _unique([self.chair, *self.required, self.minutes_taker])
+
+
+def _unique(people: Sequence[Contact]) -> list[Contact]:
+    """`people` in order, each once (one person may hold two of the roles a meeting names)."""
+    unique: dict[str, Contact] = {}
+    for person in people:
+        unique.setdefault(person.id, person)
+    return list(unique.values())
 
 
 @workflow.defn
@@ -120,201 +145,234 @@ class MeetingWorkflow:
     """One occurrence of a routine meeting."""
 
     def __init__(self) -> None:
-        self._status: MeetingStatus | None = None
-        self._chair: Contact | None = None
-        self._required: list[Contact] = []
-        self._notified: list[Contact] = []
-        self._company: list[Contact] = []
+        self._case: CaseFile | None = None
+        self._people: _People | None = None
 
     @workflow.run
     async def run(self, input: MeetingInput) -> MeetingStatus:
-        meeting = MEETINGS.get(input.rule_id)
-        rules = rulebook.by_version(input.rule_version)
-        if meeting is None or meeting.regional != bool(input.region_code):
-            raise ApplicationError(
-                f"no routine meeting {input.rule_id} for region {input.region_code!r}",
-                type="INVALID_ARGUMENT",
-                non_retryable=True,
-            )
+        with rule_refusals():
+            rules = regulation.by_version(input.rule_version)
+            validate(input, rules)
+            meeting = rules.meeting(input.rule_id)
         starts = datetime.fromisoformat(input.starts_at)
+        due = starts + rules.meeting_minutes_due_after
         status = MeetingStatus(
-            meeting.rule_id, meeting.title, input.region_code, input.starts_at, input.rule_version
+            rule_id=meeting.rule_id,
+            title=meeting.title,
+            region_code=input.region_code,
+            starts_at=regulation.shown(starts),
+            rule_version=input.rule_version,
+            agenda=list(meeting.agenda),
+            minutes_due_at=regulation.shown(due),
         )
-        status.agenda = list(meeting.agenda)
-        status.minutes_due_at = (starts + rules.meeting_minutes_due_after).isoformat()
-        self._status = status
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.REGION.value_set(input.region_code or "department"),
-                search_attributes.STAGE.value_set(INVITED),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
+        scope = f" {input.region_code}" if input.region_code else ""
+        # The meeting's day as the department names it; the subject stays plain ASCII, so no
+        # mail client is shown an encoded word.
+        reference = f"{meeting.rule_id}{scope} {status.starts_at[:10]}"
+        case = CaseFile(
+            status,
+            process=PROCESS,
+            reference=reference,
+            summary=f"{reference}: {meeting.title}, {status.starts_at}",
+            subject=lambda what: f"[{reference}] {meeting.title}: {what}",
+            words=self._words,
+            announcements=self._announcements,
         )
-        chair, minutes_taker = await self._roles(meeting, input.region_code)
-        self._chair = chair
-        status.chair_id, status.minutes_taker_id = chair.id, minutes_taker.id
-        status.required_ids = [p.id for p in self._required]
-        status.notified_ids = [p.id for p in self._notified]
-        agenda = "\n".join(f"  {n}. {item}" for n, item in enumerate(meeting.agenda, start=1))
-        await self._email(
-            "invitation", [chair, *self._required], self._notified, "invitation",
-            f"{meeting.title} ({meeting.rule_id}), online, {input.starts_at}.\n\n"
-            f"Chair: {chair.name}. Minutes: {minutes_taker.name}, due {status.minutes_due_at}."
-            f"\n\nAgenda:\n{agenda}\n",
-        )  # fmt: skip
-        workflow.set_current_details(f"{meeting.title} on {input.starts_at}; invitations sent.")
+        self._case = case
+        case.open(region=input.region_code, rule_version=input.rule_version)
+
+        with rule_refusals():
+            people = await self._find_people(meeting, input.region_code)
+        self._people = people
+        status.chair_id, status.minutes_taker_id = people.chair.id, people.minutes_taker.id
+        status.required_ids = [p.id for p in people.required]
+        status.notified_ids = [p.id for p in people.notified]
+        minutes = case.clock(
+            "minutes",
+            promise=(
+                f"{people.minutes_taker.name} records the minutes within "
+                f"{_hours(rules.meeting_minutes_due_after)} hours of the meeting's start, "
+                f"reminded half-way; missing then, "
+                f"{', '.join(p.name for p in people.escalation)} hear "
+                f"({meeting.rule_id})"
+            ),
+            started_at=starts,
+            warn_at=starts + rules.meeting_minutes_due_after / 2,
+            breach_at=due,
+            warn_to=[people.minutes_taker],
+            breach_to=people.escalation,
+        )
+        recorded = lambda: status.stage == MINUTES_RECORDED  # noqa: E731
+        timed = asyncio.create_task(minutes.wait(recorded))
+        case.record("", INVITED, f"invited {', '.join(p.id for p in people.invited)}")
+        case.say(self._words(INVITED))
+        await case.send_queued()
+
         if starts > workflow.now():
             await workflow.sleep(starts - workflow.now())
-        self._move_to(
-            HELD, f"Held; minutes due from {minutes_taker.name} by {status.minutes_due_at}."
-        )
-
-        due = datetime.fromisoformat(status.minutes_due_at)
-        halfway = starts + (due - starts) / 2
-        if not await self._minutes_by(halfway):
-            await self._email(
-                "minutes-reminder", [minutes_taker], [], "minutes reminder",
-                f"The minutes of {meeting.title} ({input.starts_at}) are due "
-                f"{status.minutes_due_at}.",
-            )  # fmt: skip
-            if not await self._minutes_by(due):
-                await self._missing_minutes(meeting, minutes_taker)
-                await workflow.wait_condition(lambda: status.stage == MINUTES_RECORDED)
-        await self._send_minutes(meeting)
+        case.record("", HELD)
+        case.move_to(HELD)
+        await workflow.wait_condition(lambda: recorded() or minutes.state == sla.BREACHED)
+        if not recorded():
+            case.record("", MINUTES_MISSING, f"due from {people.minutes_taker.id}")
+            case.move_to(MINUTES_MISSING)
+            await workflow.wait_condition(recorded)
+        await case.send_queued()
+        await timed
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
-    async def _roles(self, meeting: MeetingRule, region: str) -> tuple[Contact, Contact]:
-        """Chair and minutes taker; required and notified attendees, as the rule names them."""
-        managers = await self._role(MANAGER)
-        self._company = [*managers, *await self._role(ASSISTANT)]
-        if meeting.rule_id == "MT-1":
-            # Chaired by the TSM or above; the CSM must attend; sales is notified.
-            chair = (await self._role(TSM, region) or managers)[0]
-            self._required = await self._role(CSM, region)
-            self._notified = await self._role(SALES, region)
-            return chair, chair
-        if meeting.rule_id == "MT-2":
-            # Chaired by the customer service manager or above; the TSM must attend.
-            chair = (await self._role(CSM, region) or managers)[0]
-            self._required = [p for p in await self._role(TSM, region) if p.id != chair.id]
-            return chair, chair
-        # MT-3: the department manager chairs, every TSM and CSM attends, the assistant minutes.
-        chair = managers[0]
-        self._required = [*await self._role(TSM), *await self._role(CSM)]
-        assistant = await self._role(ASSISTANT)
-        return chair, (assistant or [chair])[0]
-
-    async def _role(self, role: str, region: str = "") -> list[Contact]:
-        return await people_in_role(role, region)
-
-    async def _minutes_by(self, moment: datetime) -> bool:
-        status = self.status()
-        remaining = moment - workflow.now()
-        if remaining.total_seconds() > 0:
-            try:
-                await workflow.wait_condition(
-                    lambda: status.stage == MINUTES_RECORDED, timeout=remaining
-                )
-            except TimeoutError:
-                pass
-        return status.stage == MINUTES_RECORDED
-
-    async def _missing_minutes(self, meeting: MeetingRule, taker: Contact) -> None:
-        status = self.status()
-        self._move_to(
-            MINUTES_MISSING, f"Minutes missing from {taker.name}; the chair's manager is alerted."
+    async def _find_people(self, meeting: MeetingRule, region: str) -> _People:
+        """Chair, minute-taker, required and notified attendees as the rule names them."""
+        managers = await people_in_role(MANAGER)
+        chair = await self._first_holder(meeting.chair_roles, region) or (
+            managers[0] if managers else None
         )
-        assert self._chair is not None
-        boss: list[Contact] = []
-        if self._chair.manager_id:
-            boss = [
-                await lookup(
-                    StaffActivities.get_contact,
-                    ContactInput(person_id=self._chair.manager_id),
-                )
+        if chair is None:
+            raise NotNow(
+                f"nobody is {' or '.join(meeting.chair_roles)} or a department manager: "
+                f"{meeting.rule_id} has no chair"
+            )
+        required = [
+            p for p in await self._holders(meeting.required_roles, region) if p.id != chair.id
+        ]
+        notified = await self._holders(meeting.notified_roles, region)
+        taker = (
+            await self._first_holder((meeting.minutes_role,), region)
+            if meeting.minutes_role
+            else None
+        )
+        escalation = managers
+        if chair.manager_id:
+            escalation = [
+                await lookup(StaffActivities.get_contact, ContactInput(person_id=chair.manager_id))
             ]
-        recipients = boss or [c for c in self._company if c.role == MANAGER]
-        await workflow.execute_activity_method(
-            NotifyActivities.send_alert,
-            AlertInput(
-                idempotency_key=f"{workflow.info().workflow_id}:minutes-missing",
-                to=sorted({c.email for c in recipients}),
-                subject=f"{meeting.rule_id} minutes missing: {meeting.title} {status.starts_at}",
-                body=(
-                    f"The minutes of {meeting.title} ({status.starts_at}), chaired by "
-                    f"{self._chair.name}, were due from {taker.name} by {status.minutes_due_at} "
-                    "and have not been recorded."
-                ),
-                breach=True,
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
+        return _People(
+            chair=chair,
+            minutes_taker=taker or chair,
+            required=required,
+            notified=notified,
+            company=_unique([*managers, *await people_in_role(ASSISTANT)]),
+            escalation=escalation,
         )
 
-    async def _send_minutes(self, meeting: MeetingRule) -> None:
-        status = self.status()
-        attendance = (
-            f"Present: {', '.join(status.present_ids) or '-'}\n"
-            f"Required but absent: {', '.join(status.absent_ids) or 'none'}"
-        )
-        await self._email(
-            "minutes", self._company, [c for c in [self._chair] if c], "minutes",
-            f"Minutes of {meeting.title} ({status.starts_at}):\n\n{status.minutes}\n\n{attendance}",
-        )  # fmt: skip
-        workflow.set_current_details(f"Minutes recorded and sent. {attendance}")
+    @staticmethod
+    async def _holders(roles: Sequence[str], region: str) -> list[Contact]:
+        found: list[Contact] = []
+        for role in roles:
+            found.extend(await people_in_role(role, region))
+        return _unique(found)
+
+    @staticmethod
+    async def _first_holder(roles: Sequence[str], region: str) -> Contact | None:
+        for role in roles:
+            holders = await people_in_role(role, region)
+            if holders:
+                return holders[0]
+        return None
+
+    def _cases(self) -> tuple[CaseFile, MeetingStatus]:
+        if self._case is None:
+            raise not_started("the meeting")
+        status = self._case.status
+        assert isinstance(status, MeetingStatus)
+        return self._case, status
 
     @workflow.query
     def status(self) -> MeetingStatus:
-        if self._status is None:
-            raise ApplicationError("not started", type="FAILED_PRECONDITION")
-        return self._status
+        return self._cases()[1]
 
     @workflow.update
     def record_minutes(self, input: MinutesInput) -> MeetingStatus:
-        status = self.status()
+        case, status = self._cases()
         status.minutes = input.text.strip()
-        status.present_ids = sorted(set(input.present))
+        status.present_ids = sorted({p.strip() for p in input.present})
         status.absent_ids = [p for p in status.required_ids if p not in status.present_ids]
-        self._move_to(MINUTES_RECORDED, "Minutes recorded.")
+        case.record(input.actor_id, MINUTES_RECORDED, status.minutes)
+        case.move_to(MINUTES_RECORDED)
         return status
 
     @record_minutes.validator
     def _validate_minutes(self, input: MinutesInput) -> None:
-        status = self.status()
-        if not status.minutes_taker_id:
-            raise ApplicationError("the meeting is still being set up", type="FAILED_PRECONDITION")
-        if input.actor_id != status.minutes_taker_id:
-            raise ApplicationError(
-                f"the minutes are {status.minutes_taker_id}'s to record ({status.rule_id})",
-                type="PERMISSION_DENIED",
-            )
-        if status.stage not in (HELD, MINUTES_MISSING):
-            raise ApplicationError(
-                f"the meeting is {status.stage.replace('_', ' ')}; minutes come after it is held",
-                type="FAILED_PRECONDITION",
-            )
-        if not input.text.strip():
-            raise ApplicationError("the minutes are empty", type="INVALID_ARGUMENT")
-        if len(input.text) > MAX_MINUTES:
-            raise ApplicationError(f"minutes longer than {MAX_MINUTES}", type="INVALID_ARGUMENT")
+        with rule_refusals():
+            status = self._cases()[1]
+            if self._people is None:
+                raise NotNow("the meeting is still being set up; try again in a moment")
+            taker = self._people.minutes_taker
+            if input.actor_id != taker.id:
+                raise NotAllowed(f"the minutes are {taker.id}'s to record ({status.rule_id})")
+            if status.stage not in (HELD, MINUTES_MISSING):
+                raise NotNow(
+                    f"the meeting is {status.stage.replace('_', ' ')}; "
+                    "minutes come after it is held"
+                )
+            validate_minutes(input)
 
-    def _move_to(self, stage: str, details: str) -> None:
-        self.status().stage = stage
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
-        workflow.set_current_details(details)
-
-    async def _email(
-        self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
-    ) -> None:
-        status = self.status()
-        scope = f" {status.region_code}" if status.region_code else ""
-        await send_email(
-            key=f"{workflow.info().workflow_id}:{step}",
-            to=to,
-            cc=cc,
-            subject=f"[{status.rule_id}{scope}] {status.title} {status.starts_at[:10]} — {what}",
-            body=body,
+    def _attendance(self) -> str:
+        status = self._cases()[1]
+        return (
+            f"Present: {', '.join(status.present_ids) or '-'}\n"
+            f"Required but absent: {', '.join(status.absent_ids) or 'none'}"
         )
+
+    def _words(self, stage: str) -> str:
+        """Each stage in plain words, for the Web UI."""
+        status = self._case.status if self._case else None
+        if not isinstance(status, MeetingStatus):
+            return stage
+        people = self._people
+        taker = people.minutes_taker.name if people else "the minute-taker"
+        return {
+            INVITED: (
+                f"{status.title} on {status.starts_at}; "
+                + (
+                    f"{len(people.invited)} invited, {len(people.notified)} copied."
+                    if people
+                    else "finding who it needs."
+                )
+            ),
+            HELD: f"Held; minutes due from {taker} by {status.minutes_due_at}.",
+            MINUTES_MISSING: (
+                f"Minutes missing from {taker} since {status.minutes_due_at}; "
+                f"{', '.join(p.name for p in people.escalation) if people else 'the managers'} "
+                "alerted."
+            ),
+            MINUTES_RECORDED: f"Minutes recorded and sent.\n{self._attendance()}",
+        }.get(stage, stage)
+
+    def _announcements(self, event: CaseEvent) -> Sequence[Mail]:
+        """Who hears of each step."""
+        people = self._people
+        status = self._cases()[1]
+        if people is None:
+            return ()
+        if event.kind == INVITED:
+            agenda = "\n".join(f"  {n}. {item}" for n, item in enumerate(status.agenda, start=1))
+            copied = ", ".join(p.name for p in people.notified) or "nobody"
+            return [
+                Mail(
+                    people.invited,
+                    people.notified,
+                    "invitation",
+                    f"{status.title} ({status.rule_id}), online, {status.starts_at}.\n\n"
+                    f"Chair: {people.chair.name}. Minutes: {people.minutes_taker.name}, due "
+                    f"{status.minutes_due_at}.\n"
+                    f"Invited: {', '.join(p.name for p in people.invited)}. Copied: {copied}.\n\n"
+                    f"Agenda:\n{agenda}\n",
+                )
+            ]
+        if event.kind == MINUTES_RECORDED:
+            return [
+                Mail(
+                    people.company,
+                    [people.chair],
+                    "minutes",
+                    f"Minutes of {status.title} ({status.starts_at}):\n\n{status.minutes}\n\n"
+                    f"{self._attendance()}",
+                )
+            ]
+        return ()
+
+
+def _hours(duration: timedelta) -> str:
+    return f"{duration.total_seconds() / 3600:g}"

@@ -1,11 +1,17 @@
-"""Gateway handling of leave requests (LV-1..LV-5)."""
+"""Gateway handling of leave requests (LV-1..LV-5).
+
+The workflow owns the contract: a request is checked here with the workflow's own `validate`,
+LV-2 against the instant the staff calendar says the leave starts, and the span counted, only to
+refuse early with the same words the workflow would use.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import WorkflowHandle
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
@@ -13,26 +19,30 @@ from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
-from services.runtime.dates import parse_date, today
+from services.runtime.dates import today
 from services.runtime.errors import FailedPrecondition, InvalidArgument
-from services.runtime.validation import limit_text, require_known, require_text
-from workflows import rulebook
+from services.runtime.validation import require_known
+from workflows import regulation
 from workflows.leave import (
     CancelInput,
     DecisionInput,
     LeaveInput,
     LeaveStatus,
     LeaveWorkflow,
+    validate,
+    validate_cancel,
+    validate_decision,
+    validate_in_advance,
+    validate_span,
     workflow_id,
 )
-from workflows.leave_calendar import leave_starts_at
 
-MAX_TEXT = 2000
 _HALVES: dict[gateway_pb2.DayHalf.ValueType, str] = {
     gateway_pb2.DAY_HALF_AM: "am",
     gateway_pb2.DAY_HALF_PM: "pm",
 }
 _DAY_HALF = {"am": gateway_pb2.DAY_HALF_AM, "pm": gateway_pb2.DAY_HALF_PM}
+_HALF_OF_DAY = {"am": staff_pb2.HALF_OF_DAY_AM, "pm": staff_pb2.HALF_OF_DAY_PM}
 
 
 def _half(value: gateway_pb2.DayHalf.ValueType, what: str, default: str) -> str:
@@ -41,6 +51,7 @@ def _half(value: gateway_pb2.DayHalf.ValueType, what: str, default: str) -> str:
 
 
 def _same_request(input: LeaveInput) -> tuple[str, ...]:
+    # Not the rule version: a retry on a later day may find a newer rule set in force.
     return (
         input.requester_id,
         input.leave_type,
@@ -52,7 +63,13 @@ def _same_request(input: LeaveInput) -> tuple[str, ...]:
     )
 
 
+def _shown(instant: str) -> str:
+    """An instant of the status as a person reads it (+08:00); empty while not yet known."""
+    return regulation.shown(datetime.fromisoformat(instant)) if instant else ""
+
+
 def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
+    """The status as the gateway replies with it, every instant in Asia/Shanghai."""
     return gateway_pb2.Leave(
         leave_id=status.reference,
         stage=status.stage,
@@ -71,14 +88,20 @@ def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
         decision_reason=status.decision_reason,
         record_id=status.record_id,
         sla_state=status.sla_state,
-        reminder_at=status.reminder_at,
-        escalate_at=status.escalate_at,
+        reminder_at=_shown(status.reminder_at),
+        escalate_at=_shown(status.escalate_at),
         history=[
-            gateway_pb2.LeaveEvent(at=e.at, actor_id=e.actor_id, stage=e.stage, note=e.note)
+            gateway_pb2.LeaveEvent(at=_shown(e.at), actor_id=e.actor_id, stage=e.kind, note=e.note)
             for e in status.history
         ],
         rule_version=status.rule_version,
     )
+
+
+def _stamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at.astimezone(UTC))
+    return stamp
 
 
 class LeaveGateway(ProcessGateway):
@@ -89,55 +112,41 @@ class LeaveGateway(ProcessGateway):
     ) -> gateway_pb2.LeaveRef:
         requester = caller.require_self(request.requester_id, "leave request")
         try:
-            rules = rulebook.in_force(today())
-        except rulebook.NoRuleSetInForce as err:
+            rules = regulation.in_force(today())
+        except regulation.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: the leave rules are not in force yet") from None
-        leave_type = request.leave_type.strip().lower()
-        if leave_type not in rules.leave_types:
-            raise InvalidArgument(
-                f"leave_type {request.leave_type!r} is not one of {', '.join(rules.leave_types)}"
-            )
-        start_date = parse_date(request.start_date, "start_date")
-        end_date = parse_date(request.end_date, "end_date")
-        start_half = _half(request.start_half, "start_half", "am")
-        end_half = _half(request.end_half, "end_half", "pm")
-        if (end_date, end_half) < (start_date, start_half):
-            raise InvalidArgument("the leave ends before it starts")
-        reason = require_text(request.reason, "reason", limit=MAX_TEXT)
-        starts = leave_starts_at(start_date.isoformat(), start_half)
-        if starts <= datetime.now(starts.tzinfo):
-            raise FailedPrecondition(
-                f"leave starting {start_date} {start_half} has already begun: leave must be "
-                "requested in advance, never afterwards (LV-2)"
-            )
-        span = await self._count(start_date.isoformat(), start_half, end_date.isoformat(), end_half)
-        if span.half_days == 0:
-            raise InvalidArgument("that span has no working time: nothing to take leave from")
-        wf_id = workflow_id(requester, start_date.isoformat(), start_half)
+        input = LeaveInput(
+            requester_id=requester,
+            leave_type=request.leave_type.strip().lower(),
+            start_date=request.start_date,
+            start_half=_half(request.start_half, "start_half", "am"),
+            end_date=request.end_date,
+            end_half=_half(request.end_half, "end_half", "pm"),
+            reason=request.reason.strip(),
+            rule_version=rules.version,
+        )
+        validate(input, rules)
+        now = datetime.now(UTC)
+        validate_in_advance(input, starts_at=await self._starts_at(input, now), now=now)
+        span = await self._count(input)
+        validate_span(span.half_days)
+        wf_id = workflow_id(requester, input.start_date, input.start_half)
         started = await start_once(
             self._client,
             LeaveWorkflow.run,
-            LeaveInput(
-                requester_id=requester,
-                leave_type=leave_type,
-                start_date=start_date.isoformat(),
-                start_half=start_half,
-                end_date=end_date.isoformat(),
-                end_half=end_half,
-                reason=reason,
-                rule_version=rules.version,
-            ),
+            input,
             id=wf_id,
             task_queue=self._task_queue,
             summary=(
-                f"Leave: {caller.name}, {leave_type}, {start_date} {start_half} to "
-                f"{end_date} {end_half} ({span.half_days / 2:g} working days)"
+                f"Leave: {caller.name}, {input.leave_type}, {input.start_date} "
+                f"{input.start_half} to {input.end_date} {input.end_half} "
+                f"({span.half_days / 2:g} working days)"
             ),
-            details=reason,
+            details=input.reason,
             request_key=_same_request,
             conflict=(
-                f"you already requested leave starting {start_date} {start_half} ({wf_id}) "
-                "with different details; cancel it and request again"
+                f"you already requested leave starting {input.start_date} {input.start_half} "
+                f"({wf_id}) with different details; cancel it and request again"
             ),
             give_up_after=self._timeout,
         )
@@ -149,15 +158,35 @@ class LeaveGateway(ProcessGateway):
             rule_version=rules.version,
         )
 
-    async def _count(
-        self, start: str, start_half: str, end: str, end_half: str
-    ) -> staff_pb2.WorkingTime:
-        halves = {"am": staff_pb2.HALF_OF_DAY_AM, "pm": staff_pb2.HALF_OF_DAY_PM}
+    async def _starts_at(self, input: LeaveInput, now: datetime) -> datetime:
+        """The instant the leave's first half-day begins, as the staff calendar (and so the
+        workflow) places it."""
+        deadlines: staff_pb2.LeaveDeadlines = await ask_staff(
+            self._staff.GetLeaveDeadlines(
+                staff_pb2.GetLeaveDeadlinesRequest(
+                    submitted_at=_stamp(now),
+                    start=staff_pb2.HalfDay(
+                        date=input.start_date, half=_HALF_OF_DAY[input.start_half]
+                    ),
+                    rule_version=input.rule_version,
+                ),
+                timeout=LOOKUP_DEADLINE_SECONDS,
+            ),
+            purpose="place the leave on the calendar",
+            missing=InvalidArgument(
+                f"the calendar cannot place a leave starting {input.start_date}"
+            ),
+        )
+        return deadlines.starts_at.ToDatetime(tzinfo=UTC)
+
+    async def _count(self, input: LeaveInput) -> staff_pb2.WorkingTime:
         span: staff_pb2.WorkingTime = await ask_staff(
             self._staff.CountWorkingTime(
                 staff_pb2.CountWorkingTimeRequest(
-                    start=staff_pb2.HalfDay(date=start, half=halves[start_half]),
-                    end=staff_pb2.HalfDay(date=end, half=halves[end_half]),
+                    start=staff_pb2.HalfDay(
+                        date=input.start_date, half=_HALF_OF_DAY[input.start_half]
+                    ),
+                    end=staff_pb2.HalfDay(date=input.end_date, half=_HALF_OF_DAY[input.end_half]),
                 ),
                 timeout=LOOKUP_DEADLINE_SECONDS,
             ),
@@ -177,12 +206,12 @@ class LeaveGateway(ProcessGateway):
         self, request: gateway_pb2.DecideLeaveRequest, caller: Caller
     ) -> gateway_pb2.Leave:
         handle = self._handle(request.leave_id)
-        reason = limit_text(request.reason.strip(), "reason", limit=MAX_TEXT)
+        decision = DecisionInput(
+            actor_id=caller.id, approve=request.approve, reason=request.reason.strip()
+        )
+        validate_decision(decision)
         status = await workflow_call(
-            handle.execute_update(
-                LeaveWorkflow.decide,
-                DecisionInput(actor_id=caller.id, approve=request.approve, reason=reason),
-            ),
+            handle.execute_update(LeaveWorkflow.decide, decision, rpc_timeout=self._timeout),
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
@@ -192,11 +221,10 @@ class LeaveGateway(ProcessGateway):
         self, request: gateway_pb2.CancelLeaveRequest, caller: Caller
     ) -> gateway_pb2.Leave:
         handle = self._handle(request.leave_id)
-        reason = limit_text(request.reason.strip(), "reason", limit=MAX_TEXT)
+        cancellation = CancelInput(actor_id=caller.id, reason=request.reason.strip())
+        validate_cancel(cancellation)
         status = await workflow_call(
-            handle.execute_update(
-                LeaveWorkflow.cancel, CancelInput(actor_id=caller.id, reason=reason)
-            ),
+            handle.execute_update(LeaveWorkflow.cancel, cancellation, rpc_timeout=self._timeout),
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
@@ -205,7 +233,7 @@ class LeaveGateway(ProcessGateway):
     async def get(self, request: gateway_pb2.GetLeaveRequest, caller: Caller) -> gateway_pb2.Leave:
         handle = self._handle(request.leave_id)
         status = await workflow_call(
-            handle.query(LeaveWorkflow.status),
+            handle.query(LeaveWorkflow.status, rpc_timeout=self._timeout),
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )

@@ -16,7 +16,7 @@ from workflows.assistance import AssistanceInput, AssistanceStatus, AssistanceWo
 
 pytestmark = pytest.mark.faults
 
-HISTORY = Path(__file__).parent.parent / "histories" / "assistance_happy_path.json"
+HISTORY = Path(__file__).parent.parent / "histories" / "assistance_happy_path.core.json"
 
 
 @workflow.defn(name="AssistanceWorkflow")

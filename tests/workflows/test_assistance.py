@@ -20,15 +20,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.stack import Stack
+from tests.workflows.case_details import current_details
 from tests.workflows.recording import record_history
 from workflows import search_attributes
+from workflows.regulation import texts
 from workflows.assistance import (
     AWAITING_COORDINATOR,
     CLOSED,
     COORDINATING,
     HANDED_OFF,
     MAX_HAND_OFFS,
-    MAX_NOTE,
     AcceptInput,
     AssistanceInput,
     AssistanceStatus,
@@ -47,6 +48,7 @@ def request(reference: str) -> AssistanceInput:
         target_department="rnd",
         subject="Ward report export times out",
         description="Exporting the ward report at 上海第一醫院 times out after 30 s.",
+        rule_version="2024-v1",
     )
 
 
@@ -131,7 +133,10 @@ async def test_request_is_routed_to_the_assistant_and_closed_by_them(
         result = await handle.result()
 
     assert result.stage == CLOSED
-    assert [e.stage for e in result.history] == ["submitted", COORDINATING, HANDED_OFF, CLOSED]
+    assert [e.kind for e in result.history] == ["submitted", COORDINATING, HANDED_OFF, CLOSED]
+    assert all(e.at.endswith("+08:00") for e in result.history)
+    [acceptance] = result.slas
+    assert acceptance.state == "met" and acceptance.warn_at.endswith("+08:00")
     await until(lambda: len(mails_about(stack, "XA-HAPPY")) >= 4)
     first = next(m for m in stack.mail.messages if "XA-HAPPY" in str(m["Subject"]))
     assert first["To"] == "shi.wenjun@csd.example"
@@ -275,28 +280,48 @@ async def test_an_unknown_rule_version_fails_the_request_instead_of_hanging(
     assert "1999-v0" in err.value.cause.message
 
 
-async def test_a_refused_email_is_noted_and_the_request_carries_on(
+async def test_a_refused_email_is_noted_alerted_and_the_request_carries_on(
     time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     client = time_skipping_env.client
     reference = f"XA-REFUSED-{uuid.uuid4().hex[:6]}"
-    async with worker_for(client, stack, task_queue):
-        # The notify service refuses a subject of two lines for good (INVALID_ARGUMENT).
-        handle = await start(client, task_queue, reference, subject="Ward report\nexport")
-        status = await stage_becomes(handle, AWAITING_COORDINATOR)
-        await until_noted(handle, 1)
-        await handle.execute_update(AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun"))
-        await handle.execute_update(
-            AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="By phone")
-        )
-        result = await asyncio.wait_for(handle.result(), 20)
-        await record_history(handle, "assistance_email_refused")
+    # The coordinator's mailbox does not exist: the SMTP server answers 550, so notify refuses
+    # every mail to (or copying) her for good.
+    stack.mail.unknown_mailboxes.add("shi.wenjun@csd.example")
+    try:
+        async with worker_for(client, stack, task_queue):
+            handle = await start(client, task_queue, reference)
+            status = await stage_becomes(handle, AWAITING_COORDINATOR)
+            await until_noted(handle, 1)
+            details = await current_details(handle)
+            await handle.execute_update(
+                AssistanceWorkflow.accept, AcceptInput(actor_id="shi.wenjun")
+            )
+            await handle.execute_update(
+                AssistanceWorkflow.close, CloseInput(actor_id="shi.wenjun", resolution="By phone")
+            )
+            result = await asyncio.wait_for(handle.result(), 20)
+            await record_history(handle, "assistance_email_refused")
+    finally:
+        stack.mail.unknown_mailboxes.clear()
     assert status.coordinator_id == "shi.wenjun"
     assert result.stage == CLOSED
-    assert len(result.notices) == 3  # submitted, coordinating, closed
-    assert result.notices[0].startswith("The submitted email was not sent: INVALID_ARGUMENT")
-    assert "subject must be one line" in result.notices[0]
-    assert mails_about(stack, reference) == []
+    # The announcement to her and the closing mail copying her; the requester's mail went.
+    assert len(result.notices) == 2
+    assert result.notices[0].startswith("the submitted email to 施文君 was not sent")
+    assert "no such mailbox" in result.notices[0]
+    assert [e.kind for e in result.history].count("notice") == 2
+    assert "Waiting for 施文君 to accept." in details
+    assert "Not delivered (1): the submitted email to 施文君 was not sent" in details
+    subjects = mails_about(stack, reference)
+    assert any("coordinating" in s for s in subjects)
+    alerts = [
+        m for m in stack.mail.messages
+        if "a notification was refused" in str(m["Subject"]) and reference in str(m["Subject"])
+    ]  # fmt: skip
+    assert len(alerts) == 2
+    assert alerts[0]["To"] == "zhou.xiaoming@csd.example"  # the technical service team lead
+    assert "the submitted email to 施文君 was not sent" in alerts[0].get_content()
 
 
 async def until_noted(
@@ -318,7 +343,7 @@ async def test_notes_and_hand_offs_are_bounded(
         handle = await start(client, task_queue, reference)
         await awaiting_coordinator(handle, stack)
         refusals = [
-            (AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * (MAX_NOTE + 1))),
+            (AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * (texts.TEXT + 1))),
         ]
         for method, argument in refusals:
             with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -326,12 +351,12 @@ async def test_notes_and_hand_offs_are_bounded(
             assert isinstance(err.value.cause, ApplicationError)
             assert err.value.cause.type == "INVALID_ARGUMENT"
         await handle.execute_update(
-            AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * MAX_NOTE)
+            AssistanceWorkflow.accept, AcceptInput("shi.wenjun", note="x" * texts.TEXT)
         )
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(
                 AssistanceWorkflow.hand_off,
-                HandOffInput("shi.wenjun", handed_to="R&D", note="x" * (MAX_NOTE + 1)),
+                HandOffInput("shi.wenjun", handed_to="R&D", note="x" * (texts.TEXT + 1)),
             )
         assert isinstance(err.value.cause, ApplicationError)
         assert err.value.cause.type == "INVALID_ARGUMENT"

@@ -62,3 +62,28 @@ async def test_an_occurrence_beyond_the_horizon_is_not_planned_yet(
     else:
         assert not result.started
         assert occurrence - planned_at > HORIZON - timedelta(days=1)
+
+
+async def test_the_weekly_reports_are_planned_with_their_deadlines_from_the_calendar(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """WR-2..WR-4: due by Sunday 23:59:59 and tallied on the Monday (or the working day after)
+    at 10:00, both instants the staff calendar gives, shown in +08:00."""
+    env = own_time_skipping_env
+    async with stack.worker(env.client, task_queue):
+        result = await env.client.execute_workflow(
+            CadencePlannerWorkflow.run,
+            PlanInput("wr2-regional-weekly-report-due", "east"),
+            id="plan-wr",
+            task_queue=task_queue,
+        )
+        assert result.started and result.workflow_id.startswith("weekly-report-east-")
+        report = env.client.get_workflow_handle(result.workflow_id)
+        [planned] = (await report.fetch_history()).events[:1]
+        await report.terminate("test over")
+    started = planned.workflow_execution_started_event_attributes.input.payloads[0].data.decode()
+    due = datetime.fromisoformat(result.occurrence)
+    assert result.occurrence.endswith("+08:00")
+    assert (due.weekday(), due.hour, due.minute, due.second) == (6, 23, 59, 59)
+    assert result.occurrence in started
+    assert "T10:00:00+08:00" in started  # the tally

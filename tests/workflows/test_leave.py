@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,13 +17,20 @@ import pytest
 import temporalio.api.sdk.v1
 from csd.staff.v1 import staff_pb2
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from services.runtime.dates import today
 from tests.calendar_dates import plain_monday
 from tests.stack import Stack
 from tests.workflows.recording import record_history
+from workflows import regulation
 from workflows.leave import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -33,11 +41,16 @@ from workflows.leave import (
     LeaveInput,
     LeaveStatus,
     LeaveWorkflow,
+    decision_promise,
     workflow_id,
 )
+from workflows.regulation import texts
 
 Handle = WorkflowHandle[LeaveWorkflow, LeaveStatus]
 MON = plain_monday()
+RULES = regulation.by_version("2024-v1")
+# An instant as the workflow writes one (RFC 3339), with whatever offset it carries.
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?")
 
 
 def day(offset: int) -> str:
@@ -51,10 +64,11 @@ def leave(
     start_half: str = "am",
     end: str = day(1),
     end_half: str = "pm",
+    leave_type: str = "annual",
 ) -> LeaveInput:
     return LeaveInput(
         requester_id=requester,
-        leave_type="annual",
+        leave_type=leave_type,
         start_date=start,
         start_half=start_half,
         end_date=end,
@@ -108,6 +122,29 @@ def mails(stack: Stack, reference: str, word: str = "") -> list[str]:
         for m in stack.mail.messages
         if f"{reference}]" in str(m["Subject"]) and word in str(m["Subject"])
     ]
+
+
+async def noted(handle: Handle, count: int) -> LeaveStatus:
+    """The status once `count` notifications were refused and noted."""
+    for _ in range(200):
+        status = await handle.query(LeaveWorkflow.status)
+        if len(status.notices) >= count:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} notices: {status.notices}")
+
+
+async def current_details(handle: Handle) -> str:
+    metadata = await handle.query(
+        "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
+    )
+    return str(metadata.current_details)
+
+
+def in_shanghai(instant: str) -> bool:
+    return instant.endswith("+08:00") and datetime.fromisoformat(instant).utcoffset() == timedelta(
+        hours=8
+    )
 
 
 async def refused(handle: Handle, update: object, argument: object) -> str:
@@ -223,6 +260,13 @@ async def test_a_department_manager_may_decide_any_leave_and_rejection_needs_a_r
             await refused(handle, LeaveWorkflow.decide, DecisionInput("huang.aiping", False, " "))
             == "INVALID_ARGUMENT"
         )
+        too_long = "x" * (texts.TEXT + 1)
+        assert (
+            await refused(
+                handle, LeaveWorkflow.decide, DecisionInput("huang.aiping", True, too_long)
+            )
+            == "INVALID_ARGUMENT"
+        )
         rejected = await handle.execute_update(
             LeaveWorkflow.decide, DecisionInput("huang.aiping", False, "year-end upgrade week")
         )
@@ -322,6 +366,27 @@ async def test_reminder_then_escalation_at_the_right_times(
         # Escalation at the start of the working day before the leave: the Friday before MON.
         assert escalate_at == datetime.fromisoformat(f"{day(-3)}T09:00:00+08:00")
         assert reminder_at < escalate_at
+        # One clock, timed by exactly the instants the status reports, promising what the rule
+        # set says.
+        [clock] = status.slas
+        assert (clock.name, clock.warn_at, clock.breach_at) == (
+            "decision",
+            status.reminder_at,
+            status.escalate_at,
+        )
+        assert (RULES.leave_reminder_after, RULES.leave_escalate_working_days_before) == (
+            timedelta(hours=4),
+            1,
+        )
+        assert (
+            clock.promise
+            == decision_promise(RULES)
+            == (
+                "a decision within 4 working hours of the request (approvers reminded), and by the "
+                "start of the working day before the leave begins (department managers alerted) "
+                "(LV-1..LV-4)"
+            )
+        )
 
         now = await env.get_current_time()
         await env.sleep(reminder_at - now - timedelta(minutes=5))
@@ -330,6 +395,10 @@ async def test_reminder_then_escalation_at_the_right_times(
         await until(lambda: len(alerts(stack, status.reference, "warning")) == 1)
         reminder = await stack.mail.wait_for(lambda m: "SLA warning" in str(m["Subject"]), 5)
         assert reminder["To"] == "wang.qiang@csd.example"  # the approver is reminded
+        text = reminder.get_content()
+        assert f"The decision promise is at risk: {clock.promise}." in text
+        assert f"Warning:  {status.reminder_at}" in text
+        assert f"Deadline: {status.escalate_at}" in text
         assert (await handle.query(LeaveWorkflow.status)).sla_state == "warning"
 
         now = await env.get_current_time()
@@ -342,6 +411,11 @@ async def test_reminder_then_escalation_at_the_right_times(
             "huang.aiping@csd.example",
             "jiang.chengzhao@csd.example",
         }
+        text = escalation.get_content()
+        assert f"The decision promise was broken: {clock.promise}." in text
+        assert f"Warning:  {status.reminder_at}" in text
+        assert f"Deadline: {status.escalate_at}" in text
+        assert all(in_shanghai(at) for at in INSTANT.findall(text))
         assert (await handle.query(LeaveWorkflow.status)).sla_state == "breached"
         # Exactly once each.
         assert len(alerts(stack, status.reference, "warning")) == 1
@@ -359,13 +433,115 @@ async def test_a_span_into_a_year_without_an_official_schedule_says_so(
         )
         status = await awaiting(handle, stack)
         assert not status.calendar_official
-        metadata = await handle.query(
-            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-        )
-        assert "no official holiday schedule" in metadata.current_details
+        assert "no official holiday schedule" in await current_details(handle)
         mail = stack.mail.messages[0]
         assert "statutory holidays only" in mail.get_content()
         await handle.terminate("test over")
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "words"),
+    [
+        # LV-2: half a day already gone is too late.
+        (
+            {"start": (today() - timedelta(days=1)).isoformat(), "start_half": "pm"},
+            "FAILED_PRECONDITION",
+            "leave must be requested in advance, never afterwards (LV-2)",
+        ),
+        ({"start": day(5), "end": day(6)}, "INVALID_ARGUMENT", "no working time"),
+        ({"leave_type": "sabbatical"}, "INVALID_ARGUMENT", "leave_type 'sabbatical'"),
+        ({"start": "next monday"}, "INVALID_ARGUMENT", "start_date 'next monday' is not a date"),
+    ],
+)
+async def test_a_start_that_skips_the_gateway_is_refused_by_the_workflow_itself(
+    own_time_skipping_env: WorkflowEnvironment,
+    stack: Stack,
+    task_queue: str,
+    changes: dict[str, str],
+    code: str,
+    words: str,
+) -> None:
+    """As the CLI or a Schedule would start it: the workflow's own validation refuses, and
+    nothing is recorded or sent."""
+    client = own_time_skipping_env.client
+    async with stack.worker(client, task_queue):
+        handle = await submit(client, task_queue, leave(**changes))  # type: ignore[arg-type]
+        with pytest.raises(WorkflowFailureError) as err:
+            await asyncio.wait_for(handle.result(), 20)
+        if code == "FAILED_PRECONDITION":
+            await record_history(handle, "leave_requested_afterwards")
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert (cause.type, cause.non_retryable) == (code, True)
+    assert words in cause.message
+    records = await StaffServiceStub(stack.staff).ListLeaveRecords(
+        staff_pb2.ListLeaveRecordsRequest(person_id="zhao.lei")
+    )
+    assert list(records.records) == []
+    assert stack.mail.messages == []
+
+
+async def test_a_refused_email_is_noted_and_alerted_and_the_leave_goes_on(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """The approver's mailbox does not exist: the request mail is refused for good. The leave
+    still waits for a decision, says so in its status and details, and the technical service
+    team lead hears of it."""
+    client = own_time_skipping_env.client
+    stack.mail.unknown_mailboxes.add("wang.qiang@csd.example")
+    async with stack.worker(client, task_queue):
+        handle = await submit(client, task_queue, leave())
+        status = await noted(handle, 1)
+        alert = await stack.mail.wait_for(
+            lambda m: f"{handle.id}: a notification was refused" in str(m["Subject"]), 10
+        )
+        assert alert["To"] == "zhou.xiaoming@csd.example"
+        assert status.notices[0] in alert.get_content()
+        assert status.stage == AWAITING_APPROVAL
+        assert status.notices[0].startswith("the submitted email to 王強 was not sent:")
+        assert "wang.qiang@csd.example" in status.notices[0]
+        assert status.notices[0] in await current_details(handle)
+        assert status.history[-1].kind == "notice"
+        assert not mails(stack, handle.id, "submitted")
+
+        decided = await handle.execute_update(
+            LeaveWorkflow.decide, DecisionInput("wang.qiang", True)
+        )
+        assert decided.decided_by == "wang.qiang"
+        await until(lambda: bool(mails(stack, handle.id, "recorded")))
+        status = await handle.query(LeaveWorkflow.status)
+        assert status.stage == RECORDED and status.record_id
+        assert len(status.notices) == 1
+        await record_history(handle, "leave_email_refused")
+        await handle.terminate("test over")
+
+
+async def test_every_instant_in_the_status_and_the_mails_is_in_shanghai_time(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = own_time_skipping_env.client
+    async with stack.worker(client, task_queue):
+        handle = await submit(client, task_queue, leave())
+        await awaiting(handle, stack)
+        await handle.execute_update(LeaveWorkflow.decide, DecisionInput("wang.qiang", True))
+        await until(lambda: bool(mails(stack, handle.id, "recorded")))
+        status = await handle.query(LeaveWorkflow.status)
+        await handle.terminate("test over")
+    instants = [
+        status.reminder_at,
+        status.escalate_at,
+        status.starts_at,
+        *(e.at for e in status.history),
+        *(at for v in status.slas for at in (v.started_at, v.warn_at, v.breach_at)),
+    ]
+    assert len(instants) == 3 + 3 + 3  # submitted, approved, recorded; one clock
+    assert all(in_shanghai(at) for at in instants), instants
+    assert status.starts_at == f"{day(0)}T09:00:00+08:00"
+    bodies = [m.get_content() for m in stack.mail.messages if f"{handle.id}]" in str(m["Subject"])]
+    assert len(bodies) == 2  # submitted, recorded
+    found = [at for body in bodies for at in INSTANT.findall(body)]
+    assert len(found) >= 5  # submitted, reminder, escalation, start; recorded
+    assert all(in_shanghai(at) for at in found), found
 
 
 @pytest.mark.faults

@@ -8,17 +8,24 @@ from datetime import UTC, datetime
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.requirements import TrackingRow, digest_sheet_of
+from activities.requirements import DigestSheet, TrackingRow, digest_sheet_of
 from services.notify.servicer import MAX_BODY
 from tests.stack import Stack
 from tests.workflows.recording import record_history
 from workflows.requirement import FilterInput, RequirementInput, RequirementWorkflow, workflow_id
 from workflows.requirement_digest import (
     DigestInput,
+    DigestResult,
     RequirementDigestWorkflow,
-    digest_result,
     render,
+    summarise,
 )
+
+
+def digest_result(kind: str, sheet: DigestSheet) -> DigestResult:
+    result = DigestResult(kind=kind)
+    summarise(result, sheet)
+    return result
 
 
 def test_the_summary_counts_by_stage_and_region_and_names_the_risks() -> None:
