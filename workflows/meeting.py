@@ -202,8 +202,7 @@ class MeetingWorkflow:
             warn_to=[people.minutes_taker],
             breach_to=people.escalation,
         )
-        recorded = lambda: status.stage == MINUTES_RECORDED  # noqa: E731
-        timed = asyncio.create_task(minutes.wait(recorded))
+        timed = asyncio.create_task(minutes.wait(self._recorded))
         case.record("", INVITED, f"invited {', '.join(p.id for p in people.invited)}")
         case.say(self._words(INVITED))
         await case.send_queued()
@@ -212,11 +211,11 @@ class MeetingWorkflow:
             await workflow.sleep(starts - workflow.now())
         case.record("", HELD)
         case.move_to(HELD)
-        await workflow.wait_condition(lambda: recorded() or minutes.state == sla.BREACHED)
-        if not recorded():
+        await workflow.wait_condition(lambda: self._recorded() or minutes.state == sla.BREACHED)
+        if not self._recorded():
             case.record("", MINUTES_MISSING, f"due from {people.minutes_taker.id}")
             case.move_to(MINUTES_MISSING)
-            await workflow.wait_condition(recorded)
+            await workflow.wait_condition(self._recorded)
         await case.send_queued()
         await timed
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -270,6 +269,9 @@ class MeetingWorkflow:
             if holders:
                 return holders[0]
         return None
+
+    def _recorded(self) -> bool:
+        return self._cases()[1].stage == MINUTES_RECORDED
 
     def _cases(self) -> tuple[CaseFile, MeetingStatus]:
         if self._case is None:

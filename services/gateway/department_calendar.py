@@ -7,24 +7,25 @@ import re
 from collections.abc import Awaitable
 
 from csd.gateway.v1 import gateway_pb2
+from temporalio.client import WorkflowHandle
 
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
-from services.runtime.dates import parse_date
 from services.runtime.errors import InvalidArgument
-from services.runtime.validation import limit_text, require_id, require_text
-from workflows.meeting import MAX_MINUTES, MeetingStatus, MeetingWorkflow, MinutesInput
+from workflows.meeting import MeetingStatus, MeetingWorkflow, MinutesInput, validate_minutes
 from workflows.weekly_report import (
-    MAX_TEXT,
     SubmissionInput,
     WeeklyReportStatus,
     WeeklyReportWorkflow,
+    validate_submission,
+    validate_week,
 )
 from workflows.weekly_report import workflow_id as weekly_report_id
 
+# The meeting's workflow id names the workflow to ask; the minutes themselves are the
+# workflow's to judge (validate_minutes, run here only to refuse early in the same words).
 _MEETING_ID = re.compile(r"^meeting-MT-[123](-[a-z0-9._-]{1,40})?-\d{4}-\d{2}-\d{2}$")
-MAX_PRESENT = 200
 
 
 def meeting_message(meeting_id: str, status: MeetingStatus) -> gateway_pb2.Meeting:
@@ -84,28 +85,32 @@ class DepartmentCalendarGateway(ProcessGateway):
             )
         return meeting_id
 
+    def _meeting_handle(self, meeting_id: str) -> WorkflowHandle[MeetingWorkflow, MeetingStatus]:
+        return self._client.get_workflow_handle_for(MeetingWorkflow.run, meeting_id)
+
     async def _answer_meeting(
-        self, meeting_id: str, call: Awaitable[MeetingStatus]
+        self,
+        handle: WorkflowHandle[MeetingWorkflow, MeetingStatus],
+        call: Awaitable[MeetingStatus],
     ) -> gateway_pb2.Meeting:
         status = await workflow_call(
-            call, what=f"meeting {meeting_id}", give_up_after=self._timeout
+            call, what=f"meeting {handle.id}", give_up_after=self._timeout, handle=handle
         )
-        return meeting_message(meeting_id, status)
+        return meeting_message(handle.id, status)
 
     async def record_minutes(
         self, request: gateway_pb2.RecordMeetingMinutesRequest, caller: Caller
     ) -> gateway_pb2.Meeting:
         meeting_id = self._meeting(request.meeting_id)
-        minutes = require_text(request.minutes, "minutes", limit=MAX_MINUTES)
-        if len(request.present) > MAX_PRESENT:
-            raise InvalidArgument(f"at most {MAX_PRESENT} attendees")
-        present = [require_id(p, "present") for p in request.present]
-        handle = self._client.get_workflow_handle_for(MeetingWorkflow.run, meeting_id)
+        minutes = MinutesInput(
+            actor_id=caller.id, text=request.minutes, present=list(request.present)
+        )
+        validate_minutes(minutes)
+        handle = self._meeting_handle(meeting_id)
         return await self._answer_meeting(
-            meeting_id,
+            handle,
             handle.execute_update(
-                MeetingWorkflow.record_minutes,
-                MinutesInput(actor_id=caller.id, text=minutes, present=present),
+                MeetingWorkflow.record_minutes, minutes, rpc_timeout=self._timeout
             ),
         )
 
@@ -113,36 +118,35 @@ class DepartmentCalendarGateway(ProcessGateway):
         self, request: gateway_pb2.GetMeetingRequest, caller: Caller
     ) -> gateway_pb2.Meeting:
         meeting_id = self._meeting(request.meeting_id)
-        handle = self._client.get_workflow_handle_for(MeetingWorkflow.run, meeting_id)
-        return await self._answer_meeting(meeting_id, handle.query(MeetingWorkflow.status))
+        handle = self._meeting_handle(meeting_id)
+        return await self._answer_meeting(
+            handle, handle.query(MeetingWorkflow.status, rpc_timeout=self._timeout)
+        )
 
     def _weekly_report(self, region_code: str, week_ending: str) -> str:
-        require_id(region_code, "region_code", length=40)
-        sunday = parse_date(week_ending, "week_ending")
-        if sunday.weekday() != 6:
-            raise InvalidArgument(f"week_ending {week_ending} is not a Sunday")
-        return weekly_report_id(region_code, sunday.isoformat())
+        validate_week(region_code, week_ending)
+        return weekly_report_id(region_code, week_ending)
 
     async def submit_weekly_report(
         self, request: gateway_pb2.SubmitWeeklyReportRequest, caller: Caller
     ) -> gateway_pb2.WeeklyReport:
         wf_id = self._weekly_report(request.region_code, request.week_ending)
-        sections = {
-            limit_text(k, "section name", limit=40): limit_text(v, "section", limit=MAX_TEXT)
-            for k, v in request.sections.items()
-        }
         submission = SubmissionInput(
             actor_id=caller.id,
-            kind=require_text(request.kind, "kind", limit=40),
-            file_reference=limit_text(request.file_reference.strip(), "file_reference", limit=500),
-            sections=sections,
-            text=limit_text(request.text, "text", limit=MAX_TEXT),
+            kind=request.kind,
+            file_reference=request.file_reference,
+            sections=dict(request.sections),
+            text=request.text,
         )
+        validate_submission(submission)
         handle = self._client.get_workflow_handle_for(WeeklyReportWorkflow.run, wf_id)
         status = await workflow_call(
-            handle.execute_update(WeeklyReportWorkflow.submit, submission),
+            handle.execute_update(
+                WeeklyReportWorkflow.submit, submission, rpc_timeout=self._timeout
+            ),
             what=f"the weekly reports {wf_id}",
             give_up_after=self._timeout,
+            handle=handle,
         )
         return weekly_report_message(status)
 
@@ -152,8 +156,9 @@ class DepartmentCalendarGateway(ProcessGateway):
         wf_id = self._weekly_report(request.region_code, request.week_ending)
         handle = self._client.get_workflow_handle_for(WeeklyReportWorkflow.run, wf_id)
         status = await workflow_call(
-            handle.query(WeeklyReportWorkflow.status),
+            handle.query(WeeklyReportWorkflow.status, rpc_timeout=self._timeout),
             what=f"the weekly reports {wf_id}",
             give_up_after=self._timeout,
+            handle=handle,
         )
         return weekly_report_message(status)

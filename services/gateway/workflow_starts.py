@@ -2,8 +2,11 @@
 
 A key names one request for good. Its first start wins; a retry of that request is answered from
 the run it started, however long ago, and a different request under the same key is refused,
-never silently answered with someone else's run. The run's own first history event says what it
-was started with, so this holds for runs started before this check existed too.
+never silently answered with someone else's run.
+
+A first start costs one round trip: it is made with the conflict policy FAIL, so a start that
+succeeds is known to be this request's own run. Only when the key is taken (a retry, or a
+conflict) is the run's first history event read, which says what it was started with.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ async def start_once(
                 input,
                 id=id,
                 task_queue=task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 static_summary=summary,
                 static_details=details,
@@ -67,9 +70,10 @@ async def start_once(
             what=what,
             give_up_after=give_up_after,
         )
-        run_id = handle.result_run_id or ""
+        # Started just now, by this call: the run is this request's.
+        return Started(handle.result_run_id or "", input)
     except WorkflowAlreadyStartedError as err:
-        # Closed, and the key may not be reused: the same request is that closed run.
+        # The key is taken, by a run running or closed: this request's, or another's.
         run_id = err.run_id or ""
     first = await workflow_call(
         _started_with(client, id, run_id, type(input), rpc_timeout=give_up_after),
