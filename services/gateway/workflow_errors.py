@@ -46,7 +46,7 @@ class UnexpectedWorkflowError(Exception):
     """A workflow failed a call in a way no rule names: a fault of ours, not the caller's."""
 
 
-def _from_application_error(err: BaseException | None, what: str) -> Exception:
+def mapped_error(err: BaseException | None, what: str) -> Exception:
     cause = err
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__
@@ -81,7 +81,7 @@ async def workflow_call(
         async with asyncio.timeout(give_up_after.total_seconds()):
             return await call
     except WorkflowUpdateFailedError as err:
-        raise _from_application_error(err.cause, what) from None
+        raise mapped_error(err.cause, what) from None
     except WorkflowQueryFailedError as err:
         raise errors.FailedPrecondition(f"{what} cannot answer yet: {err.message}") from None
     except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import grpc
 import pytest
@@ -12,6 +12,7 @@ from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 
 from services.runtime.dates import today
 from tests.calendar_dates import plain_monday
+from workflows.regulation import texts
 
 MON = plain_monday()
 AM, PM = G.DAY_HALF_AM, G.DAY_HALF_PM
@@ -19,6 +20,12 @@ AM, PM = G.DAY_HALF_AM, G.DAY_HALF_PM
 
 def day(offset: int) -> str:
     return (MON + timedelta(days=offset)).isoformat()
+
+
+def in_shanghai(instant: str) -> bool:
+    return instant.endswith("+08:00") and datetime.fromisoformat(instant).utcoffset() == timedelta(
+        hours=8
+    )
 
 
 def as_user(user: str) -> tuple[tuple[str, str], ...]:
@@ -40,7 +47,9 @@ def request(**changes: object) -> G.RequestLeaveRequest:
 
 async def leave_awaiting(gateway: GatewayServiceStub, leave_id: str, user: str) -> G.Leave:
     for _ in range(200):
-        leave = await gateway.GetLeave(G.GetLeaveRequest(leave_id=leave_id), metadata=as_user(user))
+        leave: G.Leave = await gateway.GetLeave(
+            G.GetLeaveRequest(leave_id=leave_id), metadata=as_user(user)
+        )
         if leave.stage == "awaiting_approval":
             return leave
         await asyncio.sleep(0.05)
@@ -59,6 +68,11 @@ async def test_a_leave_request_through_the_gateway(own_gateway: GatewayServiceSt
         "LV-1",
         ["wang.qiang"],
         "ok",
+    )
+    # Every instant in a reply is in Asia/Shanghai; events name their kind in `stage`.
+    assert [e.stage for e in leave.history] == ["submitted"]
+    assert all(
+        in_shanghai(at) for at in (leave.reminder_at, leave.escalate_at, leave.history[0].at)
     )
 
     for user, code in (
@@ -82,6 +96,8 @@ async def test_a_leave_request_through_the_gateway(own_gateway: GatewayServiceSt
             break
         await asyncio.sleep(0.05)
     assert leave.stage == "recorded" and leave.record_id
+    assert [e.stage for e in leave.history] == ["submitted", "approved", "recorded"]
+    assert all(in_shanghai(e.at) for e in leave.history)
 
     cancelled = await own_gateway.CancelLeave(
         G.CancelLeaveRequest(leave_id=ref.leave_id, reason="trip called off"),
@@ -102,11 +118,13 @@ async def test_the_same_start_with_other_details_is_refused(
 @pytest.mark.parametrize(
     ("changes", "code", "words"),
     [
-        # LV-2: no retroactive leave, not even for half a day already gone.
+        # LV-2: no retroactive leave, not even for half a day already gone; the workflow's
+        # own sentence.
         (
             {"start_date": (today() - timedelta(days=1)).isoformat(), "start_half": PM},
             grpc.StatusCode.FAILED_PRECONDITION,
-            "LV-2",
+            f"leave starting {today() - timedelta(days=1)} pm has already begun: leave must be "
+            "requested in advance, never afterwards (LV-2)",
         ),
         (
             {
@@ -126,7 +144,7 @@ async def test_the_same_start_with_other_details_is_refused(
         ),
         ({"start_half": 9}, grpc.StatusCode.INVALID_ARGUMENT, "start_half"),
         ({"reason": " "}, grpc.StatusCode.INVALID_ARGUMENT, "reason"),
-        ({"reason": "x" * 2001}, grpc.StatusCode.INVALID_ARGUMENT, "reason"),
+        ({"reason": "x" * (texts.TEXT + 1)}, grpc.StatusCode.INVALID_ARGUMENT, "reason"),
         ({"requester_id": "zhao.lei"}, grpc.StatusCode.PERMISSION_DENIED, "on behalf"),
         ({"end_date": "2099-01-01"}, grpc.StatusCode.INVALID_ARGUMENT, "three years"),
     ],
@@ -165,7 +183,12 @@ async def test_bad_leave_requests_are_refused_and_start_nothing(
         ),
         (
             "CancelLeave",
-            G.CancelLeaveRequest(leave_id="leave-x", reason="x" * 2001),
+            G.CancelLeaveRequest(leave_id="leave-x", reason="x" * (texts.TEXT + 1)),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            "DecideLeave",
+            G.DecideLeaveRequest(leave_id="leave-x", approve=False, reason=" "),
             grpc.StatusCode.INVALID_ARGUMENT,
         ),
         ("GetLeave", G.GetLeaveRequest(leave_id=""), grpc.StatusCode.INVALID_ARGUMENT),

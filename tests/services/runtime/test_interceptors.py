@@ -12,9 +12,12 @@ import pytest
 import structlog
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from sqlalchemy import Engine, create_engine, event, text
+from temporalio.exceptions import ApplicationError
 
+from services.gateway.workflow_errors import mapped_error
 from services.runtime.errors import NotFound
 from services.runtime.server import start_server
+from workflows import regulation
 
 SECRET = "ward-7-password"
 
@@ -56,6 +59,23 @@ def refusal() -> None:
     raise NotFound("assistance request XA-1 does not exist")
 
 
+def rule_refusal() -> None:
+    raise regulation.NotAllowed("only the coordinator (shi.wenjun) may move this request on (XA-1)")
+
+
+def workflow_refusal() -> None:
+    raise mapped_error(
+        ApplicationError("the request is closed", type="FAILED_PRECONDITION"), "request XA-1"
+    )
+
+
+def workflow_fault() -> None:
+    # A workflow failing with an error no rule names: ours to look into, not the caller's.
+    raise mapped_error(
+        ApplicationError("list index out of range", type="IndexError"), "request XA-1"
+    )
+
+
 class FailingServicer(gateway_pb2_grpc.GatewayServiceServicer):
     """GetAssistance fails in the way its reference names."""
 
@@ -79,6 +99,9 @@ async def stub(tmp_path: Path) -> AsyncIterator[gateway_pb2_grpc.GatewayServiceS
             "connection": lambda: database_gone(tmp_path),
             "bug": bug,
             "refusal": refusal,
+            "rule": rule_refusal,
+            "workflow-refusal": workflow_refusal,
+            "workflow-fault": workflow_fault,
             "fine": lambda: None,
         }
     )
@@ -116,6 +139,13 @@ async def _call(stub: gateway_pb2_grpc.GatewayServiceStub, failure: str) -> grpc
         ("bug", grpc.StatusCode.INTERNAL, "internal error; quote request id req-bug"),
         ("connection", grpc.StatusCode.UNAVAILABLE, "the database is unavailable"),
         ("refusal", grpc.StatusCode.NOT_FOUND, "assistance request XA-1 does not exist"),
+        ("rule", grpc.StatusCode.PERMISSION_DENIED, "only the coordinator (shi.wenjun) may"),
+        ("workflow-refusal", grpc.StatusCode.FAILED_PRECONDITION, "the request is closed"),
+        (
+            "workflow-fault",
+            grpc.StatusCode.INTERNAL,
+            "internal error; quote request id req-workflow-fault",
+        ),
     ],
 )
 async def test_failures_become_statuses_without_sql(
