@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.client import Client
 
-from workflows.requirement import PROCESS, TRACKING_MEMO
+from workflows.requirement import TRACKING_MEMO, TRACKING_QUERY
 
 
 @dataclass
@@ -95,8 +95,7 @@ class RequirementSheetActivities:
         return digest_sheet_of([row async for row in self._rows()], input.listed)
 
     async def _rows(self) -> AsyncIterator[TrackingRow]:
-        query = f"CsdProcess = '{PROCESS}'"
-        async for execution in self._client.list_workflows(query, page_size=1000):
+        async for execution in self._client.list_workflows(TRACKING_QUERY, page_size=1000):
             memo = await execution.memo_value(TRACKING_MEMO, default=None)
             if isinstance(memo, dict):
                 yield TrackingRow(

@@ -20,7 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.staff import AssistanceRouteInput, Contact, ContactInput, StaffActivities
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -122,7 +122,7 @@ class AssistanceWorkflow:
     """One cross-department assistance request, from submission to closure."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[AssistanceStatus] | None = None
         self._coordinator: Contact | None = None
         self._cc: list[Contact] = []
         self._requester: Contact | None = None
@@ -220,12 +220,9 @@ class AssistanceWorkflow:
             ),
         )
 
-    def _cases(self) -> tuple[CaseFile, AssistanceStatus]:
-        if self._case is None:
-            raise not_started("the request")
-        status = self._case.status
-        assert isinstance(status, AssistanceStatus)
-        return self._case, status
+    def _cases(self) -> tuple[CaseFile[AssistanceStatus], AssistanceStatus]:
+        case = opened(self._case, "the request")
+        return case, case.status
 
     @workflow.query
     def status(self) -> AssistanceStatus:
@@ -297,16 +294,14 @@ class AssistanceWorkflow:
 
     def _words(self, stage: str) -> str:
         """Each stage in plain words, for the Web UI."""
-        status = self._case.status if self._case else None
+        status = self._cases()[1]
         coordinator = self._coordinator.name if self._coordinator else "the assistant"
-        department = status.target_department if isinstance(status, AssistanceStatus) else ""
-        handed_to = status.handed_to if isinstance(status, AssistanceStatus) else ""
         return {
             SUBMITTED: "Routing the request to the assistant.",
             AWAITING_COORDINATOR: f"Waiting for {coordinator} to accept.",
-            COORDINATING: f"{coordinator} is coordinating with {department}.",
-            HANDED_OFF: f"Handed to {handed_to} ({department}).",
-            CLOSED: f"Closed: {status.resolution if isinstance(status, AssistanceStatus) else ''}",
+            COORDINATING: f"{coordinator} is coordinating with {status.target_department}.",
+            HANDED_OFF: f"Handed to {status.handed_to} ({status.target_department}).",
+            CLOSED: f"Closed: {status.resolution}",
         }.get(stage, stage)
 
     def _announcements(self, event: CaseEvent) -> Sequence[Mail]:

@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -72,8 +72,18 @@ class CaseStatus(Protocol):
     slas: list[SlaView]
 
 
+StatusT = TypeVar("StatusT", bound=CaseStatus)
+
+
 def not_started(what: str) -> ApplicationError:
     return ApplicationError(f"{what} has not started yet", type="FAILED_PRECONDITION")
+
+
+def opened(case: CaseFile[StatusT] | None, what: str) -> CaseFile[StatusT]:
+    """The case, once `run` has opened it; a query or update arriving before is refused."""
+    if case is None:
+        raise not_started(what)
+    return case
 
 
 @contextlib.contextmanager
@@ -86,12 +96,12 @@ def rule_refusals() -> Iterator[None]:
         raise ApplicationError(refusal.message, type=refusal.code, non_retryable=True) from None
 
 
-class CaseFile:
+class CaseFile(Generic[StatusT]):
     """One case's file. Create it in the workflow's `run`, then `open()` it."""
 
     def __init__(
         self,
-        status: CaseStatus,
+        status: StatusT,
         *,
         process: str,
         reference: str,
@@ -239,7 +249,7 @@ class CaseFile:
                 retry_policy=retry_policies.NOTIFICATION,
             )
         except ActivityError as err:
-            await self._refused(step, f"the {mail.what} email", mail.to, err)
+            await self._refused(step, f'the email "{mail.what}"', mail.to, err)
             return False
         return True
 
@@ -272,7 +282,7 @@ class CaseFile:
         try:
             await self._send_alert(step, addresses, subject=subject, body=body, breach=breach)
         except ActivityError as err:
-            await self._refused(step, f"the alert {subject!r}", to, err, tell_team_lead=False)
+            await self._refused(step, f'the alert "{subject}"', to, err)
             return []
         return addresses
 
@@ -294,14 +304,10 @@ class CaseFile:
         )
 
     async def _refused(
-        self,
-        step: str,
-        what: str,
-        to: Sequence[Contact],
-        err: ActivityError,
-        *,
-        tell_team_lead: bool = True,
+        self, step: str, what: str, to: Sequence[Contact], err: ActivityError
     ) -> None:
+        """A notification refused for good: noted on the case, shown, and mailed to the team
+        lead (as a plain email, not an SLA alert: nothing is late, something did not arrive)."""
         refusal = err.cause
         if not (isinstance(refusal, ApplicationError) and refusal.non_retryable):
             raise err
@@ -311,14 +317,14 @@ class CaseFile:
         self.record("", "notice", notice)
         self._show()
         workflow.logger.warning("notification refused", extra={"step": step})
-        if not tell_team_lead:
-            return
-        leads = await people_in_role(REFUSALS_TO)
-        await self.alert(
+        if step.endswith(":refused"):
+            return  # the team lead's own mail: noted, and nobody further to tell
+        await self.email(
             f"{step}:refused",
-            leads,
-            subject=f"{self.reference}: a notification was refused",
-            body=f"{self.summary}\n\nOn {self.reference}, {notice}.\n"
-            "The case goes on; reach them another way.",
-            breach=False,
+            Mail(
+                to=await people_in_role(REFUSALS_TO),
+                what="a notification was refused",
+                body=f"{self.summary}\n\nOn {self.reference}, {notice}.\n"
+                "The case goes on; reach them another way.",
+            ),
         )

@@ -19,9 +19,10 @@ the company calendar, whose deadline the staff service computes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         WorkingTimeInput,
     )
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -86,9 +87,7 @@ def validate(input: MajorProblemInput, rules: regulation.RuleSet) -> None:
     if "\n" in hospital or "\r" in hospital:
         raise InvalidInput("hospital must be one line: it is in the subject of every email")
     texts.required(input.product, "product", limit=texts.LINE)
-    texts.required(
-        input.description, "description", why="say what happened, where and since when"
-    )
+    texts.required(input.description, "description", why="say what happened, where and since when")
     if len(input.evidence) > MAX_EVIDENCE:
         raise InvalidInput(
             f"at most {MAX_EVIDENCE} evidence references ({len(input.evidence)} given)"
@@ -126,9 +125,7 @@ class ResolveInput:
 
 def validate_resolve(input: ResolveInput) -> None:
     if not input.root_cause.strip() or not input.fix.strip():
-        raise InvalidInput(
-            "a major problem is resolved only with its root cause and its fix (G-1)"
-        )
+        raise InvalidInput("a major problem is resolved only with its root cause and its fix (G-1)")
     texts.bounded(input.root_cause, "root_cause")
     texts.bounded(input.fix, "fix")
 
@@ -169,7 +166,7 @@ class MajorProblemWorkflow:
     """One directly reported major problem, from the report to its root cause and fix."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[MajorProblemStatus] | None = None
         self._reporter: Contact | None = None
         self._owner: Contact | None = None
         self._cc: list[Contact] = []
@@ -236,9 +233,7 @@ class MajorProblemWorkflow:
             asyncio.create_task(self._clocks["acknowledgement"].wait(self._acknowledged)),
             asyncio.create_task(self._clocks["resolution"].wait(self._resolved)),
         ]
-        await self._escalate_until_acknowledged(
-            _levels(recipients.owner, leads, managers), rules
-        )
+        await self._escalate_until_acknowledged(_levels(recipients.owner, leads, managers), rules)
         await workflow.wait_condition(self._resolved)
         await asyncio.gather(form, relay, *timed)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -276,8 +271,7 @@ class MajorProblemWorkflow:
         calendar = (
             "on the company calendar"
             if deadline.official
-            else "on statutory holidays only (the company has published no schedule for that "
-            "year)"
+            else "on statutory holidays only (the company has published no schedule for that year)"
         )
         self._clocks["resolution"] = case.clock(
             "resolution",
@@ -300,7 +294,9 @@ class MajorProblemWorkflow:
                 if self._acknowledged():
                     return
                 status.escalation_level = level_index
-                sends = [self._call(person, attempt) for person in level]
+                sends: list[Coroutine[Any, Any, object]] = [
+                    self._call(person, attempt) for person in level
+                ]
                 if level_index > 0 and attempt == 1:
                     names = ", ".join(p.name for p in level)
                     for person in level:
@@ -347,7 +343,7 @@ class MajorProblemWorkflow:
         )
 
     def _report_form(self, input: MajorProblemInput) -> str:
-        case, status = self._cases()
+        status = self._cases()[1]
         assert self._owner is not None and self._reporter is not None
         evidence = "\n".join(f"  - {e.strip()}" for e in input.evidence) or "  (none)"
         return (
@@ -373,12 +369,9 @@ class MajorProblemWorkflow:
             if self._resolved() and not case.has_unsent():
                 return
 
-    def _cases(self) -> tuple[CaseFile, MajorProblemStatus]:
-        if self._case is None:
-            raise not_started("the report")
-        status = self._case.status
-        assert isinstance(status, MajorProblemStatus)
-        return self._case, status
+    def _cases(self) -> tuple[CaseFile[MajorProblemStatus], MajorProblemStatus]:
+        case = opened(self._case, "the report")
+        return case, case.status
 
     @workflow.query
     def status(self) -> MajorProblemStatus:
@@ -424,9 +417,7 @@ class MajorProblemWorkflow:
         if not status.acknowledged_by:
             status.acknowledged_by = input.actor_id
             status.acknowledged_at = case.now()
-        case.record(
-            input.actor_id, RESOLVED, f"Root cause: {status.root_cause}\nFix: {status.fix}"
-        )
+        case.record(input.actor_id, RESOLVED, f"Root cause: {status.root_cause}\nFix: {status.fix}")
         case.move_to(RESOLVED)
         for clock in self._clocks.values():
             clock.met()

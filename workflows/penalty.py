@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import ContactInput, StaffActivities
     from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, texts
 
@@ -77,7 +77,7 @@ class PenaltyWorkflow:
     """Record a fine exactly once and tell the person, copying the recorder."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[PenaltyStatus] | None = None
 
     @workflow.run
     async def run(self, input: PenaltyInput) -> PenaltyStatus:
@@ -146,8 +146,4 @@ class PenaltyWorkflow:
 
     @workflow.query
     def status(self) -> PenaltyStatus:
-        if self._case is None:
-            raise not_started("the fine")
-        status = self._case.status
-        assert isinstance(status, PenaltyStatus)
-        return status
+        return opened(self._case, "the fine").status

@@ -1,37 +1,42 @@
 """A customer requirement's lifecycle (RQ-1..RQ-4, RQ-7, G-2).
 
-The senior support engineer filters it (RQ-1); accepted, it waits for the next Monday or
-Thursday sync with R&D and testing (RQ-2, on the company calendar); at the sync R&D's solution,
-a deferral or a refusal is recorded. From the solution the field must be told by email AND phone
-within two hours, on the shared SLA clock. The hospital signs three confirmations (RQ-4) before it
-may close; one week after the update ships the assistant revisits the customer (RQ-7), and an
+The senior support engineer filters it (RQ-1); accepted, it waits for the next R&D and testing
+sync (RQ-2), whose instant the staff calendar gives (cadence `rq2-requirement-sync`: Monday and
+Thursday 10:00, moved off holidays); at the sync R&D's solution, a deferral or a refusal is
+recorded. From the solution the field must be told by email AND phone within the rule set's
+budget, on an SLA clock of the case file. The hospital signs three confirmations (RQ-4) before
+it may close; one week after the update ships the assistant revisits the customer (RQ-7), and an
 unsatisfied revisit reopens the requirement for the next sync.
+
+The requirement's line in the tracking sheet (RQ-3) is the workflow's memo, refreshed on every
+change of the case, so the sheet never disagrees with the case.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import CallInput, NotifyActivities
+    from activities.notify import DeliveryResult
     from activities.staff import (
+        CalendarActivities,
         Contact,
         ContactInput,
-        NextSyncInput,
+        NextOccurrenceInput,
         StaffActivities,
-        SyncActivities,
     )
-    from services.runtime.dates import COMPANY_ZONE
-    from workflows import retry_policies, rulebook, search_attributes, sla
-    from workflows.directory import people_in_role
-    from workflows.lookups import lookup
-    from workflows.mail import send_email
+    from workflows import regulation, sla
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.lookups import lookup, people_in_role
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation.cadences import RQ2_SYNC
 
 PROCESS = "requirement"
 SUBMITTED = "submitted"
@@ -45,11 +50,30 @@ CLOSED = "closed"
 REFUSED = "refused"
 DECLINED = "declined"
 FINISHED = (CLOSED, REFUSED, DECLINED)
+STAGES = (
+    SUBMITTED, AWAITING_SYNC, AT_SYNC, SOLUTION, RELEASED, REVISIT_DUE, REVISITED,
+    *FINISHED,
+)  # fmt: skip
+# Recorded steps besides the stages.
+ACCEPTED, DEFERRED, REOPENED = "accepted", "deferred", "reopened"
+CONFIRMATION, RECEIPT, FED_BACK = "confirmation", "receipt_confirmed", "fed_back"
 
 SENIOR_SUPPORT = "senior_support_engineer"
 ASSISTANT = "department_assistant"
+TEAM_LEAD = "technical_service_team_lead"
+DEPARTMENT_MANAGER = "department_manager"
 CONFIRMATIONS = ("application", "solution", "verification")
-MAX_TEXT = 4000
+OUTCOMES = ("solution", "deferred", "declined")
+# The hospital is in the subject of every email about the requirement, "[RQ <reference>]
+# <hospital> — <step>": with an 80-character reference this stays within the 300 characters the
+# notify service takes.
+MAX_HOSPITAL = 120
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+TRACKING_MEMO = "tracking"
+# The tracking sheet's query: every requirement's current run (a run that continued as new
+# hands its record on, so its memo is out of date by design).
+TRACKING_QUERY = f"CsdProcess = '{PROCESS}' AND ExecutionStatus != 'ContinuedAsNew'"
 
 
 def workflow_id(reference: str) -> str:
@@ -63,11 +87,23 @@ class FilterInput:
     reason: str = ""
 
 
+def validate_filter(input: FilterInput) -> None:
+    if not input.accept:
+        texts.required(input.reason, "reason", why="a refusal goes back to the field with it")
+    texts.bounded(input.reason, "reason")
+
+
 @dataclass
 class SyncOutcomeInput:
     actor_id: str
     outcome: str  # "solution", "deferred", "declined"
     text: str
+
+
+def validate_sync_outcome(input: SyncOutcomeInput) -> None:
+    if input.outcome not in OUTCOMES:
+        raise InvalidInput(f"outcome is one of {', '.join(OUTCOMES)}")
+    texts.required(input.text, "text", why="say what R&D decided")
 
 
 @dataclass
@@ -79,10 +115,34 @@ class ConfirmationInput:
     signed_on: str  # YYYY-MM-DD
 
 
+def validate_confirmation(input: ConfirmationInput) -> None:
+    if input.kind not in CONFIRMATIONS:
+        raise InvalidInput(f"kind is one of {', '.join(CONFIRMATIONS)} (RQ-4)")
+    why = "a signed confirmation is filed with its file reference and signer (RQ-4)"
+    texts.required(input.file_reference, "file_reference", limit=texts.LINE, why=why)
+    texts.required(input.signer, "signer", limit=texts.LINE, why=why)
+    if not _DATE.match(input.signed_on) or not _is_date(input.signed_on):
+        raise InvalidInput(
+            f"signed_on {input.signed_on!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01"
+        )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass
 class ReleaseInput:
     actor_id: str
     version: str
+
+
+def validate_release(input: ReleaseInput) -> None:
+    texts.required(input.version, "version", limit=texts.LINE, why="name the version that ships it")
 
 
 @dataclass
@@ -90,6 +150,10 @@ class RevisitInput:
     actor_id: str
     satisfied: bool
     note: str = ""
+
+
+def validate_revisit(input: RevisitInput) -> None:
+    texts.bounded(input.note, "note")
 
 
 @dataclass
@@ -112,14 +176,6 @@ class Confirmation:
 
 
 @dataclass
-class RequirementEvent:
-    at: str
-    actor_id: str
-    kind: str
-    note: str = ""
-
-
-@dataclass
 class RequirementStatus:
     reference: str
     stage: str
@@ -138,20 +194,29 @@ class RequirementStatus:
     released_version: str = ""
     revisit_due_at: str = ""
     revisit_satisfied: bool | None = None
-    # RQ-2: set when the field confirms it heard of the solution, needed where the phone
-    # provider cannot confirm the call itself.
+    # RQ-2: set when the field confirms it heard of the solution, needed where a channel cannot
+    # confirm delivery itself (the phone provider, a refused email).
     receipt_confirmed_by: str = ""
     awaiting_receipt: bool = False
-    # The field has the current solution (both channels, and receipt where needed).
+    # The field has the current solution (both channels, or its receipt confirmed).
     fed_back: bool = False
     confirmations: list[Confirmation] = field(default_factory=list)
-    feedback_sla: sla.SlaView | None = None
-    history: list[RequirementEvent] = field(default_factory=list)
+    sla_state: str = sla.OK
+    # One feedback clock per solution R&D gave, oldest first.
+    slas: list[sla.SlaView] = field(default_factory=list)
+    history: list[CaseEvent] = field(default_factory=list)
+    # Notifications refused for good, in plain words.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def missing_confirmations(self) -> list[str]:
         have = {c.kind for c in self.confirmations}
         return [k for k in CONFIRMATIONS if k not in have]
+
+    @property
+    def feedback_sla(self) -> sla.SlaView | None:
+        """The clock of the current solution's feedback (RQ-2), once there is one."""
+        return self.slas[-1] if self.slas else None
 
 
 @dataclass
@@ -169,12 +234,22 @@ class RequirementInput:
     carried: RequirementStatus | None = None
 
 
-TRACKING_MEMO = "tracking"
+def validate(input: RequirementInput, rules: regulation.RuleSet) -> None:
+    """RQ-1's submission as the rule takes it; the gateway refuses early with the same words."""
+    hospital = texts.required(input.hospital, "hospital", limit=MAX_HOSPITAL)
+    if "\n" in hospital or "\r" in hospital:
+        raise InvalidInput("hospital must be one line: it is in the subject of every email")
+    texts.required(input.product_module, "product_module", limit=texts.LINE)
+    why = "a requirement without its purpose and business scenario is refused (RQ-1)"
+    texts.required(input.purpose, "purpose", why=why)
+    texts.required(input.business_scenario, "business_scenario", why=why)
+    texts.required(input.description, "description", why="say what the customer asks for")
 
 
 def tracking_row(status: RequirementStatus) -> dict[str, object]:
     """The requirement's line in the tracking sheet (RQ-3), kept in the workflow's memo so the
     sheet is read from Temporal's visibility store without querying every workflow."""
+    feedback = status.feedback_sla
     return {
         "reference": status.reference,
         "hospital": status.hospital,
@@ -185,7 +260,7 @@ def tracking_row(status: RequirementStatus) -> dict[str, object]:
         "submitted_at": status.submitted_at,
         "next_sync": status.next_sync,
         "syncs_deferred": status.syncs_deferred,
-        "feedback_sla": status.feedback_sla.state if status.feedback_sla else "",
+        "feedback_sla": feedback.state if feedback else "",
         "released_version": status.released_version,
         "missing_confirmations": status.missing_confirmations,
         "risk": completion_risk(status),
@@ -209,59 +284,61 @@ class RequirementWorkflow:
     """One customer requirement, from the field's submission to the revisit after release."""
 
     def __init__(self) -> None:
-        self._status: RequirementStatus | None = None
+        self._case: CaseFile[RequirementStatus] | None = None
+        self._rules: regulation.RuleSet | None = None
         self._requester: Contact | None = None
         self._support: list[Contact] = []
         self._assistants: list[Contact] = []
-        self._rules: rulebook.RuleSet | None = None
+        self._escalation: list[Contact] = []
         self._routed = False
+        self._memo: dict[str, object] | None = None
 
     @workflow.run
     async def run(self, input: RequirementInput) -> RequirementStatus:
-        rules = rulebook.by_version(input.rule_version)
+        with rule_refusals():
+            rules = regulation.by_version(input.rule_version)
+            if input.carried is None:
+                validate(input, rules)
         self._rules = rules
         status = input.carried or RequirementStatus(
             reference=input.reference,
             stage=SUBMITTED,
             requester_id=input.requester_id,
             region_code=input.region_code,
-            hospital=input.hospital,
-            product_module=input.product_module,
-            purpose=input.purpose,
-            business_scenario=input.business_scenario,
+            hospital=input.hospital.strip(),
+            product_module=input.product_module.strip(),
+            purpose=input.purpose.strip(),
+            business_scenario=input.business_scenario.strip(),
             rule_version=input.rule_version,
-            submitted_at=workflow.now().isoformat(),
+            submitted_at=regulation.shown(workflow.now()),
         )
-        self._status = status
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.PROCESS.value_set(PROCESS),
-                search_attributes.REGION.value_set(input.region_code),
-                search_attributes.STAGE.value_set(status.stage),
-                search_attributes.SLA_STATE.value_set(
-                    status.feedback_sla.state if status.feedback_sla else sla.OK
-                ),
-                search_attributes.RULE_VERSION.value_set(input.rule_version),
-            ]
+        case = CaseFile(
+            status,
+            process=PROCESS,
+            reference=input.reference,
+            summary=f"RQ {input.reference}: {status.hospital}, {status.product_module}",
+            subject=lambda what: f"[RQ {input.reference}] {status.hospital} — {what}",
+            words=self._words,
+            announcements=self._announcements,
+            changed=self._refresh_memo,
         )
-        if input.carried is None:
-            self._record(input.requester_id, SUBMITTED, input.description)
+        self._case = case
+        case.open(region=input.region_code, rule_version=input.rule_version)
+        # A new run's memo is written afresh, whatever the run before it left.
+        self._refresh_memo()
         self._requester = await lookup(
-            StaffActivities.get_contact,
-            ContactInput(person_id=input.requester_id),
+            StaffActivities.get_contact, ContactInput(person_id=input.requester_id)
         )
-        self._support = await self._role(SENIOR_SUPPORT)
-        self._assistants = await self._role(ASSISTANT)
+        self._support = await people_in_role(SENIOR_SUPPORT)
+        self._assistants = await people_in_role(ASSISTANT)
+        self._escalation = [
+            *await people_in_role(TEAM_LEAD),
+            *await people_in_role(DEPARTMENT_MANAGER),
+        ]
         self._routed = True
         if input.carried is None:
-            self._move_to(SUBMITTED, "Waiting for the senior support engineer's filter (RQ-1).")
-            await self._email(
-                "submitted", self._support, [self._requester], "to filter",
-                f"New requirement from {self._requester.name} at {input.hospital} "
-                f"({input.product_module}).\n\nPurpose: {input.purpose}\n"
-                f"Business scenario: {input.business_scenario}\n\n{input.description}",
-            )  # fmt: skip
-        await workflow.wait_condition(lambda: status.stage != SUBMITTED)
+            case.record(input.requester_id, SUBMITTED, input.description.strip())
+        await self._until(lambda: status.stage != SUBMITTED)
 
         syncs_this_run = 0
         while status.stage not in FINISHED:
@@ -269,354 +346,423 @@ class RequirementWorkflow:
                 if syncs_this_run >= rules.requirement_syncs_per_run or (
                     workflow.info().is_continue_as_new_suggested()
                 ):
+                    await case.send_queued()
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     workflow.continue_as_new(dataclasses.replace(input, carried=status))
                 syncs_this_run += 1
                 await self._wait_for_sync()
             elif status.stage == AT_SYNC:
-                await workflow.wait_condition(lambda: status.stage != AT_SYNC)
+                await self._until(lambda: status.stage != AT_SYNC)
                 if status.stage == SOLUTION:
                     await self._feed_back_solution()
             elif status.stage == RELEASED:
                 await self._revisit()
             else:
-                await workflow.wait_condition(
-                    lambda: status.stage not in (SOLUTION, REVISIT_DUE, REVISITED)
-                )
-        await self._announce_closing()
+                await self._until(_left(status, status.stage))
+        await case.send_queued()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
-    async def _role(self, role: str) -> list[Contact]:
-        return await people_in_role(role)
+    async def _until(self, done: Callable[[], bool], *, at: datetime | None = None) -> bool:
+        """Send every queued announcement until `done()` (True) or the instant `at` (False)."""
+        case, _ = self._cases()
+        while True:
+            await case.send_queued()
+            if done():
+                return True
+            timeout = None
+            if at is not None:
+                timeout = at - workflow.now()
+                if timeout <= timedelta(0):
+                    return False
+            try:
+                await workflow.wait_condition(lambda: case.has_unsent() or done(), timeout=timeout)
+            except TimeoutError:
+                await case.send_queued()
+                return done()
 
     async def _wait_for_sync(self) -> None:
-        status, rules = self.status(), self._rules
-        assert rules is not None
-        today = workflow.now().astimezone(COMPANY_ZONE).date()
-        nxt = await lookup(
-            SyncActivities.next_sync_day,
-            NextSyncInput(after=today.isoformat(), weekdays=list(rules.requirement_sync_weekdays)),
+        case, status = self._cases()
+        # The decision that made the requirement wait looks up its sync before it answers.
+        await self._until(lambda: bool(status.next_sync))
+        await self._until(lambda: False, at=datetime.fromisoformat(status.next_sync))
+        case.move_to(AT_SYNC)
+
+    async def _schedule_next_sync(self) -> None:
+        """RQ-2: the next sync after now, from the company calendar."""
+        case, status = self._cases()
+        status.next_sync = ""
+        occurrence = await lookup(
+            CalendarActivities.next_occurrence,
+            NextOccurrenceInput(
+                cadence=RQ2_SYNC, after=case.now(), rule_version=status.rule_version
+            ),
         )
-        sync_at = datetime.combine(
-            date.fromisoformat(nxt.date), rules.requirement_sync_time, tzinfo=COMPANY_ZONE
-        )
-        status.next_sync = sync_at.isoformat()
-        self._move_to(AWAITING_SYNC, f"Waiting for the R&D and testing sync on {nxt.date}.")
-        if sync_at > workflow.now():
-            await workflow.sleep(sync_at - workflow.now())
-        self._move_to(AT_SYNC, f"At the sync of {nxt.date}: record R&D's outcome.")
+        status.next_sync = occurrence.at
+        words = self._words(AWAITING_SYNC)
+        if not occurrence.official:
+            words += (
+                " The company has published no holiday schedule for that year: statutory "
+                "holidays only."
+            )
+        case.say(words)
 
     async def _feed_back_solution(self) -> None:
-        """RQ-2: the field hears of R&D's solution by email AND phone within the budget."""
-        status, rules = self.status(), self._rules
-        assert rules is not None and self._requester is not None
-        policy = sla.SlaPolicy(
-            "feedback",
-            rules.requirement_feedback_budget,
-            warn_roles=(SENIOR_SUPPORT,),
-            breach_roles=("technical_service_team_lead", "department_manager"),
-        )
-        clock = sla.SlaClock(
-            policy,
-            reference=status.reference,
-            subject=f"Requirement {status.reference} ({status.hospital}): R&D's solution "
-            "has not reached the field by email and phone.",
-            on_change=self._sla_changed,
-        )
-        status.feedback_sla = clock.view
-        await clock.start(workflow.now())
-        step = f"solution-{len([e for e in status.history if e.kind == SOLUTION])}"
-        requester = self._requester
-        email = self._email(
-            step, [requester], self._support, "R&D's solution",
-            f"R&D's solution for your requirement at {status.hospital}:\n\n{status.solution}\n\n"
-            "Please explain it to the customer (RQ-2).",
-        )  # fmt: skip
-        call = workflow.execute_activity_method(
-            NotifyActivities.place_call,
-            CallInput(
-                idempotency_key=f"{status.reference}:{step}:call",
-                phone=requester.phone,
-                message=f"R&D has a solution for requirement {status.reference}; see your email.",
-                reference=workflow.info().workflow_id,
-            ),
-            start_to_close_timeout=retry_policies.NOTIFICATION_TIMEOUT,
-            retry_policy=retry_policies.NOTIFICATION,
-        )
-        both = asyncio.gather(email, call)
+        """RQ-2: the field hears of R&D's solution by email AND phone, sent at once, within the
+        rule set's budget."""
+        case, status = self._cases()
+        rules, requester = self._rules, self._requester
+        assert rules is not None and requester is not None
+        started = workflow.now()
+        step = f"solution-{sum(e.kind == SOLUTION for e in status.history)}"
         status.receipt_confirmed_by = ""
         status.fed_back = False
+        budget, warning = rules.requirement_feedback_budget, rules.requirement_feedback_warning
+        clock = case.clock(
+            "feedback",
+            promise=(
+                f"the field hears of R&D's solution by email and phone within "
+                f"{_duration(budget)} of it (24x7), the senior support engineer warned after "
+                f"{_duration(warning)} (RQ-2)"
+            ),
+            started_at=started,
+            warn_at=started + warning,
+            breach_at=started + budget,
+            warn_to=self._support,
+            breach_to=self._escalation,
+        )
+        emailed: list[bool] = []
+        called: list[DeliveryResult | None] = []
+
+        async def by_email() -> None:
+            mail = Mail(
+                to=[requester],
+                cc=self._support,
+                what="R&D's solution",
+                body=(
+                    f"R&D's solution for your requirement at {status.hospital}:\n\n"
+                    f"{status.solution}\n\nPlease explain it to the customer (RQ-2)."
+                ),
+            )
+            emailed.append(await case.email(step, mail))
+
+        async def by_phone() -> None:
+            called.append(
+                await case.call(
+                    f"{step}:call",
+                    requester,
+                    f"R&D has a solution for requirement {status.reference}; see your email.",
+                )
+            )
+
+        def delivered() -> bool:
+            return bool(emailed and emailed[0] and called and called[0] and called[0].confirmed)
 
         def kept() -> bool:
-            if not both.done() or both.exception() is not None:
-                return False
-            call_confirmed = both.result()[1].confirmed
-            return call_confirmed or bool(status.receipt_confirmed_by)
+            return bool(status.receipt_confirmed_by) or delivered()
 
-        clock_done = asyncio.create_task(clock.wait(kept))
-        _, call_delivery = await both
-        if not call_delivery.confirmed and not status.receipt_confirmed_by:
+        timed = asyncio.create_task(clock.wait(kept))
+        await asyncio.gather(by_email(), by_phone())
+        if not kept():
             status.awaiting_receipt = True
-            workflow.set_current_details(
-                "Email and phone delivered; the phone provider cannot confirm the call, so the "
-                "field must confirm receipt."
+            case.say(
+                "Sent by email and phone; "
+                + (
+                    "the phone provider cannot confirm the call"
+                    if emailed[0] and called[0]
+                    else "a channel was refused (see the notices)"
+                )
+                + ", so the field must confirm it heard of the solution (RQ-2)."
             )
-        await clock_done
+        await timed
         status.awaiting_receipt = False
         status.fed_back = True
-        self._record("", "fed_back", "email and phone delivered")
-        workflow.set_current_details("The field has R&D's solution; waiting for the release.")
+        case.record("", FED_BACK, "the field has R&D's solution")
+        case.say("The field has R&D's solution; waiting for the release.")
 
     async def _revisit(self) -> None:
-        status, rules = self.status(), self._rules
+        case, status = self._cases()
+        rules = self._rules
         assert rules is not None
         due = workflow.now() + rules.requirement_revisit_after
-        status.revisit_due_at = due.isoformat()
-        workflow.set_current_details(f"Released; the revisit is due {due.date().isoformat()}.")
-        await workflow.sleep(rules.requirement_revisit_after)
-        if status.stage != RELEASED:
+        status.revisit_due_at = regulation.shown(due)
+        case.say(self._words(RELEASED))
+        if await self._until(lambda: status.stage != RELEASED, at=due):
             return
-        self._move_to(REVISIT_DUE, "Revisit the customer and record whether they are satisfied.")
-        await self._email(
-            "revisit", self._assistants, [], "revisit due",
-            f"Revisit {status.hospital} about requirement {status.reference} "
-            f"(released in {status.released_version}) and record the outcome (RQ-7).",
-        )  # fmt: skip
-        await workflow.wait_condition(lambda: status.stage != REVISIT_DUE)
+        case.record("", REVISIT_DUE, f"released in {status.released_version}")
+        case.move_to(REVISIT_DUE)
+        await self._until(lambda: status.stage != REVISIT_DUE)
 
-    async def _announce_closing(self) -> None:
-        status = self.status()
-        if self._requester is None:
+    def _cases(self) -> tuple[CaseFile[RequirementStatus], RequirementStatus]:
+        case = opened(self._case, "the requirement")
+        return case, case.status
+
+    def _refresh_memo(self) -> None:
+        """The tracking row, written whenever the case changed and the row with it."""
+        if self._case is None:
             return
-        note = status.decision_reason or "closed"
-        await self._email(
-            status.stage, [self._requester], self._support, status.stage,
-            f"Requirement {status.reference} at {status.hospital} is {status.stage}: {note}",
-        )  # fmt: skip
+        row = tracking_row(self._cases()[1])
+        if row != self._memo:
+            workflow.upsert_memo({TRACKING_MEMO: row})
+            self._memo = row
 
     @workflow.query
     def status(self) -> RequirementStatus:
-        if self._status is None:
-            raise ApplicationError("the requirement has not started", type="FAILED_PRECONDITION")
-        return self._status
+        return self._cases()[1]
 
     @workflow.query
     def risk(self) -> str:
-        return completion_risk(self.status())
+        return completion_risk(self._cases()[1])
 
     @workflow.update
-    def filter(self, input: FilterInput) -> RequirementStatus:
-        status = self.status()
+    async def filter(self, input: FilterInput) -> RequirementStatus:
+        case, status = self._cases()
         if input.accept:
-            self._record(input.actor_id, "accepted", input.reason.strip())
-            self._move_to(AWAITING_SYNC, "Accepted; waiting for the next sync.")
+            case.record(input.actor_id, ACCEPTED, input.reason.strip())
+            case.move_to(AWAITING_SYNC)
+            # The reply carries the sync the acceptance leads to.
+            await self._schedule_next_sync()
         else:
             status.decision_reason = input.reason.strip()
-            self._record(input.actor_id, REFUSED, status.decision_reason)
-            self._move_to(REFUSED, f"Refused: {status.decision_reason}")
+            case.record(input.actor_id, REFUSED, status.decision_reason)
+            case.move_to(REFUSED)
         return status
 
     @filter.validator
     def _validate_filter(self, input: FilterInput) -> None:
-        self._require_role(input.actor_id, self._support, "the senior support engineer")
-        self._require_stage(SUBMITTED)
-        if not input.accept and not input.reason.strip():
-            raise ApplicationError("a refusal needs its reason", type="INVALID_ARGUMENT")
-        _bounded(input.reason, "reason")
+        with rule_refusals():
+            self._require_role(input.actor_id, self._support, "the senior support engineer")
+            self._require_stage(SUBMITTED)
+            validate_filter(input)
 
     @workflow.update
-    def record_sync(self, input: SyncOutcomeInput) -> RequirementStatus:
-        status = self.status()
+    async def record_sync(self, input: SyncOutcomeInput) -> RequirementStatus:
+        case, status = self._cases()
         text = input.text.strip()
         status.next_sync = ""
         if input.outcome == "solution":
             status.solution = text
-            self._record(input.actor_id, SOLUTION, text)
-            self._move_to(SOLUTION, "R&D gave a solution: telling the field by email and phone.")
+            case.record(input.actor_id, SOLUTION, text)
+            case.move_to(SOLUTION)
         elif input.outcome == "deferred":
             status.syncs_deferred += 1
-            self._record(input.actor_id, "deferred", text)
-            self._move_to(AWAITING_SYNC, "Deferred to the next sync.")
+            case.record(input.actor_id, DEFERRED, text)
+            case.move_to(AWAITING_SYNC)
+            await self._schedule_next_sync()
         else:
             status.decision_reason = text
-            self._record(input.actor_id, DECLINED, text)
-            self._move_to(DECLINED, f"Declined by R&D: {text}")
+            case.record(input.actor_id, DECLINED, text)
+            case.move_to(DECLINED)
         return status
 
     @record_sync.validator
     def _validate_record_sync(self, input: SyncOutcomeInput) -> None:
-        self._require_role(input.actor_id, self._support, "the senior support engineer")
-        self._require_stage(AT_SYNC)
-        if input.outcome not in ("solution", "deferred", "declined"):
-            raise ApplicationError(
-                "outcome is solution, deferred or declined", type="INVALID_ARGUMENT"
-            )
-        if not input.text.strip():
-            raise ApplicationError("say what R&D decided", type="INVALID_ARGUMENT")
-        _bounded(input.text, "text")
+        with rule_refusals():
+            self._require_role(input.actor_id, self._support, "the senior support engineer")
+            self._require_stage(AT_SYNC)
+            validate_sync_outcome(input)
 
     @workflow.update
     def register_confirmation(self, input: ConfirmationInput) -> RequirementStatus:
-        status = self.status()
+        case, status = self._cases()
         status.confirmations = [c for c in status.confirmations if c.kind != input.kind]
         status.confirmations.append(
             Confirmation(
-                input.kind, input.file_reference, input.signer, input.signed_on, input.actor_id
+                kind=input.kind,
+                file_reference=input.file_reference.strip(),
+                signer=input.signer.strip(),
+                signed_on=input.signed_on,
+                registered_by=input.actor_id,
             )
         )
-        self._record(input.actor_id, "confirmation", f"{input.kind}: {input.file_reference}")
+        # Recorded after the change, so the tracking row written with it lists it as filed.
+        case.record(input.actor_id, CONFIRMATION, f"{input.kind}: {input.file_reference.strip()}")
         return status
 
     @register_confirmation.validator
     def _validate_confirmation(self, input: ConfirmationInput) -> None:
-        status = self.status()
-        allowed = [*self._assistants, *self._support]
-        if input.actor_id != status.requester_id:
-            self._require_role(input.actor_id, allowed, "the field, the assistant or support")
-        if input.kind not in CONFIRMATIONS:
-            raise ApplicationError(
-                f"kind is one of {', '.join(CONFIRMATIONS)} (RQ-4)", type="INVALID_ARGUMENT"
-            )
-        if not input.file_reference.strip() or not input.signer.strip():
-            raise ApplicationError(
-                "a signed confirmation needs its file reference and signer", type="INVALID_ARGUMENT"
-            )
-        try:
-            date.fromisoformat(input.signed_on)
-        except ValueError:
-            raise ApplicationError(
-                "signed_on is a date (YYYY-MM-DD)", type="INVALID_ARGUMENT"
-            ) from None
-        if status.stage in FINISHED:
-            raise ApplicationError(f"the requirement is {status.stage}", type="FAILED_PRECONDITION")
+        with rule_refusals():
+            status = self._cases()[1]
+            if input.actor_id != status.requester_id:
+                self._require_role(
+                    input.actor_id,
+                    [*self._assistants, *self._support],
+                    "the field that asked, the assistant or support",
+                )
+            validate_confirmation(input)
+            if status.stage in FINISHED:
+                raise NotNow(f"the requirement is {status.stage}")
 
     @workflow.update
     def confirm_receipt(self, input: ReceiptInput) -> RequirementStatus:
-        status = self.status()
+        case, status = self._cases()
         status.receipt_confirmed_by = input.actor_id
-        self._record(input.actor_id, "receipt_confirmed", "")
+        case.record(input.actor_id, RECEIPT, "")
         return status
 
     @confirm_receipt.validator
     def _validate_receipt(self, input: ReceiptInput) -> None:
-        status = self.status()
-        if input.actor_id != status.requester_id:
-            raise ApplicationError(
-                "only the field that asked may confirm it heard of the solution",
-                type="PERMISSION_DENIED",
-            )
-        self._require_stage(SOLUTION)
+        with rule_refusals():
+            status = self._cases()[1]
+            if input.actor_id != status.requester_id:
+                raise NotAllowed("only the field that asked may confirm it heard of the solution")
+            self._require_stage(SOLUTION)
 
     @workflow.update
     def release(self, input: ReleaseInput) -> RequirementStatus:
-        status = self.status()
+        case, status = self._cases()
         status.released_version = input.version.strip()
         status.revisit_satisfied = None
-        self._record(input.actor_id, RELEASED, status.released_version)
-        self._move_to(RELEASED, f"Released in {status.released_version}.")
+        case.record(input.actor_id, RELEASED, status.released_version)
+        case.move_to(RELEASED)
         return status
 
     @release.validator
     def _validate_release(self, input: ReleaseInput) -> None:
-        self._require_role(input.actor_id, self._support, "the senior support engineer")
-        self._require_stage(SOLUTION)
-        if not self.status().fed_back:
-            raise ApplicationError(
-                "the field has not had R&D's solution by email and phone yet (RQ-2); "
-                "release after it has",
-                type="FAILED_PRECONDITION",
-            )
-        if not input.version.strip():
-            raise ApplicationError("name the version that ships it", type="INVALID_ARGUMENT")
+        with rule_refusals():
+            self._require_role(input.actor_id, self._support, "the senior support engineer")
+            self._require_stage(SOLUTION)
+            if not self._cases()[1].fed_back:
+                raise NotNow(
+                    "the field has not had R&D's solution by email and phone yet (RQ-2); "
+                    "release after it has"
+                )
+            validate_release(input)
 
     @workflow.update
-    def record_revisit(self, input: RevisitInput) -> RequirementStatus:
-        status = self.status()
+    async def record_revisit(self, input: RevisitInput) -> RequirementStatus:
+        case, status = self._cases()
         status.revisit_satisfied = input.satisfied
         if input.satisfied:
-            self._record(input.actor_id, REVISITED, input.note.strip())
-            self._move_to(REVISITED, "The customer is satisfied; close it once all is signed.")
+            case.record(input.actor_id, REVISITED, input.note.strip())
+            case.move_to(REVISITED)
         else:
-            self._record(input.actor_id, "reopened", input.note.strip())
-            self._move_to(AWAITING_SYNC, "The customer is not satisfied: reopened (RQ-7).")
+            case.record(input.actor_id, REOPENED, input.note.strip())
+            case.move_to(AWAITING_SYNC, "The customer is not satisfied: reopened (RQ-7).")
+            await self._schedule_next_sync()
         return status
 
     @record_revisit.validator
     def _validate_revisit(self, input: RevisitInput) -> None:
-        self._require_role(input.actor_id, self._assistants, "the department assistant")
-        self._require_stage(REVISIT_DUE)
-        _bounded(input.note, "note")
+        with rule_refusals():
+            self._require_role(input.actor_id, self._assistants, "the department assistant")
+            self._require_stage(REVISIT_DUE)
+            validate_revisit(input)
 
     @workflow.update
     def close(self, input: CloseInput) -> RequirementStatus:
-        status = self.status()
-        self._record(input.actor_id, CLOSED, "")
-        self._move_to(CLOSED, "Closed with all three signed confirmations.")
+        case, status = self._cases()
+        case.record(input.actor_id, CLOSED, "")
+        case.move_to(CLOSED)
         return status
 
     @close.validator
     def _validate_close(self, input: CloseInput) -> None:
-        status = self.status()
-        self._require_role(
-            input.actor_id, [*self._support, *self._assistants], "support or the assistant"
-        )
-        self._require_stage(REVISITED)
-        if status.missing_confirmations:
-            raise ApplicationError(
-                "the requirement cannot close without the hospital's signed "
-                f"{', '.join(status.missing_confirmations)} confirmation(s) (RQ-4)",
-                type="FAILED_PRECONDITION",
+        with rule_refusals():
+            status = self._cases()[1]
+            self._require_role(
+                input.actor_id, [*self._support, *self._assistants], "support or the assistant"
             )
+            self._require_stage(REVISITED)
+            if status.missing_confirmations:
+                raise NotNow(
+                    "the requirement cannot close without the hospital's signed "
+                    f"{', '.join(status.missing_confirmations)} confirmation(s) (RQ-4)"
+                )
 
-    def _require_role(self, actor_id: str, people: list[Contact], who: str) -> None:
+    def _require_role(self, actor_id: str, people: Sequence[Contact], who: str) -> None:
         if not self._routed:
-            raise ApplicationError(
-                "the requirement is still being routed; try again in a moment",
-                type="FAILED_PRECONDITION",
-            )
+            raise NotNow("the requirement is still being routed; try again in a moment")
         if actor_id not in {p.id for p in people}:
-            raise ApplicationError(f"only {who} may do this", type="PERMISSION_DENIED")
+            raise NotAllowed(f"only {who} may do this")
 
     def _require_stage(self, *stages: str) -> None:
-        stage = self.status().stage
+        stage = self._cases()[1].stage
         if stage not in stages:
-            raise ApplicationError(
+            raise NotNow(
                 f"the requirement is {stage.replace('_', ' ')}; this needs it "
-                f"{' or '.join(s.replace('_', ' ') for s in stages)}",
-                type="FAILED_PRECONDITION",
+                f"{' or '.join(s.replace('_', ' ') for s in stages)}"
             )
 
-    def _record(self, actor_id: str, kind: str, note: str) -> None:
-        self.status().history.append(
-            RequirementEvent(at=workflow.now().isoformat(), actor_id=actor_id, kind=kind, note=note)
+    def _words(self, stage: str) -> str:
+        """Each stage in plain words, for the Web UI."""
+        status = self._cases()[1]
+        sync = (
+            f"the R&D and testing sync of {status.next_sync}"
+            if status.next_sync
+            else "the next R&D and testing sync"
         )
+        return {
+            SUBMITTED: "Waiting for the senior support engineer's filter (RQ-1).",
+            AWAITING_SYNC: f"Accepted; waiting for {sync} (RQ-2).",
+            AT_SYNC: f"At {sync}: record R&D's outcome.",
+            SOLUTION: "R&D gave a solution: telling the field by email and phone (RQ-2).",
+            RELEASED: (
+                f"Released in {status.released_version}"
+                + (
+                    f"; the revisit is due {status.revisit_due_at} (RQ-7)."
+                    if status.revisit_due_at
+                    else "."
+                )
+            ),
+            REVISIT_DUE: "Revisit the customer and record whether they are satisfied (RQ-7).",
+            REVISITED: (
+                "The customer is satisfied; close it once all three confirmations are signed "
+                "(RQ-4)."
+            ),
+            CLOSED: "Closed with all three signed confirmations.",
+            REFUSED: f"Refused: {status.decision_reason}",
+            DECLINED: f"Declined by R&D: {status.decision_reason}",
+        }.get(stage, stage)
 
-    def _sla_changed(self) -> None:
-        status = self.status()
-        sla.show(status.feedback_sla.state if status.feedback_sla else sla.OK)
-        workflow.upsert_memo({TRACKING_MEMO: tracking_row(status)})
+    def _announcements(self, event: CaseEvent) -> Sequence[Mail]:
+        """Who hears of each step (R&D's solution goes by email and phone at once, on its
+        clock, so it is not here)."""
+        requester, support = self._requester, self._support
+        status = self._cases()[1]
+        if requester is None:
+            return ()
+        if event.kind == SUBMITTED:
+            return [
+                Mail(
+                    support,
+                    [requester],
+                    "to filter",
+                    f"New requirement from {requester.name} at {status.hospital} "
+                    f"({status.product_module}).\n\nPurpose: {status.purpose}\n"
+                    f"Business scenario: {status.business_scenario}\n\n{event.note}",
+                )
+            ]
+        if event.kind == REVISIT_DUE:
+            return [
+                Mail(
+                    self._assistants,
+                    (),
+                    "revisit due",
+                    f"Revisit {status.hospital} about requirement {status.reference} "
+                    f"(released in {status.released_version}) and record the outcome (RQ-7).",
+                )
+            ]
+        if event.kind in FINISHED:
+            note = event.note or event.kind
+            return [
+                Mail(
+                    [requester],
+                    support,
+                    event.kind,
+                    f"Requirement {status.reference} at {status.hospital} is {event.kind}: {note}",
+                )
+            ]
+        return ()
 
-    def _move_to(self, stage: str, details: str) -> None:
-        status = self.status()
-        status.stage = stage
-        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
-        workflow.upsert_memo({TRACKING_MEMO: tracking_row(status)})
-        workflow.set_current_details(details)
 
-    async def _email(
-        self, step: str, to: list[Contact], cc: list[Contact], what: str, body: str
-    ) -> None:
-        status = self.status()
-        await send_email(
-            key=f"{status.reference}:{step}:{len(status.history)}",
-            to=to,
-            cc=cc,
-            subject=f"[RQ {status.reference}] {status.hospital} — {what}",
-            body=body,
-        )
+def _left(status: RequirementStatus, stage: str) -> Callable[[], bool]:
+    """Whether the requirement has left `stage`."""
+    return lambda: status.stage != stage
 
 
-def _bounded(text: str, what: str) -> None:
-    if len(text) > MAX_TEXT:
-        raise ApplicationError(f"{what} is longer than {MAX_TEXT}", type="INVALID_ARGUMENT")
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return f"{minutes // 60} hour" + ("s" if minutes != 60 else "")

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.staff import Contact
     from workflows import retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened
     from workflows.lookups import people_in_role
 
 PROCESS = "requirement_digest"
@@ -114,7 +114,7 @@ class RequirementDigestWorkflow:
     """One digest: wait for its time, read the sheet, mail the summary."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[DigestResult] | None = None
 
     @workflow.run
     async def run(self, input: DigestInput) -> DigestResult:
@@ -166,11 +166,7 @@ class RequirementDigestWorkflow:
 
     @workflow.query
     def status(self) -> DigestResult:
-        if self._case is None:
-            raise not_started("the digest")
-        status = self._case.status
-        assert isinstance(status, DigestResult)
-        return status
+        return opened(self._case, "the digest").status
 
     async def _people(self, roles: tuple[str, ...]) -> list[Contact]:
         people: list[Contact] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
@@ -52,7 +52,7 @@ class SlaClock:
 
     def __init__(
         self,
-        case: CaseFile,
+        case: CaseFile[Any],
         name: str,
         *,
         promise: str,

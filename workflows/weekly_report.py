@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
     from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -54,8 +54,10 @@ CUSTOMER_REPORT_SECTIONS = (
     "overall_risk",
 )
 
-# A region code as the staff directory spells it (it names the workflow).
-_REGION = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+# A region code as the staff directory spells it, and the week's Sunday as YYYY-MM-DD: they
+# name the workflow, so each has one spelling.
+_REGION = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def workflow_id(region_code: str, week_ending: str) -> str:
@@ -64,15 +66,18 @@ def workflow_id(region_code: str, week_ending: str) -> str:
 
 def validate_week(region_code: str, week_ending: str) -> None:
     """The region and the week a weekly-report workflow is named by."""
-    if not _REGION.match(region_code):
+    if not _REGION.fullmatch(region_code):
         raise InvalidInput(
             f"region_code {region_code[:50]!r} is not a region code: 1-40 lower-case letters, "
             "digits, '.', '_' or '-'"
         )
+    not_a_date = InvalidInput(f"week_ending {week_ending[:20]!r} is not a date (YYYY-MM-DD)")
+    if not _DATE.fullmatch(week_ending):
+        raise not_a_date
     try:
         sunday = date.fromisoformat(week_ending)
     except ValueError:
-        raise InvalidInput(f"week_ending {week_ending[:20]!r} is not a date (YYYY-MM-DD)") from None
+        raise not_a_date from None
     if sunday.isoweekday() != 7:
         raise InvalidInput(f"week_ending {week_ending} is not a Sunday")
 
@@ -207,7 +212,7 @@ class WeeklyReportWorkflow:
     """One region's weekly reports for one week, from collection to the tally."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[WeeklyReportStatus] | None = None
         self._people: _People | None = None
         self._due: datetime | None = None
         # The submission being recorded, for its announcement (its texts are mailed, not kept).
@@ -355,12 +360,9 @@ class WeeklyReportWorkflow:
         case.record("", TALLIED, f"{fined} report(s) missing or late, fined")
         case.move_to(TALLIED)
 
-    def _cases(self) -> tuple[CaseFile, WeeklyReportStatus]:
-        if self._case is None:
-            raise not_started("the weekly reports")
-        status = self._case.status
-        assert isinstance(status, WeeklyReportStatus)
-        return self._case, status
+    def _cases(self) -> tuple[CaseFile[WeeklyReportStatus], WeeklyReportStatus]:
+        case = opened(self._case, "the weekly reports")
+        return case, case.status
 
     @workflow.query
     def status(self) -> WeeklyReportStatus:

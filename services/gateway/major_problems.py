@@ -13,21 +13,21 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument
-from services.runtime.validation import limit_text, require_text
-from workflows import rulebook
+from services.runtime.errors import FailedPrecondition
+from workflows import regulation
 from workflows.major_problem import (
-    MAX_TEXT,
     AcknowledgeInput,
     MajorProblemInput,
     MajorProblemStatus,
     MajorProblemWorkflow,
     ResolveInput,
     StatusUpdateInput,
+    validate,
+    validate_acknowledge,
+    validate_resolve,
+    validate_update,
     workflow_id,
 )
-
-MAX_EVIDENCE = 20
 
 
 def _same_report(input: MajorProblemInput) -> tuple[object, ...]:
@@ -83,41 +83,34 @@ class MajorProblemGateway(ProcessGateway):
         reference = business_reference(request.reference)
         reporter = caller.require_self(request.reporter_id, "major-problem report")
         try:
-            rules = rulebook.in_force(today())
-        except rulebook.NoRuleSetInForce as err:
+            rules = regulation.in_force(today())
+        except regulation.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: MI-1 is not in force yet") from None
-        category = request.category.strip().lower()
-        if category not in rules.major_problem_categories:
-            raise InvalidArgument(
-                f"category {request.category!r} is not a major problem (MI-1): use one of "
-                f"{', '.join(rules.major_problem_categories)}"
-            )
-        hospital = require_text(request.hospital, "hospital", limit=200)
-        product = require_text(request.product, "product", limit=200)
-        description = require_text(request.description, "description", limit=MAX_TEXT)
-        if len(request.evidence) > MAX_EVIDENCE:
-            raise InvalidArgument(f"at most {MAX_EVIDENCE} evidence references")
-        evidence = [limit_text(e.strip(), "evidence", limit=500) for e in request.evidence]
-        region = await self._region(request.region_code, caller)
+        report = MajorProblemInput(
+            reference=reference,
+            reporter_id=reporter,
+            region_code=request.region_code,
+            category=request.category.strip().lower(),
+            hospital=request.hospital.strip(),
+            product=request.product.strip(),
+            description=request.description.strip(),
+            rule_version=rules.version,
+            evidence=[e.strip() for e in request.evidence if e.strip()],
+        )
+        # The workflow's own rule, so a bad report is refused here, with its words, before
+        # anything starts.
+        validate(report, rules)
+        report.region_code = await self._region(request.region_code, caller)
         wf_id = workflow_id(reference)
+        what = f"{report.category.replace('_', ' ')} at {report.hospital} ({report.product})"
         started = await start_once(
             self._client,
             MajorProblemWorkflow.run,
-            MajorProblemInput(
-                reference=reference,
-                reporter_id=reporter,
-                region_code=region,
-                category=category,
-                hospital=hospital,
-                product=product,
-                description=description,
-                rule_version=rules.version,
-                evidence=[e for e in evidence if e],
-            ),
+            report,
             id=wf_id,
             task_queue=self._task_queue,
-            summary=f"MI {reference}: {category.replace('_', ' ')} at {hospital} ({product})",
-            details=description,
+            summary=f"MI {reference}: {what}",
+            details=report.description,
             request_key=_same_report,
             conflict=(
                 f"reference {reference} is already used for a different report; "
@@ -138,7 +131,10 @@ class MajorProblemGateway(ProcessGateway):
         self, reference: str, call: Awaitable[MajorProblemStatus]
     ) -> gateway_pb2.MajorProblem:
         status = await workflow_call(
-            call, what=f"major problem {reference}", give_up_after=self._timeout
+            call,
+            what=f"major problem {reference}",
+            give_up_after=self._timeout,
+            handle=self._handle(reference),
         )
         return problem_message(status)
 
@@ -146,11 +142,12 @@ class MajorProblemGateway(ProcessGateway):
         self, request: gateway_pb2.AcknowledgeMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
         handle = self._handle(request.reference)
-        note = limit_text(request.note.strip(), "note", limit=MAX_TEXT)
+        acknowledgement = AcknowledgeInput(actor_id=caller.id, note=request.note.strip())
+        validate_acknowledge(acknowledgement)
         return await self._answer(
             request.reference,
             handle.execute_update(
-                MajorProblemWorkflow.acknowledge, AcknowledgeInput(actor_id=caller.id, note=note)
+                MajorProblemWorkflow.acknowledge, acknowledgement, rpc_timeout=self._timeout
             ),
         )
 
@@ -158,11 +155,12 @@ class MajorProblemGateway(ProcessGateway):
         self, request: gateway_pb2.UpdateMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
         handle = self._handle(request.reference)
-        note = require_text(request.note, "note", limit=MAX_TEXT)
+        update = StatusUpdateInput(actor_id=caller.id, note=request.note.strip())
+        validate_update(update)
         return await self._answer(
             request.reference,
             handle.execute_update(
-                MajorProblemWorkflow.post_update, StatusUpdateInput(actor_id=caller.id, note=note)
+                MajorProblemWorkflow.post_update, update, rpc_timeout=self._timeout
             ),
         )
 
@@ -170,13 +168,14 @@ class MajorProblemGateway(ProcessGateway):
         self, request: gateway_pb2.ResolveMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
         handle = self._handle(request.reference)
-        root_cause = require_text(request.root_cause, "root_cause", limit=MAX_TEXT)
-        fix = require_text(request.fix, "fix", limit=MAX_TEXT)
+        resolution = ResolveInput(
+            actor_id=caller.id, root_cause=request.root_cause.strip(), fix=request.fix.strip()
+        )
+        validate_resolve(resolution)
         return await self._answer(
             request.reference,
             handle.execute_update(
-                MajorProblemWorkflow.resolve,
-                ResolveInput(actor_id=caller.id, root_cause=root_cause, fix=fix),
+                MajorProblemWorkflow.resolve, resolution, rpc_timeout=self._timeout
             ),
         )
 
@@ -184,4 +183,7 @@ class MajorProblemGateway(ProcessGateway):
         self, request: gateway_pb2.GetMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
         handle = self._handle(request.reference)
-        return await self._answer(request.reference, handle.query(MajorProblemWorkflow.status))
+        return await self._answer(
+            request.reference,
+            handle.query(MajorProblemWorkflow.status, rpc_timeout=self._timeout),
+        )

@@ -17,17 +17,15 @@ from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
-from services.runtime.dates import parse_date, today
+from services.runtime.dates import today
 from services.runtime.errors import FailedPrecondition, InvalidArgument
-from services.runtime.validation import limit_text, require_known, require_text
-from workflows import rulebook, sla
+from services.runtime.validation import require_known
+from workflows import regulation, sla
+from workflows.regulation import texts
 from workflows.requirement import (
-    CLOSED,
-    DECLINED,
-    MAX_TEXT,
-    PROCESS,
-    REFUSED,
+    STAGES,
     TRACKING_MEMO,
+    TRACKING_QUERY,
     CloseInput,
     ConfirmationInput,
     FilterInput,
@@ -39,13 +37,15 @@ from workflows.requirement import (
     RevisitInput,
     SyncOutcomeInput,
     completion_risk,
+    validate,
+    validate_confirmation,
+    validate_filter,
+    validate_release,
+    validate_revisit,
+    validate_sync_outcome,
     workflow_id,
 )
 
-STAGES = (
-    "submitted", "awaiting_sync", "at_sync", "solution_fed_back", "released", "revisit_due",
-    "revisited", CLOSED, REFUSED, DECLINED,
-)  # fmt: skip
 SLA_STATES = (sla.OK, sla.WARNING, sla.BREACHED, sla.MET)
 DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
 _REGION = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
@@ -153,44 +153,37 @@ class RequirementGateway(ProcessGateway):
     ) -> gateway_pb2.RequirementRef:
         reference = business_reference(request.reference)
         requester = caller.require_self(request.requester_id, "requirement")
-        hospital = require_text(request.hospital, "hospital", limit=200)
-        module = require_text(request.product_module, "product_module", limit=200)
-        for value, what in (
-            (request.purpose, "purpose"),
-            (request.business_scenario, "business_scenario"),
-        ):
-            if not value.strip():
-                raise InvalidArgument(
-                    f"{what} is required: a requirement without its purpose and business "
-                    "scenario is refused (RQ-1)"
-                )
-        purpose = require_text(request.purpose, "purpose", limit=MAX_TEXT)
-        scenario = require_text(request.business_scenario, "business_scenario", limit=MAX_TEXT)
-        description = require_text(request.description, "description", limit=MAX_TEXT)
-        region = await self._region(request.region_code, caller)
         try:
-            rules = rulebook.in_force(today())
-        except rulebook.NoRuleSetInForce as err:
+            rules = regulation.in_force(today())
+        except regulation.NoRuleSetInForce as err:
             raise FailedPrecondition(f"{err}: RQ-1 is not in force yet") from None
+        submission = RequirementInput(
+            reference=reference,
+            requester_id=requester,
+            region_code=request.region_code,
+            hospital=request.hospital.strip(),
+            product_module=request.product_module.strip(),
+            purpose=request.purpose.strip(),
+            business_scenario=request.business_scenario.strip(),
+            description=request.description.strip(),
+            rule_version=rules.version,
+        )
+        # The workflow's own rule (RQ-1), so a bad submission is refused here, with its words,
+        # before anything starts.
+        validate(submission, rules)
+        submission.region_code = await self._region(request.region_code, caller)
         wf_id = workflow_id(reference)
         started = await start_once(
             self._client,
             RequirementWorkflow.run,
-            RequirementInput(
-                reference=reference,
-                requester_id=requester,
-                region_code=region,
-                hospital=hospital,
-                product_module=module,
-                purpose=purpose,
-                business_scenario=scenario,
-                description=description,
-                rule_version=rules.version,
-            ),
+            submission,
             id=wf_id,
             task_queue=self._task_queue,
-            summary=f"RQ {reference}: {hospital}, {module}",
-            details=f"Purpose: {purpose}\nScenario: {scenario}\n\n{description}",
+            summary=f"RQ {reference}: {submission.hospital}, {submission.product_module}",
+            details=(
+                f"Purpose: {submission.purpose}\nScenario: {submission.business_scenario}\n\n"
+                f"{submission.description}"
+            ),
             request_key=_same_requirement,
             conflict=(
                 f"reference {reference} is already used for a different requirement; "
@@ -211,7 +204,10 @@ class RequirementGateway(ProcessGateway):
         self, reference: str, call: Awaitable[RequirementStatus]
     ) -> gateway_pb2.Requirement:
         status = await workflow_call(
-            call, what=f"requirement {reference}", give_up_after=self._timeout
+            call,
+            what=f"requirement {reference}",
+            give_up_after=self._timeout,
+            handle=self._handle(reference),
         )
         return requirement_message(status)
 
@@ -219,10 +215,11 @@ class RequirementGateway(ProcessGateway):
         self, request: gateway_pb2.FilterRequirementRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
         handle = self._handle(request.reference)
-        reason = limit_text(request.reason.strip(), "reason", limit=MAX_TEXT)
-        update = FilterInput(actor_id=caller.id, accept=request.accept, reason=reason)
+        update = FilterInput(actor_id=caller.id, accept=request.accept, reason=request.reason)
+        validate_filter(update)
         return await self._answer(
-            request.reference, handle.execute_update(RequirementWorkflow.filter, update)
+            request.reference,
+            handle.execute_update(RequirementWorkflow.filter, update, rpc_timeout=self._timeout),
         )
 
     async def record_sync(
@@ -232,10 +229,15 @@ class RequirementGateway(ProcessGateway):
         require_known(request.outcome, gateway_pb2.SyncOutcome.values(), "outcome")
         if request.outcome not in _OUTCOMES:
             raise InvalidArgument("outcome is required: solution, deferred or declined")
-        text = require_text(request.text, "text", limit=MAX_TEXT)
-        update = SyncOutcomeInput(actor_id=caller.id, outcome=_OUTCOMES[request.outcome], text=text)
+        update = SyncOutcomeInput(
+            actor_id=caller.id, outcome=_OUTCOMES[request.outcome], text=request.text
+        )
+        validate_sync_outcome(update)
         return await self._answer(
-            request.reference, handle.execute_update(RequirementWorkflow.record_sync, update)
+            request.reference,
+            handle.execute_update(
+                RequirementWorkflow.record_sync, update, rpc_timeout=self._timeout
+            ),
         )
 
     async def register_confirmation(
@@ -245,37 +247,43 @@ class RequirementGateway(ProcessGateway):
         require_known(request.kind, gateway_pb2.ConfirmationKind.values(), "kind")
         if request.kind not in _KINDS:
             raise InvalidArgument("kind is required: application, solution or verification (RQ-4)")
-        signed_on = parse_date(request.signed_on, "signed_on")
         update = ConfirmationInput(
             actor_id=caller.id,
             kind=_KINDS[request.kind],
-            file_reference=require_text(request.file_reference, "file_reference", limit=500),
-            signer=require_text(request.signer, "signer", limit=200),
-            signed_on=signed_on.isoformat(),
+            file_reference=request.file_reference,
+            signer=request.signer,
+            signed_on=request.signed_on,
         )
+        validate_confirmation(update)
         return await self._answer(
             request.reference,
-            handle.execute_update(RequirementWorkflow.register_confirmation, update),
+            handle.execute_update(
+                RequirementWorkflow.register_confirmation, update, rpc_timeout=self._timeout
+            ),
         )
 
     async def release(
         self, request: gateway_pb2.ReleaseRequirementRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
         handle = self._handle(request.reference)
-        version = require_text(request.version, "version", limit=80)
-        update = ReleaseInput(actor_id=caller.id, version=version)
+        update = ReleaseInput(actor_id=caller.id, version=request.version)
+        validate_release(update)
         return await self._answer(
-            request.reference, handle.execute_update(RequirementWorkflow.release, update)
+            request.reference,
+            handle.execute_update(RequirementWorkflow.release, update, rpc_timeout=self._timeout),
         )
 
     async def record_revisit(
         self, request: gateway_pb2.RecordRevisitRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
         handle = self._handle(request.reference)
-        note = limit_text(request.note.strip(), "note", limit=MAX_TEXT)
-        update = RevisitInput(actor_id=caller.id, satisfied=request.satisfied, note=note)
+        update = RevisitInput(actor_id=caller.id, satisfied=request.satisfied, note=request.note)
+        validate_revisit(update)
         return await self._answer(
-            request.reference, handle.execute_update(RequirementWorkflow.record_revisit, update)
+            request.reference,
+            handle.execute_update(
+                RequirementWorkflow.record_revisit, update, rpc_timeout=self._timeout
+            ),
         )
 
     async def close(
@@ -284,7 +292,9 @@ class RequirementGateway(ProcessGateway):
         handle = self._handle(request.reference)
         return await self._answer(
             request.reference,
-            handle.execute_update(RequirementWorkflow.close, CloseInput(actor_id=caller.id)),
+            handle.execute_update(
+                RequirementWorkflow.close, CloseInput(actor_id=caller.id), rpc_timeout=self._timeout
+            ),
         )
 
     async def confirm_receipt(
@@ -294,7 +304,9 @@ class RequirementGateway(ProcessGateway):
         return await self._answer(
             request.reference,
             handle.execute_update(
-                RequirementWorkflow.confirm_receipt, ReceiptInput(actor_id=caller.id)
+                RequirementWorkflow.confirm_receipt,
+                ReceiptInput(actor_id=caller.id),
+                rpc_timeout=self._timeout,
             ),
         )
 
@@ -302,7 +314,9 @@ class RequirementGateway(ProcessGateway):
         self, request: gateway_pb2.GetRequirementRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
         handle = self._handle(request.reference)
-        return await self._answer(request.reference, handle.query(RequirementWorkflow.status))
+        return await self._answer(
+            request.reference, handle.query(RequirementWorkflow.status, rpc_timeout=self._timeout)
+        )
 
     async def list(
         self, request: gateway_pb2.ListRequirementsRequest, caller: Caller
@@ -340,7 +354,7 @@ class RequirementGateway(ProcessGateway):
 
 def _visibility_query(request: gateway_pb2.ListRequirementsRequest) -> tuple[str, int]:
     """The visibility query for the sheet's filters; every value is checked before it is quoted."""
-    clauses = [f"CsdProcess = '{PROCESS}'"]
+    clauses = [TRACKING_QUERY]
     if request.region_code:
         if not _REGION.match(request.region_code):
             raise InvalidArgument(f"region_code {request.region_code!r} is not a region code")
@@ -364,8 +378,7 @@ def _visibility_query(request: gateway_pb2.ListRequirementsRequest) -> tuple[str
     if request.max_age_days:
         newer = now - timedelta(days=request.max_age_days)
         clauses.append(f"StartTime >= '{newer.strftime('%Y-%m-%dT%H:%M:%SZ')}'")
-    if len(request.hospital) > 200:
-        raise InvalidArgument("hospital is longer than 200 characters")
+    texts.bounded(request.hospital, "hospital", limit=texts.LINE)
     limit = request.limit or DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidArgument(f"limit is 1..{MAX_LIMIT}")

@@ -153,7 +153,12 @@ class SmtpMailer:
         smtp = self._open()
         try:
             eight_bit = bool(smtp.has_extn("8bitmime"))
-            policy = default if eight_bit else default.clone(cte_type="7bit")
+            # No folding within the 998 octets RFC 5322 allows a line: Python's folder writes an
+            # empty encoded word (=?utf-8?q??=) when a fold falls just before a non-ASCII word
+            # (cpython#136052), and a subject is at most 300 characters here.
+            policy = default.clone(max_line_length=998)
+            if not eight_bit:
+                policy = policy.clone(cte_type="7bit")
             message = EmailMessage(policy=policy)
             message["From"] = self.sender
             message["To"] = to_addresses

@@ -308,11 +308,11 @@ async def test_a_refused_email_is_noted_alerted_and_the_request_carries_on(
     assert result.stage == CLOSED
     # The announcement to her and the closing mail copying her; the requester's mail went.
     assert len(result.notices) == 2
-    assert result.notices[0].startswith("the submitted email to 施文君 was not sent")
+    assert result.notices[0].startswith('the email "submitted" to 施文君 was not sent')
     assert "no such mailbox" in result.notices[0]
     assert [e.kind for e in result.history].count("notice") == 2
     assert "Waiting for 施文君 to accept." in details
-    assert "Not delivered (1): the submitted email to 施文君 was not sent" in details
+    assert 'Not delivered (1): the email "submitted" to 施文君 was not sent' in details
     subjects = mails_about(stack, reference)
     assert any("coordinating" in s for s in subjects)
     alerts = [
@@ -321,7 +321,7 @@ async def test_a_refused_email_is_noted_alerted_and_the_request_carries_on(
     ]  # fmt: skip
     assert len(alerts) == 2
     assert alerts[0]["To"] == "zhou.xiaoming@csd.example"  # the technical service team lead
-    assert "the submitted email to 施文君 was not sent" in alerts[0].get_content()
+    assert 'the email "submitted" to 施文君 was not sent' in alerts[0].get_content()
 
 
 async def until_noted(

@@ -7,21 +7,32 @@ is: the owner, then the department managers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+import temporalio.api.sdk.v1
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.staff import CalendarActivities, WorkingTimeInput
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
 from tests.workflows.recording import record_history
+from workflows import regulation
 from workflows.major_problem import (
     ACKNOWLEDGED,
     AWAITING_ACK,
+    MAX_EVIDENCE,
     RESOLVED,
     AcknowledgeInput,
     MajorProblemInput,
@@ -29,8 +40,10 @@ from workflows.major_problem import (
     MajorProblemWorkflow,
     ResolveInput,
     StatusUpdateInput,
+    validate,
     workflow_id,
 )
+from workflows.sla import SlaView
 
 Handle = WorkflowHandle[MajorProblemWorkflow, MajorProblemStatus]
 MANAGERS = {"huang.aiping@csd.example", "jiang.chengzhao@csd.example"}
@@ -38,26 +51,30 @@ CC = {
     "lu.bingqing", "ye.kai", "fan.haidong", "lin.gong", "zhang.bin", "pan.zhongdong",
     "huang.aiping", "jiang.chengzhao", "shi.wenjun", "wang.qiang", "li.na",
 }  # fmt: skip
+RULES = regulation.by_version("2024-v1")
 
 
-def report(reference: str = "MI-1") -> MajorProblemInput:
-    return MajorProblemInput(
-        reference=reference,
-        reporter_id="zhao.lei",
-        region_code="east",
-        category="data_loss",
-        hospital="上海第一醫院",
-        product="EMR nursing module",
-        description="Nursing notes of ward 5 saved between 02:00 and 02:40 are gone.",
-        rule_version="2024-v1",
-        evidence=["screenshot-0231.png", "db-audit-0240.log"],
+def report(reference: str = "MI-1", **changes: Any) -> MajorProblemInput:
+    return dataclasses.replace(
+        MajorProblemInput(
+            reference=reference,
+            reporter_id="zhao.lei",
+            region_code="east",
+            category="data_loss",
+            hospital="上海第一醫院",
+            product="EMR nursing module",
+            description="Nursing notes of ward 5 saved between 02:00 and 02:40 are gone.",
+            rule_version="2024-v1",
+            evidence=["screenshot-0231.png", "db-audit-0240.log"],
+        ),
+        **changes,
     )
 
 
-async def start(client: Client, task_queue: str, reference: str = "MI-1") -> Handle:
+async def start(client: Client, task_queue: str, reference: str = "MI-1", **changes: Any) -> Handle:
     return await client.start_workflow(
         MajorProblemWorkflow.run,
-        report(reference),
+        report(reference, **changes),
         id=workflow_id(reference),
         task_queue=task_queue,
     )
@@ -91,6 +108,55 @@ async def awaiting_ack(handle: Handle, stack: Stack) -> MajorProblemStatus:
     raise AssertionError("never started calling")
 
 
+def shanghai(instant: str) -> datetime:
+    """`instant` as read from a status or a mail: RFC 3339 with the company's +08:00."""
+    assert instant.endswith("+08:00"), instant
+    return datetime.fromisoformat(instant)
+
+
+def quotes(alert: str, view: SlaView) -> None:
+    """The alert says the promise and the very instants the status reports for it."""
+    assert view.promise and f"{view.promise}." in alert
+    assert f"Started:  {view.started_at}" in alert
+    assert f"Warning:  {view.warn_at}" in alert
+    assert f"Deadline: {view.breach_at}" in alert
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"category": "slow_screen"}, "is not a major problem (MI-1)"),
+        ({"hospital": " "}, "hospital is required"),
+        ({"hospital": "上海\n第一醫院"}, "hospital must be one line"),
+        ({"product": ""}, "product is required"),
+        ({"description": "  "}, "description is required"),
+        ({"evidence": ["e"] * (MAX_EVIDENCE + 1)}, f"at most {MAX_EVIDENCE} evidence"),
+        ({"evidence": ["x" * 201]}, "evidence is longer than 200"),
+    ],
+)
+def test_a_report_the_rule_does_not_take_is_refused_in_its_words(
+    changes: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(regulation.InvalidInput) as err:
+        validate(report(**changes), RULES)
+    assert words in err.value.message
+    validate(report(), RULES)
+
+
+async def test_a_start_that_skips_the_gateway_is_refused_by_the_workflow(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    async with stack.worker(client, task_queue):
+        handle = await start(client, task_queue, "MI-cli", category="slow_screen")
+        with pytest.raises(WorkflowFailureError) as err:
+            await asyncio.wait_for(handle.result(), 20)
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "INVALID_ARGUMENT"
+    assert "is not a major problem (MI-1)" in cause.message
+    assert calls(stack) == [] and stack.mail.messages == []
+
+
 async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
@@ -112,6 +178,7 @@ async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
             "ward 5",
             "db-audit-0240.log",
             "趙磊",
+            f"Reported at: {status.history[0].at}",
         ):
             assert field in body
 
@@ -128,6 +195,7 @@ async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
             MajorProblemWorkflow.acknowledge, AcknowledgeInput("zhou.xiaoming", "on it")
         )
         assert acked.stage == ACKNOWLEDGED
+        assert acked.slas[0].state == "met" and acked.sla_state == "ok"
         await handle.execute_update(
             MajorProblemWorkflow.post_update,
             StatusUpdateInput("zhou.xiaoming", "restoring from the 02:00 backup"),
@@ -139,6 +207,7 @@ async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
         assert (
             isinstance(err.value.cause, ApplicationError)
             and err.value.cause.type == "INVALID_ARGUMENT"
+            and "(G-1)" in err.value.cause.message
         )
         # Well past the acknowledgement budget: no more calls once acknowledged.
         await env.sleep(timedelta(hours=1))
@@ -155,6 +224,12 @@ async def test_phone_and_email_at_once_then_acknowledged_and_resolved(
         await record_history(handle, "major_problem_acknowledged_resolved")
     assert result.stage == RESOLVED
     assert [v.state for v in result.slas] == ["met", "met"]
+    assert result.sla_state == "met" and result.notices == []
+    # Every instant a person reads is in Asia/Shanghai.
+    instants = [result.acknowledged_at, *(e.at for e in result.history)]
+    instants += [t for v in result.slas for t in (v.started_at, v.warn_at, v.breach_at)]
+    for instant in instants:
+        shanghai(instant)
     reporter_mails = [
         m for m in stack.mail.messages if addresses(m["To"]) == {"zhao.lei@csd.example"}
     ]
@@ -174,7 +249,11 @@ async def test_no_acknowledgement_escalates_in_order_with_repeats(
     env = own_time_skipping_env
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "MI-2")
-        await awaiting_ack(handle, stack)
+        status = await awaiting_ack(handle, stack)
+        acknowledgement = status.slas[0]
+        assert shanghai(acknowledgement.breach_at) - shanghai(acknowledgement.started_at) == (
+            RULES.major_problem_ack_budget
+        )
         owner, huang, jiang = "+86-139-0000-0006", "+86-139-0000-0001", "+86-139-0000-0002"
 
         await env.sleep(timedelta(minutes=14))
@@ -184,7 +263,10 @@ async def test_no_acknowledgement_escalates_in_order_with_repeats(
         alert = await stack.mail.wait_for(lambda m: "SLA breach" in str(m["Subject"]), 10)
         assert addresses(alert["To"]) == MANAGERS | {"zhou.xiaoming@csd.example"}
         status = await handle.query(MajorProblemWorkflow.status)
-        assert status.slas[0].state == "breached"
+        assert (status.slas[0].state, status.sla_state) == ("breached", "breached")
+        # The alert quotes the promise and the instants the status reports.
+        quotes(alert.get_content(), status.slas[0])
+        assert "15 minutes, 24x7" in status.slas[0].promise
         # A department manager not yet called may not acknowledge.
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(
@@ -229,9 +311,16 @@ async def test_acknowledged_but_unresolved_is_escalated_after_its_working_hours(
         )
         status = await handle.query(MajorProblemWorkflow.status)
         resolution = status.slas[1]
-        breach_at = datetime.fromisoformat(resolution.breach_at)
-        warn_at = datetime.fromisoformat(resolution.warn_at)
-        assert warn_at < breach_at
+        # The deadline is the staff calendar's: the budget in working time after the report.
+        deadline = await CalendarActivities(stack.staff).add_working_time(
+            WorkingTimeInput(
+                start=resolution.started_at,
+                minutes=int(RULES.major_problem_resolution_budget.total_seconds() // 60),
+            )
+        )
+        assert resolution.breach_at == deadline.at
+        breach_at = shanghai(resolution.breach_at)
+        assert shanghai(resolution.warn_at) <= breach_at
         now = await env.get_current_time()
         await env.sleep(breach_at - now - timedelta(minutes=1))
         assert not [m for m in stack.mail.messages if "resolution SLA breach" in str(m["Subject"])]
@@ -242,7 +331,54 @@ async def test_acknowledged_but_unresolved_is_escalated_after_its_working_hours(
         assert addresses(alert["To"]) == MANAGERS | {"zhou.xiaoming@csd.example"}
         status = await handle.query(MajorProblemWorkflow.status)
         assert (status.stage, status.slas[1].state) == (ACKNOWLEDGED, "breached")
+        assert status.sla_state == "breached"
+        quotes(alert.get_content(), status.slas[1])
+        assert "16 working hours" in status.slas[1].promise
         await handle.terminate("test over")
+
+
+async def test_a_relay_refused_for_good_is_noted_alerted_and_the_report_goes_on(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    # The reporter's mailbox does not exist: every relay to them is refused for good.
+    stack.mail.unknown_mailboxes.add("zhao.lei@csd.example")
+    async with stack.worker(env.client, task_queue):
+        handle = await start(env.client, task_queue, "MI-refused")
+        await awaiting_ack(handle, stack)
+        await handle.execute_update(
+            MajorProblemWorkflow.acknowledge, AcknowledgeInput("zhou.xiaoming", "on it")
+        )
+        refused = await stack.mail.wait_for(
+            lambda m: (
+                "MI-refused" in str(m["Subject"])
+                and "a notification was refused" in str(m["Subject"])
+            ),
+            10,
+        )
+        # Alerted to the technical service team lead.
+        assert addresses(refused["To"]) == {"zhou.xiaoming@csd.example"}
+        assert "趙磊" in refused.get_content()
+        status = await handle.query(MajorProblemWorkflow.status)
+        assert status.stage == ACKNOWLEDGED
+        assert len(status.notices) == 1
+        notice = status.notices[0]
+        assert "acknowledged" in notice and "to 趙磊 was not sent" in notice
+        assert [e.kind for e in status.history][-1] == "notice"
+        metadata = await handle.query(
+            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
+        )
+        assert "Not delivered (1)" in metadata.current_details
+        assert status.notices[0] in metadata.current_details
+        # The report goes on to its resolution.
+        await handle.execute_update(
+            MajorProblemWorkflow.resolve, ResolveInput("zhou.xiaoming", "bad index", "rebuilt")
+        )
+        result = await asyncio.wait_for(handle.result(), 20)
+        await record_history(handle, "major_problem_relay_refused")
+    assert result.stage == RESOLVED
+    assert len(result.notices) == 2  # acknowledged, resolved
+    assert not [m for m in stack.mail.messages if "zhao.lei@csd.example" in addresses(m["To"])]
 
 
 @pytest.fixture
@@ -276,7 +412,9 @@ async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
         )
         await handle.terminate("test over")
     first_call = [
-        r for r in gateway.requests if r.body["idempotency_key"] == "MI-4:call:zhou.xiaoming:1"
+        r
+        for r in gateway.requests
+        if r.body["idempotency_key"] == "major-problem-MI-4:call:zhou.xiaoming:1"
     ]
     assert len(first_call) == 7  # six refusals, then delivered once, under one key
     forms = [m for m in stack.mail.messages if str(m["Subject"]).endswith("— report")]

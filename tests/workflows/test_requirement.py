@@ -7,20 +7,29 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+import temporalio.api.sdk.v1
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from activities.staff import NextSyncInput, NextSyncResult, SyncActivities
+from activities.staff import CalendarActivities, NextOccurrenceInput, OccurrenceResult
 from services.worker.main import activities_for
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
 from tests.workflows.recording import record_history
-from workflows import rulebook
+from workflows import regulation
+from workflows.regulation import rule_sets
+from workflows.regulation.cadences import RQ2_SYNC
 from workflows.requirement import (
     AT_SYNC,
     AWAITING_SYNC,
@@ -30,6 +39,7 @@ from workflows.requirement import (
     REVISIT_DUE,
     REVISITED,
     SOLUTION,
+    TRACKING_MEMO,
     CloseInput,
     ConfirmationInput,
     FilterInput,
@@ -40,31 +50,43 @@ from workflows.requirement import (
     RequirementWorkflow,
     RevisitInput,
     SyncOutcomeInput,
+    tracking_row,
+    validate,
     workflow_id,
 )
+from workflows.sla import SlaView
 
 Handle = WorkflowHandle[RequirementWorkflow, RequirementStatus]
 SUPPORT = "gao.lei"
+RULES = regulation.by_version("2024-v1")
+ESCALATION = {
+    "zhou.xiaoming@csd.example",
+    "huang.aiping@csd.example",
+    "jiang.chengzhao@csd.example",
+}
 
 
-def requirement(reference: str) -> RequirementInput:
-    return RequirementInput(
-        reference=reference,
-        requester_id="zhao.lei",
-        region_code="east",
-        hospital="上海第一醫院",
-        product_module="EMR nursing",
-        purpose="Nurses need the ward report sorted by bed",
-        business_scenario="Morning handover on every ward",
-        description="Add a bed-order option to the ward report.",
-        rule_version="2024-v1",
+def requirement(reference: str, **changes: Any) -> RequirementInput:
+    return dataclasses.replace(
+        RequirementInput(
+            reference=reference,
+            requester_id="zhao.lei",
+            region_code="east",
+            hospital="上海第一醫院",
+            product_module="EMR nursing",
+            purpose="Nurses need the ward report sorted by bed",
+            business_scenario="Morning handover on every ward",
+            description="Add a bed-order option to the ward report.",
+            rule_version="2024-v1",
+        ),
+        **changes,
     )
 
 
-async def start(client: Client, task_queue: str, reference: str) -> Handle:
+async def start(client: Client, task_queue: str, reference: str, **changes: Any) -> Handle:
     return await client.start_workflow(
         RequirementWorkflow.run,
-        requirement(reference),
+        requirement(reference, **changes),
         id=workflow_id(reference),
         task_queue=task_queue,
     )
@@ -94,13 +116,34 @@ async def stage_is(handle: Handle, *stages: str) -> RequirementStatus:
     raise AssertionError(f"stage stayed {status.stage}")
 
 
-async def sync_scheduled(handle: Handle) -> datetime:
+async def status_when(
+    handle: Handle, condition: Callable[[RequirementStatus], bool]
+) -> RequirementStatus:
     for _ in range(200):
         status = await handle.query(RequirementWorkflow.status)
-        if status.stage == AWAITING_SYNC and status.next_sync:
-            return datetime.fromisoformat(status.next_sync)
+        if condition(status):
+            return status
         await asyncio.sleep(0.05)
-    raise AssertionError(f"no sync scheduled; stage {status.stage}")
+    raise AssertionError(f"never so; stage {status.stage}")
+
+
+def shanghai(instant: str) -> datetime:
+    """`instant` as read from a status or a mail: RFC 3339 with the company's +08:00."""
+    assert instant.endswith("+08:00"), instant
+    return datetime.fromisoformat(instant)
+
+
+async def accepted(handle: Handle) -> datetime:
+    """Filtered in; the reply already carries the next sync."""
+    reply = await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
+    assert reply.stage == AWAITING_SYNC and reply.next_sync
+    assert reply.next_sync == (await handle.query(RequirementWorkflow.status)).next_sync
+    return shanghai(reply.next_sync)
+
+
+async def at_sync(env: WorkflowEnvironment, handle: Handle, sync_at: datetime) -> None:
+    await env.sleep(sync_at - await env.get_current_time() + timedelta(minutes=1))
+    await stage_is(handle, AT_SYNC)
 
 
 async def refused_with(handle: Handle, update: object, argument: object) -> str:
@@ -110,24 +153,79 @@ async def refused_with(handle: Handle, update: object, argument: object) -> str:
     return str(err.value.cause.type)
 
 
+async def sheet_agrees(handle: Handle) -> None:
+    """The tracking sheet's row (the memo) says what the case says, after every step."""
+    for _ in range(100):
+        status = await handle.query(RequirementWorkflow.status)
+        memo = await (await handle.describe()).memo_value(TRACKING_MEMO, default=None)
+        if memo == tracking_row(status):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the sheet says {memo}, the case {tracking_row(status)}")
+
+
+def quotes(alert: str, view: SlaView) -> None:
+    """The alert says the promise and the very instants the status reports for it."""
+    assert view.promise and f"{view.promise}." in alert
+    assert f"Started:  {view.started_at}" in alert
+    assert f"Warning:  {view.warn_at}" in alert
+    assert f"Deadline: {view.breach_at}" in alert
+
+
 @pytest.mark.parametrize(
-    ("accepted_on", "sync_on"),
+    ("accepted_at", "sync_at"),
     [
-        ("2026-03-03", "2026-03-05"),  # Tuesday -> Thursday
-        ("2026-03-06", "2026-03-09"),  # Friday -> Monday
-        ("2026-03-05", "2026-03-09"),  # Thursday -> the next Monday, not the same day
-        ("2026-09-29", "2026-10-08"),  # Tuesday before National Day -> the next working day
+        ("2026-03-03T12:00", "2026-03-05"),  # Tuesday -> Thursday
+        ("2026-03-06T12:00", "2026-03-09"),  # Friday -> Monday
+        ("2026-03-05T12:00", "2026-03-09"),  # Thursday after the sync -> the next Monday
+        ("2026-03-05T09:00", "2026-03-05"),  # Thursday before the sync -> that very sync
+        ("2026-09-29T12:00", "2026-10-08"),  # Tuesday before National Day -> next working day
         # Thursday 12 Feb: Monday 16 Feb starts the Spring Festival break (to Monday 23 Feb).
-        ("2026-02-12", "2026-02-24"),
+        ("2026-02-12T12:00", "2026-02-24"),
     ],
 )
 async def test_the_next_sync_follows_the_calendar(
-    stack: Stack, accepted_on: str, sync_on: str
+    stack: Stack, accepted_at: str, sync_at: str
 ) -> None:
-    result = await SyncActivities(stack.staff).next_sync_day(
-        NextSyncInput(after=accepted_on, weekdays=[0, 3])
+    result = await CalendarActivities(stack.staff).next_occurrence(
+        NextOccurrenceInput(
+            cadence=RQ2_SYNC, after=f"{accepted_at}:00+08:00", rule_version=RULES.version
+        )
     )
-    assert result.date == sync_on
+    assert result.at == f"{sync_at}T10:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"purpose": " "}, "purpose is required: a requirement without its purpose and business"),
+        ({"business_scenario": ""}, "business scenario is refused (RQ-1)"),
+        ({"hospital": ""}, "hospital is required"),
+        ({"hospital": "上海\n第一醫院"}, "hospital must be one line"),
+        ({"product_module": " "}, "product_module is required"),
+        ({"description": "x" * 4001}, "description is longer than 4000"),
+    ],
+)
+def test_a_submission_the_rule_does_not_take_is_refused_in_its_words(
+    changes: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(regulation.InvalidInput) as err:
+        validate(requirement("RQ-x", **changes), RULES)
+    assert words in err.value.message
+    validate(requirement("RQ-x"), RULES)
+
+
+async def test_a_start_that_skips_the_gateway_is_refused_by_the_workflow(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    async with stack.worker(client, task_queue):
+        handle = await start(client, task_queue, f"RQ-cli-{uuid.uuid4().hex[:6]}", purpose="")
+        with pytest.raises(WorkflowFailureError) as err:
+            await asyncio.wait_for(handle.result(), 20)
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "INVALID_ARGUMENT"
+    assert "(RQ-1)" in cause.message
 
 
 async def test_only_the_senior_support_engineer_filters_and_a_refusal_goes_back_with_its_reason(
@@ -161,32 +259,30 @@ async def test_a_requirement_from_submission_to_revisit_and_close(
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-full")
         await routed(handle, stack)
-        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
-        sync_at = await sync_scheduled(handle)
-        assert sync_at.weekday() in (0, 3) or sync_at.date() > (await env.get_current_time()).date()
+        await sheet_agrees(handle)
+        sync_at = await accepted(handle)
+        await sheet_agrees(handle)
+        assert (sync_at.weekday(), sync_at.hour) in ((0, 10), (3, 10)) or (
+            sync_at.date() > (await env.get_current_time()).date()
+        )
         assert (
             await refused_with(
                 handle, RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "x")
             )
             == "FAILED_PRECONDITION"
         )
-        now = await env.get_current_time()
-        await env.sleep(sync_at - now + timedelta(minutes=1))
-        await stage_is(handle, AT_SYNC)
+        await at_sync(env, handle, sync_at)
+        await sheet_agrees(handle)
         await handle.execute_update(
             RequirementWorkflow.record_sync,
             SyncOutcomeInput(SUPPORT, "solution", "A bed-order sort in 5.3"),
         )
+        await sheet_agrees(handle)
         # Both channels delivered at once: the feedback promise is met.
         await until(lambda: any("R&D's solution" in str(m["Subject"]) for m in stack.mail.messages))
         await until(lambda: stack.phone_log.exists() and "RQ-full" in stack.phone_log.read_text())
         # The log provider cannot confirm a call: the promise is kept once the field confirms.
-        for _ in range(100):
-            status = await handle.query(RequirementWorkflow.status)
-            if status.awaiting_receipt:
-                break
-            await asyncio.sleep(0.05)
-        assert status.awaiting_receipt
+        status = await status_when(handle, lambda s: s.awaiting_receipt)
         assert status.feedback_sla is not None and status.feedback_sla.state == "ok"
         assert (
             await refused_with(
@@ -195,30 +291,25 @@ async def test_a_requirement_from_submission_to_revisit_and_close(
             == "PERMISSION_DENIED"
         )
         await handle.execute_update(RequirementWorkflow.confirm_receipt, ReceiptInput("zhao.lei"))
-        for _ in range(100):
-            status = await handle.query(RequirementWorkflow.status)
-            if status.feedback_sla and status.feedback_sla.state == "met":
-                break
-            await asyncio.sleep(0.05)
-        assert status.feedback_sla is not None and status.feedback_sla.state == "met"
-        assert not status.awaiting_receipt
+        status = await status_when(
+            handle, lambda s: s.feedback_sla is not None and s.feedback_sla.state == "met"
+        )
+        assert not status.awaiting_receipt and status.fed_back
+        await sheet_agrees(handle)
 
         released = await handle.execute_update(
             RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.0")
         )
         assert released.stage == RELEASED
-        status = await stage_is(handle, RELEASED)
-        for _ in range(100):
-            status = await handle.query(RequirementWorkflow.status)
-            if status.revisit_due_at:
-                break
-            await asyncio.sleep(0.05)
-        released_at = datetime.fromisoformat(status.history[-1].at)
-        assert datetime.fromisoformat(status.revisit_due_at) - released_at == timedelta(days=7)
+        await sheet_agrees(handle)
+        status = await status_when(handle, lambda s: bool(s.revisit_due_at))
+        released_at = shanghai(status.history[-1].at)
+        assert shanghai(status.revisit_due_at) - released_at == RULES.requirement_revisit_after
         await env.sleep(timedelta(days=7) - timedelta(minutes=5))
         assert (await handle.query(RequirementWorkflow.status)).stage == RELEASED
         await env.sleep(timedelta(minutes=10))
         await stage_is(handle, REVISIT_DUE)
+        await sheet_agrees(handle)
         revisit = await stack.mail.wait_for(lambda m: "revisit due" in str(m["Subject"]), 10)
         assert revisit["To"] == "shi.wenjun@csd.example"
 
@@ -232,22 +323,39 @@ async def test_a_requirement_from_submission_to_revisit_and_close(
             RequirementWorkflow.record_revisit, RevisitInput("shi.wenjun", True, "ward 5 happy")
         )
         await stage_is(handle, REVISITED)
+        await sheet_agrees(handle)
         assert (
             await refused_with(handle, RequirementWorkflow.close, CloseInput(SUPPORT))
             == "FAILED_PRECONDITION"
         )
-        for kind in ("application", "solution", "verification"):
-            await handle.execute_update(
+        for n, kind in enumerate(("application", "solution", "verification")):
+            confirmed = await handle.execute_update(
                 RequirementWorkflow.register_confirmation,
                 ConfirmationInput(
                     "shi.wenjun", kind, f"file://rq-full/{kind}.pdf", "Dr. 王", "2026-12-01"
                 ),
             )
+            assert len(confirmed.missing_confirmations) == 2 - n
+            await sheet_agrees(handle)
         await handle.execute_update(RequirementWorkflow.close, CloseInput(SUPPORT))
         result = await handle.result()
+        await sheet_agrees(handle)
         await record_history(handle, "requirement_full_lifecycle")
     assert result.stage == CLOSED
     assert [c.kind for c in result.confirmations] == ["application", "solution", "verification"]
+    assert result.notices == []
+    # Every instant a person reads is in Asia/Shanghai.
+    feedback = result.feedback_sla
+    assert feedback is not None
+    for instant in (
+        result.submitted_at,
+        result.revisit_due_at,
+        feedback.started_at,
+        feedback.warn_at,
+        feedback.breach_at,
+        *(e.at for e in result.history),
+    ):
+        shanghai(instant)
 
 
 async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
@@ -257,38 +365,28 @@ async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-reopen")
         await routed(handle, stack)
-        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
-        sync_at = await sync_scheduled(handle)
-        now = await env.get_current_time()
-        await env.sleep(sync_at - now + timedelta(minutes=1))
-        await stage_is(handle, AT_SYNC)
+        sync_at = await accepted(handle)
+        await at_sync(env, handle, sync_at)
         deferred = await handle.execute_update(
             RequirementWorkflow.record_sync,
             SyncOutcomeInput(SUPPORT, "deferred", "needs a DB change"),
         )
         assert deferred.syncs_deferred == 1
+        # The reply carries the sync the deferral leads to.
+        assert deferred.stage == AWAITING_SYNC and shanghai(deferred.next_sync) > sync_at
         assert await handle.query(RequirementWorkflow.risk) == "medium"
-        sync_at = await sync_scheduled(handle)
-        now = await env.get_current_time()
-        await env.sleep(sync_at - now + timedelta(minutes=1))
-        await stage_is(handle, AT_SYNC)
+        await at_sync(env, handle, shanghai(deferred.next_sync))
         await handle.execute_update(
             RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "sort option")
         )
         await stage_is(handle, SOLUTION)
-        for _ in range(100):
-            if (await handle.query(RequirementWorkflow.status)).awaiting_receipt:
-                break
-            await asyncio.sleep(0.05)
+        await status_when(handle, lambda s: s.awaiting_receipt)
         assert (
             await refused_with(handle, RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.1"))
             == "FAILED_PRECONDITION"
         )
         await handle.execute_update(RequirementWorkflow.confirm_receipt, ReceiptInput("zhao.lei"))
-        for _ in range(100):
-            if (await handle.query(RequirementWorkflow.status)).fed_back:
-                break
-            await asyncio.sleep(0.05)
+        await status_when(handle, lambda s: s.fed_back)
         await handle.execute_update(RequirementWorkflow.release, ReleaseInput(SUPPORT, "5.3.1"))
         await env.sleep(timedelta(days=7, minutes=5))
         await stage_is(handle, REVISIT_DUE)
@@ -296,8 +394,95 @@ async def test_an_unsatisfied_revisit_reopens_for_the_next_sync(
             RequirementWorkflow.record_revisit,
             RevisitInput("shi.wenjun", False, "wrong sort order"),
         )
-        assert reopened.stage == AWAITING_SYNC
+        assert reopened.stage == AWAITING_SYNC and shanghai(reopened.next_sync)
         assert await handle.query(RequirementWorkflow.risk) == "high"
+        await handle.terminate("test over")
+
+
+async def test_the_feedback_alerts_quote_the_promise_and_its_deadlines(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    async with stack.worker(env.client, task_queue):
+        handle = await start(env.client, task_queue, "RQ-late")
+        await routed(handle, stack)
+        await at_sync(env, handle, await accepted(handle))
+        await handle.execute_update(
+            RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "fix")
+        )
+        # The logged call is never confirmed and the field does not confirm receipt.
+        status = await status_when(handle, lambda s: s.awaiting_receipt)
+        view = status.feedback_sla
+        assert view is not None
+        started = shanghai(view.started_at)
+        assert (shanghai(view.warn_at) - started, shanghai(view.breach_at) - started) == (
+            RULES.requirement_feedback_warning,
+            RULES.requirement_feedback_budget,
+        )
+        assert "within 2 hours" in view.promise and "after 90 minutes" in view.promise
+
+        await env.sleep(RULES.requirement_feedback_warning + timedelta(minutes=1))
+        warning = await stack.mail.wait_for(
+            lambda m: "RQ-late: feedback SLA warning" in str(m["Subject"]), 10
+        )
+        assert warning["To"] == "gao.lei@csd.example"
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.feedback_sla is not None
+        quotes(warning.get_content(), status.feedback_sla)
+        assert status.sla_state == "warning"
+
+        await env.sleep(RULES.requirement_feedback_budget - RULES.requirement_feedback_warning)
+        breach = await stack.mail.wait_for(
+            lambda m: "RQ-late: feedback SLA breach" in str(m["Subject"]), 10
+        )
+        assert {a.strip() for a in str(breach["To"]).split(",")} == ESCALATION
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.feedback_sla is not None
+        quotes(breach.get_content(), status.feedback_sla)
+        assert (status.sla_state, await handle.query(RequirementWorkflow.risk)) == (
+            "breached",
+            "high",
+        )
+        # Late, but the field has it: the breach stays on the record.
+        await handle.execute_update(RequirementWorkflow.confirm_receipt, ReceiptInput("zhao.lei"))
+        status = await status_when(handle, lambda s: s.fed_back)
+        assert status.feedback_sla is not None and status.feedback_sla.state == "breached"
+        await handle.terminate("test over")
+
+
+async def test_a_mail_refused_for_good_is_noted_alerted_and_the_requirement_goes_on(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = own_time_skipping_env
+    # The senior support engineer's mailbox does not exist: the mail to filter is refused.
+    stack.mail.unknown_mailboxes.add("gao.lei@csd.example")
+    async with stack.worker(env.client, task_queue):
+        handle = await start(env.client, task_queue, "RQ-unmailed")
+        refused = await stack.mail.wait_for(
+            lambda m: (
+                "RQ-unmailed" in str(m["Subject"])
+                and "a notification was refused" in str(m["Subject"])
+            ),
+            10,
+        )
+        # Alerted to the technical service team lead.
+        assert refused["To"] == "zhou.xiaoming@csd.example"
+        assert "高雷" in refused.get_content()
+        status = await status_when(handle, lambda s: bool(s.notices))
+        assert status.stage == "submitted"
+        notice = status.notices[0]
+        assert "to filter" in notice and "to 高雷 was not sent" in notice
+        assert "notice" in [e.kind for e in status.history]
+        metadata = await handle.query(
+            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
+        )
+        assert "Not delivered (1)" in metadata.current_details
+        assert status.notices[0] in metadata.current_details
+        # The requirement goes on: support filters it in, and it waits for its sync.
+        await accepted(handle)
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.stage == AWAITING_SYNC and len(status.notices) == 1
+        await record_history(handle, "requirement_mail_refused")
         await handle.terminate("test over")
 
 
@@ -320,11 +505,7 @@ async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-sla")
         await routed(handle, stack)
-        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
-        sync_at = await sync_scheduled(handle)
-        now = await env.get_current_time()
-        await env.sleep(sync_at - now + timedelta(minutes=1))
-        await stage_is(handle, AT_SYNC)
+        await at_sync(env, handle, await accepted(handle))
         await handle.execute_update(
             RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "solution", "fix")
         )
@@ -357,16 +538,17 @@ async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
         assert warning["To"] == "gao.lei@csd.example"
         await env.sleep(timedelta(minutes=35))  # past 120 minutes
         breach = await stack.mail.wait_for(lambda m: "feedback SLA breach" in str(m["Subject"]), 10)
-        assert {a.strip() for a in str(breach["To"]).split(",")} == {
-            "zhou.xiaoming@csd.example",
-            "huang.aiping@csd.example",
-            "jiang.chengzhao@csd.example",
-        }
+        assert {a.strip() for a in str(breach["To"]).split(",")} == ESCALATION
+        status = await handle.query(RequirementWorkflow.status)
+        assert status.feedback_sla is not None
+        quotes(breach.get_content(), status.feedback_sla)
         await env.sleep(timedelta(minutes=30))
         assert len(alerts("warning")) == 1 and len(alerts("breach")) == 1
         # The email went once; the phone kept being retried under one key.
         assert len([m for m in stack.mail.messages if "R&D's solution" in str(m["Subject"])]) == 1
-        assert {r.body["idempotency_key"] for r in gateway.requests} == {"RQ-sla:solution-1:call"}
+        assert {r.body["idempotency_key"] for r in gateway.requests} == {
+            "requirement-RQ-sla:solution-1:call"
+        }
         assert (await handle.query(RequirementWorkflow.status)).feedback_sla.state == "breached"  # type: ignore[union-attr]
         await handle.terminate("test over")
 
@@ -378,9 +560,9 @@ async def test_a_long_lived_requirement_continues_as_new_and_keeps_its_record(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # One sync per run, so the second sync already runs in a fresh run. The sandbox keeps its own
-    # copy of the rulebook, so this worker runs unsandboxed to see the patched rule.
-    rules = [dataclasses.replace(r, requirement_syncs_per_run=1) for r in rulebook.RULE_SETS]
-    monkeypatch.setattr(rulebook, "RULE_SETS", tuple(rules))
+    # copy of the rule sets, so this worker runs unsandboxed to see the patched rule.
+    rules = [dataclasses.replace(r, requirement_syncs_per_run=1) for r in rule_sets.RULE_SETS]
+    monkeypatch.setattr(rule_sets, "RULE_SETS", tuple(rules))
     env = own_time_skipping_env
     worker = Worker(
         env.client,
@@ -392,19 +574,20 @@ async def test_a_long_lived_requirement_continues_as_new_and_keeps_its_record(
     async with worker:
         handle = await start(env.client, task_queue, "RQ-long")
         await routed(handle, stack)
-        await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
-        sync_at = await sync_scheduled(handle)
+        sync_at = await accepted(handle)
         first_run = (await handle.describe()).run_id
-        await env.sleep(sync_at - await env.get_current_time() + timedelta(minutes=1))
-        await stage_is(handle, AT_SYNC)
-        await handle.execute_update(
+        await at_sync(env, handle, sync_at)
+        deferred = await handle.execute_update(
             RequirementWorkflow.record_sync, SyncOutcomeInput(SUPPORT, "deferred", "next time")
         )
-        await sync_scheduled(handle)
         latest = env.client.get_workflow_handle_for(RequirementWorkflow.run, handle.id)
+        for _ in range(100):
+            if (await latest.describe()).run_id != first_run:
+                break
+            await asyncio.sleep(0.05)
         assert (await latest.describe()).run_id != first_run
         status = await latest.query(RequirementWorkflow.status)
-        assert status.syncs_deferred == 1
+        assert status.syncs_deferred == 1 and status.next_sync == deferred.next_sync
         assert [e.kind for e in status.history][:3] == ["submitted", "accepted", "deferred"]
         # The new run takes updates like the old one.
         await latest.execute_update(
@@ -416,11 +599,11 @@ async def test_a_long_lived_requirement_continues_as_new_and_keeps_its_record(
         await latest.terminate("test over")
 
 
-@activity.defn(name="staff.next_sync_day")
-async def sync_right_away(input: NextSyncInput) -> NextSyncResult:
+@activity.defn(name="staff.next_occurrence")
+async def sync_right_away(input: NextOccurrenceInput) -> OccurrenceResult:
     """For the real-time crash test only: the sync is already due (the real calendar activity is
     tested above)."""
-    return NextSyncResult(date="2024-04-01", official=True)
+    return OccurrenceResult(at=input.after, official=True)
 
 
 @pytest.mark.faults
@@ -430,18 +613,22 @@ async def test_a_worker_lost_mid_sla_is_replaced_and_the_alert_comes_once(
     task_queue: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Real time on the real server: a 4-second feedback budget (warning at 3 s).
+    # Real time on the real server: a 4-second feedback budget, warning at 3 s.
     fast = [
-        dataclasses.replace(r, requirement_feedback_budget=timedelta(seconds=4))
-        for r in rulebook.RULE_SETS
+        dataclasses.replace(
+            r,
+            requirement_feedback_budget=timedelta(seconds=4),
+            requirement_feedback_warning=timedelta(seconds=3),
+        )
+        for r in rule_sets.RULE_SETS
     ]
-    monkeypatch.setattr(rulebook, "RULE_SETS", tuple(fast))
+    monkeypatch.setattr(rule_sets, "RULE_SETS", tuple(fast))
     stack, _gateway = phone_down
     client = dev_server_env.client
     activities = [
         a
         for a in activities_for(staff=stack.staff, finance=stack.finance, notify=stack.notify)
-        if getattr(a, "__temporal_activity_definition").name != "staff.next_sync_day"
+        if getattr(a, "__temporal_activity_definition").name != "staff.next_occurrence"
     ] + [sync_right_away]
 
     def worker() -> Worker:

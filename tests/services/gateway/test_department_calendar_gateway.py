@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 import grpc
@@ -11,15 +12,17 @@ from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 from temporalio.testing import WorkflowEnvironment
 
-from services.runtime.dates import today
 from tests.services.gateway.conftest import gateway_for
 from tests.stack import Stack
-from workflows.meeting import MeetingInput, MeetingWorkflow
+from tests.workflows.test_weekly_report import week
+from workflows import regulation
+from workflows.meeting import MeetingInput, MeetingWorkflow, MinutesInput, validate_minutes
 from workflows.meeting import workflow_id as meeting_id
 from workflows.weekly_report import (
     CUSTOMER_REPORT_SECTIONS,
-    WeeklyReportInput,
+    SubmissionInput,
     WeeklyReportWorkflow,
+    validate_submission,
 )
 from workflows.weekly_report import workflow_id as weekly_report_id
 
@@ -34,7 +37,7 @@ async def test_minutes_through_the_gateway(
     env = own_time_skipping_env
     async with gateway_for(env.client, stack, task_queue) as gateway:
         starts = (await env.get_current_time()) + timedelta(hours=1)
-        wf_id = meeting_id("MT-3", "", starts.date().isoformat())
+        wf_id = meeting_id("MT-3", "", regulation.shown(starts)[:10])
         await env.client.start_workflow(
             MeetingWorkflow.run,
             MeetingInput("MT-3", "", starts.isoformat(), "2024-v1"),
@@ -73,12 +76,12 @@ async def test_weekly_reports_through_the_gateway(
     own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
     env = own_time_skipping_env
-    day = today() + timedelta(days=7)
-    sunday = (day + timedelta(days=(6 - day.weekday()) % 7)).isoformat()
+    input = await week(stack, env, "north")
+    sunday = input.week_ending
     async with gateway_for(env.client, stack, task_queue) as gateway:
         await env.client.start_workflow(
             WeeklyReportWorkflow.run,
-            WeeklyReportInput("north", sunday, "2024-v1"),
+            input,
             id=weekly_report_id("north", sunday),
             task_queue=task_queue,
         )
@@ -122,6 +125,8 @@ async def test_weekly_reports_through_the_gateway(
             for line in submitted.lines
             if line.kind == "tracking_sheet"
         } == {("sun.hao", "submitted")}
+        assert (submitted.due_at, submitted.tally_at) == (input.due_at, input.tally_at)
+        assert submitted.due_at.endswith("+08:00") and submitted.tally_at.endswith("+08:00")
 
 
 @pytest.mark.parametrize(
@@ -166,3 +171,64 @@ async def test_bad_calendar_requests_get_clear_statuses(
         await getattr(gateway, rpc)(message, metadata=as_user("shi.wenjun"))
     assert err.value.code() == code
     assert err.value.details()
+
+
+def _refusal(check: Callable[[], None]) -> str:
+    try:
+        check()
+    except regulation.InvalidInput as refusal:
+        return refusal.message
+    raise AssertionError("not refused")
+
+
+@pytest.mark.parametrize(
+    ("rpc", "message", "words"),
+    [
+        (
+            "SubmitWeeklyReport",
+            G.SubmitWeeklyReportRequest(
+                region_code="east",
+                week_ending="2030-01-06",
+                kind="customer_report",
+                sections={"gossip": "x"},
+            ),
+            _refusal(
+                lambda: validate_submission(
+                    SubmissionInput("shi.wenjun", "customer_report", sections={"gossip": "x"})
+                )
+            ),
+        ),
+        (
+            "SubmitWeeklyReport",
+            G.SubmitWeeklyReportRequest(
+                region_code="east",
+                week_ending="2030-01-06",
+                kind="tracking_sheet",
+                file_reference="f",
+                text="x" * 20_001,
+            ),
+            _refusal(
+                lambda: validate_submission(
+                    SubmissionInput("shi.wenjun", "tracking_sheet", "f", text="x" * 20_001)
+                )
+            ),
+        ),
+        (
+            "RecordMeetingMinutes",
+            G.RecordMeetingMinutesRequest(
+                meeting_id="meeting-MT-3-2030-01-02", minutes="ok", present=["zhao.lei"] * 201
+            ),
+            _refusal(
+                lambda: validate_minutes(MinutesInput("shi.wenjun", "ok", ["zhao.lei"] * 201))
+            ),
+        ),
+    ],
+)
+async def test_the_gateway_refuses_early_in_the_workflows_words(
+    gateway: GatewayServiceStub, rpc: str, message: object, words: str
+) -> None:
+    """No such workflow exists: the refusal is the workflow module's own check, run early."""
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await getattr(gateway, rpc)(message, metadata=as_user("shi.wenjun"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details() == words

@@ -25,7 +25,7 @@ from services.gateway.penalties import PenaltyGateway
 from services.runtime.errors import Unavailable
 from services.runtime.server import RunningServer
 from tests.stack import Stack
-from workflows.assistance import MAX_NOTE
+from workflows.regulation.texts import TEXT as MAX_NOTE
 
 NO_WORKER_TIMEOUT = timedelta(seconds=1)
 

@@ -33,7 +33,7 @@ def report(reference: str, **changes: object) -> G.ReportMajorProblemRequest:
 
 async def routed(gateway: GatewayServiceStub, reference: str) -> G.MajorProblem:
     for _ in range(200):
-        problem = await gateway.GetMajorProblem(
+        problem: G.MajorProblem = await gateway.GetMajorProblem(
             G.GetMajorProblemRequest(reference=reference), metadata=as_user("ma.chao")
         )
         if problem.calls:
@@ -67,6 +67,10 @@ async def test_a_major_problem_through_the_gateway(
         metadata=as_user("zhou.xiaoming"),
     )
     assert acked.acknowledged_by == "zhou.xiaoming" and acked.slas[0].state == "met"
+    # Every instant in a reply is in Asia/Shanghai.
+    instants = [acked.acknowledged_at, *(e.at for e in acked.history)]
+    instants += [t for v in acked.slas for t in (v.warn_at, v.breach_at)]
+    assert instants and all(t.endswith("+08:00") for t in instants), instants
     await own_gateway.UpdateMajorProblem(
         G.UpdateMajorProblemRequest(reference="MI-2026-001", note="hotfix building"),
         metadata=as_user("zhou.xiaoming"),
@@ -83,16 +87,41 @@ async def test_a_major_problem_through_the_gateway(
 
 
 @pytest.mark.parametrize(
-    ("message", "user", "code"),
+    ("message", "user", "code", "words"),
     [
-        (report("MI-x1", category="slow_screen"), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT),
-        (report("MI-x2", description="  "), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT),
-        (report("MI-x3", hospital=""), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT),
-        (report("MI x4"), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT),
-        (report("MI-x5", region_code="mars"), "ma.chao", grpc.StatusCode.NOT_FOUND),
-        (report("MI-x6", reporter_id="zhao.lei"), "ma.chao", grpc.StatusCode.PERMISSION_DENIED),
-        (report("MI-x7", evidence=["e"] * 21), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT),
-        (report("MI-x8"), "nobody", grpc.StatusCode.UNAUTHENTICATED),
+        (
+            report("MI-x1", category="slow_screen"),
+            "ma.chao",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "'slow_screen' is not a major problem (MI-1)",
+        ),
+        (
+            report("MI-x2", description="  "),
+            "ma.chao",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "description is required",
+        ),
+        (
+            report("MI-x3", hospital=""),
+            "ma.chao",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "hospital is required",
+        ),
+        (report("MI x4"), "ma.chao", grpc.StatusCode.INVALID_ARGUMENT, "reference"),
+        (report("MI-x5", region_code="mars"), "ma.chao", grpc.StatusCode.NOT_FOUND, "mars"),
+        (
+            report("MI-x6", reporter_id="zhao.lei"),
+            "ma.chao",
+            grpc.StatusCode.PERMISSION_DENIED,
+            "",
+        ),
+        (
+            report("MI-x7", evidence=["e"] * 21),
+            "ma.chao",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "at most 20 evidence references",
+        ),
+        (report("MI-x8"), "nobody", grpc.StatusCode.UNAUTHENTICATED, ""),
     ],
 )
 async def test_bad_reports_are_refused_and_start_nothing(
@@ -100,17 +129,49 @@ async def test_bad_reports_are_refused_and_start_nothing(
     message: G.ReportMajorProblemRequest,
     user: str,
     code: grpc.StatusCode,
+    words: str,
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await gateway.ReportMajorProblem(message, metadata=as_user(user))
     assert err.value.code() == code
-    assert err.value.details()
+    # The workflow's own words (workflows/major_problem.py::validate), said before any start.
+    assert err.value.details() and words in (err.value.details() or "")
     if code != grpc.StatusCode.INVALID_ARGUMENT or message.reference != "MI x4":
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await gateway.GetMajorProblem(
                 G.GetMajorProblemRequest(reference=message.reference), metadata=as_user("ma.chao")
             )
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("rpc", "message", "words"),
+    [
+        (
+            "ResolveMajorProblem",
+            G.ResolveMajorProblemRequest(reference="MI-none", root_cause="", fix="restored"),
+            "root cause and its fix (G-1)",
+        ),
+        (
+            "UpdateMajorProblem",
+            G.UpdateMajorProblemRequest(reference="MI-none", note=" "),
+            "note is required",
+        ),
+        (
+            "AcknowledgeMajorProblem",
+            G.AcknowledgeMajorProblemRequest(reference="MI-none", note="x" * 4001),
+            "note is longer than 4000",
+        ),
+    ],
+)
+async def test_bad_changes_are_refused_in_the_workflows_words_before_reaching_it(
+    gateway: GatewayServiceStub, rpc: str, message: object, words: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await getattr(gateway, rpc)(message, metadata=as_user("zhou.xiaoming"))
+    # INVALID_ARGUMENT, not NOT_FOUND: refused before the (missing) report is asked.
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert words in (err.value.details() or "")
 
 
 async def test_a_reference_names_one_report(gateway: GatewayServiceStub) -> None:

@@ -6,11 +6,14 @@ import asyncio
 import csv
 import io
 import uuid
+from typing import Any
 
 import grpc
 import pytest
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
+
+RQ1 = "a requirement without its purpose and business scenario is refused (RQ-1)"
 
 
 def as_user(user: str) -> tuple[tuple[str, str], ...]:
@@ -48,8 +51,13 @@ async def routed(gateway: GatewayServiceStub, reference: str) -> None:
 @pytest.mark.parametrize(
     ("changes", "code", "words"),
     [
-        ({"purpose": " "}, grpc.StatusCode.INVALID_ARGUMENT, "RQ-1"),
-        ({"business_scenario": ""}, grpc.StatusCode.INVALID_ARGUMENT, "RQ-1"),
+        # The workflow's own words (workflows/requirement.py::validate), said before any start.
+        ({"purpose": " "}, grpc.StatusCode.INVALID_ARGUMENT, f"purpose is required: {RQ1}"),
+        (
+            {"business_scenario": ""},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"business_scenario is required: {RQ1}",
+        ),
         ({"hospital": ""}, grpc.StatusCode.INVALID_ARGUMENT, "hospital"),
         ({"region_code": "mars"}, grpc.StatusCode.NOT_FOUND, "mars"),
         ({"requester_id": "liu.yang"}, grpc.StatusCode.PERMISSION_DENIED, "on behalf"),
@@ -80,6 +88,15 @@ async def test_only_support_filters_and_the_record_reads_back(gateway: GatewaySe
         G.FilterRequirementRequest(reference=reference, accept=True), metadata=as_user("gao.lei")
     )
     assert accepted.stage == "awaiting_sync"
+    # The reply carries the sync the acceptance leads to, as the case does.
+    assert accepted.next_sync.endswith("T10:00:00+08:00")
+    read = await gateway.GetRequirement(
+        G.GetRequirementRequest(reference=reference), metadata=as_user("gao.lei")
+    )
+    assert read.next_sync == accepted.next_sync
+    assert read.submitted_at.endswith("+08:00") and all(
+        e.at.endswith("+08:00") for e in read.history
+    )
     assert list(accepted.missing_confirmations) == ["application", "solution", "verification"]
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await gateway.RecordSyncOutcome(
@@ -110,9 +127,9 @@ BAD = [
     ),
     (
         "RecordSyncOutcome",
-        G.RecordSyncOutcomeRequest(reference="RQ-x", outcome=9, text="t"),
+        G.RecordSyncOutcomeRequest(reference="RQ-x", outcome=9, text="t"),  # type: ignore[arg-type]
         grpc.StatusCode.INVALID_ARGUMENT,
-    ),  # type: ignore[arg-type]
+    ),
     (
         "RegisterConfirmation",
         G.RegisterConfirmationRequest(
@@ -197,10 +214,9 @@ async def test_the_tracking_sheet_filters_and_exports(dev_gateway: GatewayServic
         metadata=as_user("gao.lei"),
     )
 
-    async def sheet(**filters: object) -> list[str]:
+    async def sheet(**filters: Any) -> list[str]:
         listed = await dev_gateway.ListRequirements(
-            G.ListRequirementsRequest(**filters),
-            metadata=as_user("gao.lei"),  # type: ignore[arg-type]
+            G.ListRequirementsRequest(**filters), metadata=as_user("gao.lei")
         )
         return sorted(r.reference for r in listed.rows if tag in r.reference)
 
@@ -223,3 +239,79 @@ async def test_the_tracking_sheet_filters_and_exports(dev_gateway: GatewayServic
     assert mine and mine[0]["hospital"] == "上海第一醫院" and mine[0]["stage"] == "awaiting_sync"
     assert mine[0]["missing_confirmations"] == "application solution verification"
     assert mine[0]["risk"] == "low"
+
+
+async def test_the_tracking_sheet_agrees_with_the_case_after_each_step(
+    dev_gateway: GatewayServiceStub,
+) -> None:
+    reference = f"RQ-sheet-{uuid.uuid4().hex[:6]}"
+
+    async def agrees() -> G.RequirementRow:
+        """The sheet's row says what GetRequirement says (once visibility has caught up)."""
+        for _ in range(100):
+            case = await dev_gateway.GetRequirement(
+                G.GetRequirementRequest(reference=reference), metadata=as_user("gao.lei")
+            )
+            listed = await dev_gateway.ListRequirements(
+                G.ListRequirementsRequest(region_code="east"), metadata=as_user("gao.lei")
+            )
+            rows = [r for r in listed.rows if r.reference == reference]
+            expected = (
+                case.stage,
+                case.next_sync,
+                case.syncs_deferred,
+                case.feedback_sla.state,
+                case.released_version,
+                list(case.missing_confirmations),
+                case.risk,
+                case.submitted_at,
+            )
+            row: G.RequirementRow
+            if len(rows) == 1 and expected == (
+                rows[0].stage,
+                rows[0].next_sync,
+                rows[0].syncs_deferred,
+                rows[0].feedback_sla,
+                rows[0].released_version,
+                list(rows[0].missing_confirmations),
+                rows[0].risk,
+                rows[0].submitted_at,
+            ):
+                row = rows[0]
+                return row
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the sheet says {rows}, the case {expected}")
+
+    await dev_gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
+    await routed(dev_gateway, reference)
+    assert (await agrees()).stage == "submitted"
+    await dev_gateway.FilterRequirement(
+        G.FilterRequirementRequest(reference=reference, accept=True), metadata=as_user("gao.lei")
+    )
+    row = await agrees()
+    assert row.stage == "awaiting_sync" and row.next_sync.endswith("+08:00")
+    kinds = {
+        "application": G.CONFIRMATION_KIND_APPLICATION,
+        "solution": G.CONFIRMATION_KIND_SOLUTION,
+        "verification": G.CONFIRMATION_KIND_VERIFICATION,
+    }
+    for n, (name, kind) in enumerate(kinds.items()):
+        await dev_gateway.RegisterConfirmation(
+            G.RegisterConfirmationRequest(
+                reference=reference,
+                kind=kind,
+                file_reference=f"file://signed/{name}.pdf",
+                signer="Dr. 王",
+                signed_on="2026-11-20",
+            ),
+            metadata=as_user("zhao.lei"),
+        )
+        # A signed confirmation is filed in the sheet as soon as the case has it.
+        row = await agrees()
+        assert name not in row.missing_confirmations
+        assert len(row.missing_confirmations) == 2 - n
+    exported = await dev_gateway.ExportRequirements(
+        G.ListRequirementsRequest(region_code="east"), metadata=as_user("gao.lei")
+    )
+    [mine] = [r for r in csv.DictReader(io.StringIO(exported.csv)) if r["reference"] == reference]
+    assert mine["missing_confirmations"] == "" and mine["next_sync"] == row.next_sync

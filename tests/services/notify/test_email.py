@@ -111,3 +111,21 @@ async def test_implicit_tls_starts_with_a_tls_handshake(tmp_path: Path) -> None:
     finally:
         await sink.stop()
     assert sink.messages == []
+
+
+async def test_a_long_subject_is_never_folded_into_an_empty_encoded_word(tmp_path: Path) -> None:
+    """Python's header folder wrote `=?utf-8?q??=` where a fold fell just before a non-ASCII
+    word (the MT-3 invitation's "—"); the subject goes out unfolded and reads back whole."""
+    subject = "[XA-1 XA-2026-0001] Ward report export times out on ward five — coordinating"
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    try:
+        await mailer(sink.port, "none").send(
+            to=["wang.qiang@csd.example"], cc=[], subject=subject, body="x", key="fold-test"
+        )
+    finally:
+        await sink.stop()
+    [message] = sink.messages
+    raw = dict(message.raw_items())["Subject"]
+    assert "=?utf-8?q??=" not in raw and "\n" not in raw
+    assert str(message["Subject"]) == subject
