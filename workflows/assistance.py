@@ -126,6 +126,7 @@ class AssistanceWorkflow:
         self._coordinator: Contact | None = None
         self._cc: list[Contact] = []
         self._requester: Contact | None = None
+        self._acceptance: sla.SlaClock | None = None
 
     @workflow.run
     async def run(self, input: AssistanceInput) -> AssistanceStatus:
@@ -167,7 +168,7 @@ class AssistanceWorkflow:
         case.move_to(AWAITING_COORDINATOR)
 
         every = rules.assistance_reminder_after
-        acceptance = case.clock(
+        self._acceptance = acceptance = case.clock(
             "acceptance",
             promise=(
                 f"the assistant accepts a request within {every.total_seconds() / 3600:g} hours, "
@@ -233,6 +234,9 @@ class AssistanceWorkflow:
         case, status = self._cases()
         case.record(input.actor_id, COORDINATING, input.note.strip())
         case.move_to(COORDINATING)
+        if self._acceptance:
+            # Kept now: the reply shows it, not only the next look at the case.
+            self._acceptance.met()
         return status
 
     @accept.validator

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
+from services.gateway.case_messages import case_fields
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
@@ -59,6 +60,7 @@ def status_message(status: AssistanceStatus, *, workflow_id: str) -> gateway_pb2
             for e in status.history
         ],
         rule_version=status.rule_version,
+        **case_fields(status),
     )
 
 

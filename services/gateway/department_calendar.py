@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
+from services.gateway.case_messages import case_events, case_fields
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
@@ -45,6 +46,8 @@ def meeting_message(meeting_id: str, status: MeetingStatus) -> gateway_pb2.Meeti
         minutes=status.minutes,
         present_ids=status.present_ids,
         absent_ids=status.absent_ids,
+        history=case_events(status.history),
+        **case_fields(status),
     )
 
 
@@ -71,6 +74,8 @@ def weekly_report_message(status: WeeklyReportStatus) -> gateway_pb2.WeeklyRepor
         due_at=status.due_at,
         tally_at=status.tally_at,
         lines=lines,
+        history=case_events(status.history),
+        **case_fields(status),
     )
 
 

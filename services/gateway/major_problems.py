@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
+from services.gateway.case_messages import case_fields
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
@@ -60,17 +61,12 @@ def problem_message(status: MajorProblemStatus) -> gateway_pb2.MajorProblem:
         acknowledged_at=status.acknowledged_at,
         root_cause=status.root_cause,
         fix=status.fix,
-        slas=[
-            gateway_pb2.SlaClockView(
-                name=v.name, state=v.state, warn_at=v.warn_at, breach_at=v.breach_at
-            )
-            for v in status.slas
-        ],
         history=[
             gateway_pb2.MajorProblemEvent(at=e.at, actor_id=e.actor_id, kind=e.kind, note=e.note)
             for e in status.history
         ],
         rule_version=status.rule_version,
+        **case_fields(status),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
+from services.gateway.case_messages import case_fields, sla_view
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
@@ -103,16 +104,7 @@ def requirement_message(status: RequirementStatus) -> gateway_pb2.Requirement:
             for c in status.confirmations
         ],
         missing_confirmations=status.missing_confirmations,
-        feedback_sla=(
-            gateway_pb2.SlaClockView(
-                name=feedback.name,
-                state=feedback.state,
-                warn_at=feedback.warn_at,
-                breach_at=feedback.breach_at,
-            )
-            if feedback
-            else None
-        ),
+        feedback_sla=sla_view(feedback) if feedback else None,
         risk=completion_risk(status),
         history=[
             gateway_pb2.RequirementEvent(at=e.at, actor_id=e.actor_id, kind=e.kind, note=e.note)
@@ -121,6 +113,7 @@ def requirement_message(status: RequirementStatus) -> gateway_pb2.Requirement:
         rule_version=status.rule_version,
         awaiting_receipt=status.awaiting_receipt,
         receipt_confirmed_by=status.receipt_confirmed_by,
+        **case_fields(status),
     )
 
 

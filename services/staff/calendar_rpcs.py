@@ -14,7 +14,7 @@ from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_known, timestamp_value
 from services.staff import calendar_repository
 from services.staff.cadence import next_occurrence
-from services.staff.calendar import MORNING, CompanyCalendar, Half, HalfDay
+from services.staff.calendar import MAX_SPAN_DAYS, MORNING, CompanyCalendar, Half, HalfDay
 from services.staff.convert import timestamp
 from services.staff.models import IdempotencyRecord
 from workflows import regulation
@@ -118,6 +118,11 @@ class CalendarRpcs:
         submitted = timestamp_value(request.submitted_at, "submitted_at")
         start = half_day(request.start, "start", default=Half.AM)
         rules = _rules(request.rule_version)
+        if abs((start.day - submitted.date()).days) > MAX_SPAN_DAYS:
+            raise InvalidArgument(
+                f"a leave starting {start.day} is more than {MAX_SPAN_DAYS} days from the "
+                "request: the calendar plans at most three years ahead"
+            )
         calendar = await self._calendar()
         try:
             reminder = calendar.add_working_hours(

@@ -25,6 +25,7 @@ from services.gateway.penalties import PenaltyGateway
 from services.runtime.errors import Unavailable
 from services.runtime.server import RunningServer
 from tests.stack import Stack
+from workflows.regulation import texts
 from workflows.regulation.texts import TEXT as MAX_NOTE
 
 NO_WORKER_TIMEOUT = timedelta(seconds=1)
@@ -91,12 +92,17 @@ async def test_xa1_through_the_gateway(gateway: GatewayServiceStub, stack: Stack
     assert status.stage == "awaiting_coordinator"
     assert status.region_code == "east"  # defaulted to the requester's region
     assert status.requester_id == "liu.yang"
+    # The case's own clock and its delivery record travel with every reply.
+    assert status.sla_state == "ok" and list(status.notices) == []
+    [acceptance] = status.slas
+    assert acceptance.name == "acceptance" and "within 24 hours" in acceptance.promise
+    assert acceptance.warn_at.endswith("+08:00")
 
     accepted = await gateway.AcceptAssistance(
         G.AcceptAssistanceRequest(reference=reference, note="calling testing now"),
         metadata=as_user("shi.wenjun"),
     )
-    assert accepted.stage == "coordinating"
+    assert accepted.stage == "coordinating" and accepted.sla_state == "met"
     handed = await gateway.HandOffAssistance(
         G.HandOffAssistanceRequest(reference=reference, handed_to="testing: 林工"),
         metadata=as_user("shi.wenjun"),
@@ -317,7 +323,7 @@ BAD_REQUESTS = [
     ),
     (
         "StartAssistance",
-        start_request("XA-ok-5", description="x" * 10_001),
+        start_request("XA-ok-5", description="x" * (texts.DOCUMENT + 1)),
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
     (

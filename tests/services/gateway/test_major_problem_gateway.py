@@ -56,6 +56,8 @@ async def test_a_major_problem_through_the_gateway(
         "awaiting_acknowledgement",
     )
     assert [s.name for s in problem.slas] == ["acknowledgement", "resolution"]
+    assert all(s.promise and s.started_at.endswith("+08:00") for s in problem.slas)
+    assert (problem.sla_state, list(problem.notices)) == ("ok", [])
 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await own_gateway.AcknowledgeMajorProblem(

@@ -13,6 +13,8 @@ import pytest
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 
+from tests.stack import Stack
+
 RQ1 = "a requirement without its purpose and business scenario is refused (RQ-1)"
 
 
@@ -117,6 +119,27 @@ async def test_only_support_filters_and_the_record_reads_back(gateway: GatewaySe
         metadata=as_user("zhao.lei"),
     )
     assert list(confirmed.missing_confirmations) == ["solution", "verification"]
+
+
+async def test_a_mail_refused_for_good_shows_in_the_reply_and_the_requirement_goes_on(
+    gateway: GatewayServiceStub, stack: Stack
+) -> None:
+    stack.mail.unknown_mailboxes.add("gao.lei@csd.example")
+    reference = f"RQ-{uuid.uuid4().hex[:8]}"
+    await gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
+    for _ in range(200):
+        read = await gateway.GetRequirement(
+            G.GetRequirementRequest(reference=reference), metadata=as_user("zhao.lei")
+        )
+        if read.notices:
+            break
+        await asyncio.sleep(0.05)
+    assert len(read.notices) == 1 and "高雷" in read.notices[0]
+    assert read.history[-1].kind == "notice" and read.history[-1].note == read.notices[0]
+    accepted = await gateway.FilterRequirement(
+        G.FilterRequirementRequest(reference=reference, accept=True), metadata=as_user("gao.lei")
+    )
+    assert accepted.stage == "awaiting_sync" and list(accepted.notices) == list(read.notices)
 
 
 BAD = [

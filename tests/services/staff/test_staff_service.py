@@ -485,6 +485,43 @@ BAD_REQUESTS = [
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
     (
+        "GetLeaveDeadlines",
+        R.GetLeaveDeadlinesRequest(
+            start=R.HalfDay(date="2026-12-14"), rule_version="2024-v1"
+        ),  # no submitted_at
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetLeaveDeadlines",
+        R.GetLeaveDeadlinesRequest(
+            submitted_at=Timestamp(seconds=1_790_000_000),
+            start=R.HalfDay(date="9999-12-31"),
+            rule_version="2024-v1",
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetLeaveDeadlines",
+        R.GetLeaveDeadlinesRequest(
+            submitted_at=Timestamp(seconds=1_790_000_000),
+            start=R.HalfDay(date="2026-12-14"),
+            rule_version="1999-v0",
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetNextOccurrence",
+        R.GetNextOccurrenceRequest(cadence="rq2-requirement-sync", rule_version="2024-v1"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetNextOccurrence",
+        R.GetNextOccurrenceRequest(
+            cadence="mt9", after=Timestamp(seconds=1_790_000_000), rule_version="2024-v1"
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
         "PublishCalendarYear",
         R.PublishCalendarYearRequest(idempotency_key="c1", year=2027, source=""),
         grpc.StatusCode.INVALID_ARGUMENT,

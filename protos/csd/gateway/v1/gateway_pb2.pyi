@@ -289,6 +289,9 @@ class Assistance(_message.Message):
     RESOLUTION_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
     RULE_VERSION_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
     reference: _builtins.str
     workflow_id: _builtins.str
     stage: _builtins.str
@@ -301,10 +304,15 @@ class Assistance(_message.Message):
     handed_to: _builtins.str
     resolution: _builtins.str
     rule_version: _builtins.str
+    sla_state: _builtins.str
     @_builtins.property
     def cc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___AssistanceEvent]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -321,10 +329,13 @@ class Assistance(_message.Message):
         resolution: _builtins.str = ...,
         history: _abc.Iterable[Global___AssistanceEvent] | None = ...,
         rule_version: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cc_ids", b"cc_ids", "coordinator_id", b"coordinator_id", "handed_to", b"handed_to", "history", b"history", "reference", b"reference", "region_code", b"region_code", "requester_id", b"requester_id", "resolution", b"resolution", "rule_version", b"rule_version", "stage", b"stage", "subject", b"subject", "target_department", b"target_department", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cc_ids", b"cc_ids", "coordinator_id", b"coordinator_id", "handed_to", b"handed_to", "history", b"history", "notices", b"notices", "reference", b"reference", "region_code", b"region_code", "requester_id", b"requester_id", "resolution", b"resolution", "rule_version", b"rule_version", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "subject", b"subject", "target_department", b"target_department", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -598,6 +609,8 @@ class Leave(_message.Message):
     ESCALATE_AT_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
     RULE_VERSION_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
     leave_id: _builtins.str
     stage: _builtins.str
     """submitted, awaiting_approval, approved, recorded, rejected, cancelled"""
@@ -625,6 +638,10 @@ class Leave(_message.Message):
     def cc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaveEvent]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -649,10 +666,12 @@ class Leave(_message.Message):
         escalate_at: _builtins.str = ...,
         history: _abc.Iterable[Global___LeaveEvent] | None = ...,
         rule_version: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approver_ids", b"approver_ids", "calendar_official", b"calendar_official", "cc_ids", b"cc_ids", "decided_by", b"decided_by", "decision_reason", b"decision_reason", "end_date", b"end_date", "end_half", b"end_half", "escalate_at", b"escalate_at", "half_days", b"half_days", "history", b"history", "leave_id", b"leave_id", "leave_type", b"leave_type", "record_id", b"record_id", "reminder_at", b"reminder_at", "requester_id", b"requester_id", "rule_id", b"rule_id", "rule_version", b"rule_version", "sla_state", b"sla_state", "stage", b"stage", "start_date", b"start_date", "start_half", b"start_half"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approver_ids", b"approver_ids", "calendar_official", b"calendar_official", "cc_ids", b"cc_ids", "decided_by", b"decided_by", "decision_reason", b"decision_reason", "end_date", b"end_date", "end_half", b"end_half", "escalate_at", b"escalate_at", "half_days", b"half_days", "history", b"history", "leave_id", b"leave_id", "leave_type", b"leave_type", "notices", b"notices", "record_id", b"record_id", "reminder_at", b"reminder_at", "requester_id", b"requester_id", "rule_id", b"rule_id", "rule_version", b"rule_version", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "start_date", b"start_date", "start_half", b"start_half"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -823,18 +842,29 @@ Global___GetMajorProblemRequest: _TypeAlias = GetMajorProblemRequest  # noqa: Y0
 
 @_typing.final
 class SlaClockView(_message.Message):
+    """One timed promise of a case (the shared SLA clock); instants in Asia/Shanghai, +08:00."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     WARN_AT_FIELD_NUMBER: _builtins.int
     BREACH_AT_FIELD_NUMBER: _builtins.int
+    PROMISE_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    ALERTS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """acknowledgement, resolution"""
+    """e.g. acknowledgement, resolution, feedback, decision, minutes"""
     state: _builtins.str
     """ok, warning, breached, met"""
     warn_at: _builtins.str
     breach_at: _builtins.str
+    """empty: the promise has a warning only"""
+    promise: _builtins.str
+    """the promise in plain words, true of these instants"""
+    started_at: _builtins.str
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -842,14 +872,48 @@ class SlaClockView(_message.Message):
         state: _builtins.str = ...,
         warn_at: _builtins.str = ...,
         breach_at: _builtins.str = ...,
+        promise: _builtins.str = ...,
+        started_at: _builtins.str = ...,
+        alerts: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breach_at", b"breach_at", "name", b"name", "state", b"state", "warn_at", b"warn_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "breach_at", b"breach_at", "name", b"name", "promise", b"promise", "started_at", b"started_at", "state", b"state", "warn_at", b"warn_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SlaClockView: _TypeAlias = SlaClockView  # noqa: Y015
+
+@_typing.final
+class CaseEvent(_message.Message):
+    """One step of a case's history."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    """RFC 3339, +08:00"""
+    actor_id: _builtins.str
+    kind: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        actor_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "at", b"at", "kind", b"kind", "note", b"note"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CaseEvent: _TypeAlias = CaseEvent  # noqa: Y015
 
 @_typing.final
 class MajorProblemEvent(_message.Message):
@@ -903,6 +967,8 @@ class MajorProblem(_message.Message):
     SLAS_FIELD_NUMBER: _builtins.int
     HISTORY_FIELD_NUMBER: _builtins.int
     RULE_VERSION_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
     reference: _builtins.str
     workflow_id: _builtins.str
     stage: _builtins.str
@@ -919,6 +985,7 @@ class MajorProblem(_message.Message):
     root_cause: _builtins.str
     fix: _builtins.str
     rule_version: _builtins.str
+    sla_state: _builtins.str
     @_builtins.property
     def cc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -927,6 +994,8 @@ class MajorProblem(_message.Message):
     def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
     @_builtins.property
     def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___MajorProblemEvent]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -949,10 +1018,12 @@ class MajorProblem(_message.Message):
         slas: _abc.Iterable[Global___SlaClockView] | None = ...,
         history: _abc.Iterable[Global___MajorProblemEvent] | None = ...,
         rule_version: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "calls", b"calls", "category", b"category", "cc_ids", b"cc_ids", "escalation_level", b"escalation_level", "fix", b"fix", "history", b"history", "hospital", b"hospital", "owner_id", b"owner_id", "product", b"product", "reference", b"reference", "region_code", b"region_code", "reporter_id", b"reporter_id", "root_cause", b"root_cause", "rule_version", b"rule_version", "slas", b"slas", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acknowledged_at", b"acknowledged_at", "acknowledged_by", b"acknowledged_by", "calls", b"calls", "category", b"category", "cc_ids", b"cc_ids", "escalation_level", b"escalation_level", "fix", b"fix", "history", b"history", "hospital", b"hospital", "notices", b"notices", "owner_id", b"owner_id", "product", b"product", "reference", b"reference", "region_code", b"region_code", "reporter_id", b"reporter_id", "root_cause", b"root_cause", "rule_version", b"rule_version", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1342,6 +1413,9 @@ class Requirement(_message.Message):
     RULE_VERSION_FIELD_NUMBER: _builtins.int
     AWAITING_RECEIPT_FIELD_NUMBER: _builtins.int
     RECEIPT_CONFIRMED_BY_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
     reference: _builtins.str
     workflow_id: _builtins.str
     stage: _builtins.str
@@ -1366,6 +1440,7 @@ class Requirement(_message.Message):
     rule_version: _builtins.str
     awaiting_receipt: _builtins.bool
     receipt_confirmed_by: _builtins.str
+    sla_state: _builtins.str
     @_builtins.property
     def confirmations(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedConfirmation]: ...
     @_builtins.property
@@ -1374,6 +1449,10 @@ class Requirement(_message.Message):
     def feedback_sla(self) -> Global___SlaClockView: ...
     @_builtins.property
     def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___RequirementEvent]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1401,10 +1480,13 @@ class Requirement(_message.Message):
         rule_version: _builtins.str = ...,
         awaiting_receipt: _builtins.bool = ...,
         receipt_confirmed_by: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["feedback_sla", b"feedback_sla"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_receipt", b"awaiting_receipt", "business_scenario", b"business_scenario", "confirmations", b"confirmations", "decision_reason", b"decision_reason", "feedback_sla", b"feedback_sla", "history", b"history", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "product_module", b"product_module", "purpose", b"purpose", "receipt_confirmed_by", b"receipt_confirmed_by", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "revisit_due_at", b"revisit_due_at", "risk", b"risk", "rule_version", b"rule_version", "solution", b"solution", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_receipt", b"awaiting_receipt", "business_scenario", b"business_scenario", "confirmations", b"confirmations", "decision_reason", b"decision_reason", "feedback_sla", b"feedback_sla", "history", b"history", "hospital", b"hospital", "missing_confirmations", b"missing_confirmations", "next_sync", b"next_sync", "notices", b"notices", "product_module", b"product_module", "purpose", b"purpose", "receipt_confirmed_by", b"receipt_confirmed_by", "reference", b"reference", "region_code", b"region_code", "released_version", b"released_version", "requester_id", b"requester_id", "revisit_due_at", b"revisit_due_at", "risk", b"risk", "rule_version", b"rule_version", "sla_state", b"sla_state", "slas", b"slas", "solution", b"solution", "stage", b"stage", "submitted_at", b"submitted_at", "syncs_deferred", b"syncs_deferred", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1621,6 +1703,10 @@ class Meeting(_message.Message):
     MINUTES_FIELD_NUMBER: _builtins.int
     PRESENT_IDS_FIELD_NUMBER: _builtins.int
     ABSENT_IDS_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
     meeting_id: _builtins.str
     rule_id: _builtins.str
     title: _builtins.str
@@ -1632,6 +1718,7 @@ class Meeting(_message.Message):
     minutes_taker_id: _builtins.str
     minutes_due_at: _builtins.str
     minutes: _builtins.str
+    sla_state: _builtins.str
     @_builtins.property
     def required_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1642,6 +1729,12 @@ class Meeting(_message.Message):
     def present_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def absent_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaseEvent]: ...
     def __init__(
         self,
         *,
@@ -1660,10 +1753,14 @@ class Meeting(_message.Message):
         minutes: _builtins.str = ...,
         present_ids: _abc.Iterable[_builtins.str] | None = ...,
         absent_ids: _abc.Iterable[_builtins.str] | None = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
+        history: _abc.Iterable[Global___CaseEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_ids", b"absent_ids", "agenda", b"agenda", "chair_id", b"chair_id", "meeting_id", b"meeting_id", "minutes", b"minutes", "minutes_due_at", b"minutes_due_at", "minutes_taker_id", b"minutes_taker_id", "notified_ids", b"notified_ids", "present_ids", b"present_ids", "region_code", b"region_code", "required_ids", b"required_ids", "rule_id", b"rule_id", "stage", b"stage", "starts_at", b"starts_at", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_ids", b"absent_ids", "agenda", b"agenda", "chair_id", b"chair_id", "history", b"history", "meeting_id", b"meeting_id", "minutes", b"minutes", "minutes_due_at", b"minutes_due_at", "minutes_taker_id", b"minutes_taker_id", "notices", b"notices", "notified_ids", b"notified_ids", "present_ids", b"present_ids", "region_code", b"region_code", "required_ids", b"required_ids", "rule_id", b"rule_id", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "starts_at", b"starts_at", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1793,14 +1890,25 @@ class WeeklyReport(_message.Message):
     DUE_AT_FIELD_NUMBER: _builtins.int
     TALLY_AT_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    HISTORY_FIELD_NUMBER: _builtins.int
     region_code: _builtins.str
     week_ending: _builtins.str
     stage: _builtins.str
     """collecting, tallied"""
     due_at: _builtins.str
     tally_at: _builtins.str
+    sla_state: _builtins.str
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___WeeklyReportLine]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def history(self) -> _containers.RepeatedCompositeFieldContainer[Global___CaseEvent]: ...
     def __init__(
         self,
         *,
@@ -1810,10 +1918,14 @@ class WeeklyReport(_message.Message):
         due_at: _builtins.str = ...,
         tally_at: _builtins.str = ...,
         lines: _abc.Iterable[Global___WeeklyReportLine] | None = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
+        history: _abc.Iterable[Global___CaseEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "lines", b"lines", "region_code", b"region_code", "stage", b"stage", "tally_at", b"tally_at", "week_ending", b"week_ending"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "history", b"history", "lines", b"lines", "notices", b"notices", "region_code", b"region_code", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "tally_at", b"tally_at", "week_ending", b"week_ending"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
