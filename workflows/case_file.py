@@ -123,7 +123,6 @@ class CaseFile(Generic[StatusT]):
         self._announcements = announcements
         self._changed = changed
         self._situation = ""
-        self._clocks: list[SlaClock] = []
         self._outbox: list[tuple[str, Mail]] = []
 
     # -- stage, history and what the Web UI shows ------------------------------------------
@@ -201,13 +200,14 @@ class CaseFile(Generic[StatusT]):
             warn_to=warn_to,
             breach_to=breach_to,
         )
-        self._clocks.append(clock)
+
         self.status.slas.append(clock.view)
         self.sla_changed()
         return clock
 
     def sla_changed(self) -> None:
-        state = worst([c.state for c in self._clocks])
+        # Every view the status holds, a continued run's carried clocks included.
+        state = worst([v.state for v in self.status.slas])
         if state != self.status.sla_state:
             self.status.sla_state = state
             workflow.upsert_search_attributes([search_attributes.SLA_STATE.value_set(state)])

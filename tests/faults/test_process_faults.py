@@ -616,7 +616,7 @@ async def test_a_worker_killed_while_workflows_wait_for_a_decision_loses_nothing
         "resolved",
     ]
     assert max(message_ids(stack).values()) == 1, message_ids(stack)
-    assert calls(stack) == [f"{problem.reference}:call:{owner}:1"]
+    assert calls(stack) == [f"{major_problem_id(problem.reference)}:call:{owner}:1"]
     assert {await last_worker(h) for h in (leave_handle, problem_handle)} == {second.identity}
 
 
