@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         StaffActivities,
     )
     from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, not_started, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -50,7 +50,7 @@ FINISHED = (REJECTED, CANCELLED)
 HALVES = ("am", "pm")
 # Only the plain calendar form: date.fromisoformat alone would also take week dates and compact
 # forms, which nobody means and nobody reads back easily.
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def workflow_id(person_id: str, start_date: str, start_half: str) -> str:
@@ -71,7 +71,7 @@ class LeaveInput:
 
 
 def _day(value: str, field: str) -> date:
-    if _DATE.match(value):
+    if _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -98,7 +98,7 @@ def validate(input: LeaveInput, rules: regulation.RuleSet) -> None:
         )
     start = (_day(input.start_date, "start_date"), _half(input.start_half, "start_half"))
     end = (_day(input.end_date, "end_date"), _half(input.end_half, "end_half"))
-    if end < start:
+    if end < start:  # "am" sorts before "pm"
         raise InvalidInput("the leave ends before it starts")
     texts.required(input.reason, "reason", why="say what the leave is for")
 
@@ -196,7 +196,8 @@ class LeaveWorkflow:
     """One leave request, from submission until the leave starts."""
 
     def __init__(self) -> None:
-        self._case: CaseFile | None = None
+        self._case: CaseFile[LeaveStatus] | None = None
+        self._decision: sla.SlaClock | None = None
         self._requester: Contact | None = None
         self._approvers: list[Contact] = []
         self._cc: list[Contact] = []
@@ -282,7 +283,7 @@ class LeaveWorkflow:
         case.record(input.requester_id, SUBMITTED, input.reason.strip())
         case.move_to(AWAITING_APPROVAL)
 
-        decision = case.clock(
+        self._decision = decision = case.clock(
             "decision",
             promise=decision_promise(rules),
             started_at=submitted_at,
@@ -308,7 +309,8 @@ class LeaveWorkflow:
                 CancelLeaveRecordInput(
                     idempotency_key=case.key("cancel-record"),
                     reference=reference,
-                    reason=status.history[-1].note,
+                    # The cancellation's own note: a refused mail may have been noted since.
+                    reason=next(e.note for e in reversed(status.history) if e.kind == CANCELLED),
                 ),
                 start_to_close_timeout=retry_policies.LEDGER_WRITE_TIMEOUT,
                 retry_policy=retry_policies.LEDGER_WRITE,
@@ -364,12 +366,15 @@ class LeaveWorkflow:
             case.record(self._clerk.id if self._clerk else "", RECORDED, record.record_id)
             case.move_to(RECORDED)
 
-    def _cases(self) -> tuple[CaseFile, LeaveStatus]:
-        if self._case is None:
-            raise not_started("the request")
-        status = self._case.status
-        assert isinstance(status, LeaveStatus)
-        return self._case, status
+    def _cases(self) -> tuple[CaseFile[LeaveStatus], LeaveStatus]:
+        case = opened(self._case, "the request")
+        return case, case.status
+
+    def _decided(self) -> None:
+        """The decision promise is kept (or withdrawn with the request): the reply shows it
+        at once, not only the next look at the case."""
+        if self._decision:
+            self._decision.met()
 
     @workflow.query
     def status(self) -> LeaveStatus:
@@ -383,6 +388,7 @@ class LeaveWorkflow:
         stage = APPROVED if input.approve else REJECTED
         case.record(input.actor_id, stage, status.decision_reason)
         case.move_to(stage)
+        self._decided()
         return status
 
     @decide.validator
@@ -411,6 +417,7 @@ class LeaveWorkflow:
         case, status = self._cases()
         case.record(input.actor_id, CANCELLED, input.reason.strip())
         case.move_to(CANCELLED)
+        self._decided()
         return status
 
     @cancel.validator

@@ -14,6 +14,7 @@ from csd.staff.v1 import staff_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.client import WorkflowHandle
 
+from services.gateway.case_messages import case_fields
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
@@ -63,13 +64,9 @@ def _same_request(input: LeaveInput) -> tuple[str, ...]:
     )
 
 
-def _shown(instant: str) -> str:
-    """An instant of the status as a person reads it (+08:00); empty while not yet known."""
-    return regulation.shown(datetime.fromisoformat(instant)) if instant else ""
-
-
 def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
-    """The status as the gateway replies with it, every instant in Asia/Shanghai."""
+    """The status as the gateway replies with it. Its instants are the workflow's, every one
+    in Asia/Shanghai; an event's kind is the message's `stage`."""
     return gateway_pb2.Leave(
         leave_id=status.reference,
         stage=status.stage,
@@ -87,14 +84,14 @@ def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
         decided_by=status.decided_by,
         decision_reason=status.decision_reason,
         record_id=status.record_id,
-        sla_state=status.sla_state,
-        reminder_at=_shown(status.reminder_at),
-        escalate_at=_shown(status.escalate_at),
+        reminder_at=status.reminder_at,
+        escalate_at=status.escalate_at,
         history=[
-            gateway_pb2.LeaveEvent(at=_shown(e.at), actor_id=e.actor_id, stage=e.kind, note=e.note)
+            gateway_pb2.LeaveEvent(at=e.at, actor_id=e.actor_id, stage=e.kind, note=e.note)
             for e in status.history
         ],
         rule_version=status.rule_version,
+        **case_fields(status),
     )
 
 

@@ -69,10 +69,21 @@ async def test_a_leave_request_through_the_gateway(own_gateway: GatewayServiceSt
         ["wang.qiang"],
         "ok",
     )
-    # Every instant in a reply is in Asia/Shanghai; events name their kind in `stage`.
+    # The decision clock, timed by the instants the reply reports, all in Asia/Shanghai;
+    # events name their kind in `stage`.
+    [clock] = leave.slas
+    assert (clock.name, clock.state, clock.warn_at, clock.breach_at) == (
+        "decision",
+        "ok",
+        leave.reminder_at,
+        leave.escalate_at,
+    )
+    assert "within 4 working hours" in clock.promise and "(LV-1..LV-4)" in clock.promise
     assert [e.stage for e in leave.history] == ["submitted"]
+    assert list(leave.notices) == []
     assert all(
-        in_shanghai(at) for at in (leave.reminder_at, leave.escalate_at, leave.history[0].at)
+        in_shanghai(at)
+        for at in (leave.reminder_at, leave.escalate_at, clock.started_at, leave.history[0].at)
     )
 
     for user, code in (
@@ -87,7 +98,11 @@ async def test_a_leave_request_through_the_gateway(own_gateway: GatewayServiceSt
     decided = await own_gateway.DecideLeave(
         G.DecideLeaveRequest(leave_id=ref.leave_id, approve=True), metadata=as_user("wang.qiang")
     )
-    assert decided.decided_by == "wang.qiang"
+    assert (decided.decided_by, decided.sla_state, decided.slas[0].state) == (
+        "wang.qiang",
+        "met",
+        "met",
+    )
     for _ in range(200):
         leave = await own_gateway.GetLeave(
             G.GetLeaveRequest(leave_id=ref.leave_id), metadata=as_user("zhao.lei")
