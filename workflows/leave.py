@@ -12,10 +12,9 @@ calendar gives both instants, and the instant the leave starts (LV-2 refuses any
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -35,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, retry_policies, sla
     from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
 
 PROCESS = "leave"
 
@@ -48,9 +47,6 @@ RECORDED = "recorded"
 FINISHED = (REJECTED, CANCELLED)
 
 HALVES = ("am", "pm")
-# Only the plain calendar form: date.fromisoformat alone would also take week dates and compact
-# forms, which nobody means and nobody reads back easily.
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def workflow_id(person_id: str, start_date: str, start_half: str) -> str:
@@ -70,15 +66,6 @@ class LeaveInput:
     rule_version: str
 
 
-def _day(value: str, field: str) -> date:
-    if _DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidInput(f"{field} {value!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01")
-
-
 def _half(value: str, field: str) -> str:
     if value not in HALVES:
         raise InvalidInput(f"{field} {value!r} is neither 'am' nor 'pm'")
@@ -96,8 +83,8 @@ def validate(input: LeaveInput, rules: regulation.RuleSet) -> None:
         raise InvalidInput(
             f"leave_type {input.leave_type!r} is not one of {', '.join(rules.leave_types)} (LV-5)"
         )
-    start = (_day(input.start_date, "start_date"), _half(input.start_half, "start_half"))
-    end = (_day(input.end_date, "end_date"), _half(input.end_half, "end_half"))
+    start = (dates.day(input.start_date, "start_date"), _half(input.start_half, "start_half"))
+    end = (dates.day(input.end_date, "end_date"), _half(input.end_half, "end_half"))
     if end < start:  # "am" sorts before "pm"
         raise InvalidInput("the leave ends before it starts")
     texts.required(input.reason, "reason", why="say what the leave is for")

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, sla
     from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.meetings import ASSISTANT, MANAGER, MeetingRule
 
 PROCESS = "meeting"
@@ -58,17 +58,7 @@ def validate(input: MeetingInput, rules: regulation.RuleSet) -> None:
         raise InvalidInput(
             f"{meeting.rule_id} is a department meeting: it has no region_code ({region!r})"
         )
-    _instant(input.starts_at, "starts_at")
-
-
-def _instant(value: str, field: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{field} {value[:40]!r} is not an RFC 3339 instant") from None
-    if at.tzinfo is None:
-        raise InvalidInput(f"{field} {value!r} has no offset: it names no instant")
-    return at
+    dates.instant(input.starts_at, "starts_at")
 
 
 @dataclass

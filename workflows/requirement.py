@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, sla
     from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.cadences import RQ2_SYNC
 
 PROCESS = "requirement"
@@ -68,7 +67,6 @@ OUTCOMES = ("solution", "deferred", "declined")
 # <hospital> — <step>": with an 80-character reference this stays within the 300 characters the
 # notify service takes.
 MAX_HOSPITAL = 120
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 TRACKING_MEMO = "tracking"
 # The tracking sheet's query: every requirement's current run (a run that continued as new
@@ -121,18 +119,7 @@ def validate_confirmation(input: ConfirmationInput) -> None:
     why = "a signed confirmation is filed with its file reference and signer (RQ-4)"
     texts.required(input.file_reference, "file_reference", limit=texts.LINE, why=why)
     texts.required(input.signer, "signer", limit=texts.LINE, why=why)
-    if not _DATE.match(input.signed_on) or not _is_date(input.signed_on):
-        raise InvalidInput(
-            f"signed_on {input.signed_on!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01"
-        )
-
-
-def _is_date(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        return False
-    return True
+    dates.day(input.signed_on, "signed_on")
 
 
 @dataclass

@@ -19,7 +19,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, retry_policies, sla
     from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
     from workflows.lookups import people_in_role
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
 
 PROCESS = "weekly_report"
 COLLECTING = "collecting"
@@ -57,7 +57,6 @@ CUSTOMER_REPORT_SECTIONS = (
 # A region code as the staff directory spells it, and the week's Sunday as YYYY-MM-DD: they
 # name the workflow, so each has one spelling.
 _REGION = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def workflow_id(region_code: str, week_ending: str) -> str:
@@ -71,13 +70,7 @@ def validate_week(region_code: str, week_ending: str) -> None:
             f"region_code {region_code[:50]!r} is not a region code: 1-40 lower-case letters, "
             "digits, '.', '_' or '-'"
         )
-    not_a_date = InvalidInput(f"week_ending {week_ending[:20]!r} is not a date (YYYY-MM-DD)")
-    if not _DATE.fullmatch(week_ending):
-        raise not_a_date
-    try:
-        sunday = date.fromisoformat(week_ending)
-    except ValueError:
-        raise not_a_date from None
+    sunday = dates.day(week_ending, "week_ending")
     if sunday.isoweekday() != 7:
         raise InvalidInput(f"week_ending {week_ending} is not a Sunday")
 
@@ -94,24 +87,14 @@ class WeeklyReportInput:
 def validate(input: WeeklyReportInput, rules: regulation.RuleSet) -> None:
     """A region's week as the rule set takes it."""
     validate_week(input.region_code, input.week_ending)
-    due = _instant(input.due_at, "due_at")
-    tally = _instant(input.tally_at, "tally_at")
+    due = dates.instant(input.due_at, "due_at")
+    tally = dates.instant(input.tally_at, "tally_at")
     if tally < due:
         raise InvalidInput(
             f"tally_at {input.tally_at} is before due_at {input.due_at}: "
             "the tally counts the reports once they are due (WR-4)"
         )
     rules.fine_fen("WR-4")
-
-
-def _instant(value: str, field: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{field} {value[:40]!r} is not an RFC 3339 instant") from None
-    if at.tzinfo is None:
-        raise InvalidInput(f"{field} {value!r} has no offset: it names no instant")
-    return at
 
 
 @dataclass

@@ -10,11 +10,11 @@ import re
 from datetime import date, datetime
 
 from services.runtime.errors import InvalidArgument
+from workflows.regulation import InvalidInput, dates
 from workflows.regulation.zone import COMPANY_ZONE
 
 __all__ = ["COMPANY_ZONE", "as_of_date", "parse_date", "parse_month", "today"]
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -24,13 +24,11 @@ def today() -> date:
 
 
 def parse_date(text: str, what: str) -> date:
-    """An ISO calendar date, YYYY-MM-DD."""
-    if _DATE.match(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise InvalidArgument(f"{what} {text!r} is not a date: use YYYY-MM-DD, e.g. 2024-04-01")
+    """An ISO calendar date, YYYY-MM-DD: the regulation's one reading of a day."""
+    try:
+        return dates.day(text, what)
+    except InvalidInput as err:
+        raise InvalidArgument(err.message) from None
 
 
 def as_of_date(text: str) -> date:

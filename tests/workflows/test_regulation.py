@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from workflows import regulation
-from workflows.regulation import cadences, rule_sets, texts
+from workflows.regulation import cadences, dates, rule_sets, texts
 
 
 def test_the_regulation_takes_effect_on_1_april() -> None:
@@ -90,3 +90,13 @@ def test_instants_are_shown_in_the_company_zone() -> None:
     assert regulation.shown(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == "2026-12-01T10:00:00+08:00"
     with pytest.raises(ValueError, match="naive"):
         regulation.shown(datetime(2026, 12, 1, 2, 0))
+
+
+def test_days_and_instants_have_one_reading() -> None:
+    assert dates.day("2026-12-14", "start_date") == date(2026, 12, 14)
+    for bad in ("2026-W50-1", "20261214", "2026-02-30", ""):
+        with pytest.raises(regulation.InvalidInput, match="is not a date: use YYYY-MM-DD"):
+            dates.day(bad, "start_date")
+    assert dates.instant("2026-12-14T09:00:00+08:00", "at").utcoffset() == timedelta(hours=8)
+    with pytest.raises(regulation.InvalidInput, match="has no offset"):
+        dates.instant("2026-12-14T09:00:00", "at")
