@@ -20,7 +20,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.staff import AssistanceRouteInput, Contact, ContactInput, StaffActivities
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -97,7 +97,7 @@ def validate_close(input: CloseInput) -> None:
 
 
 @dataclass
-class AssistanceStatus:
+class AssistanceStatus(CaseRecord):
     reference: str
     stage: str
     requester_id: str
@@ -110,11 +110,6 @@ class AssistanceStatus:
     handed_to: str = ""
     resolution: str = ""
     reminders: int = 0
-    sla_state: str = sla.OK
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
 
 @workflow.defn

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -60,6 +60,18 @@ class Mail:
     cc: Sequence[Contact] = ()
     what: str = ""
     body: str = ""
+
+
+@dataclass(kw_only=True)
+class CaseRecord:
+    """The part of every process's status the case file keeps: a base class, its fields
+    keyword-only so each process puts its own positional fields first."""
+
+    sla_state: str = OK
+    slas: list[SlaView] = field(default_factory=list)
+    history: list[CaseEvent] = field(default_factory=list)
+    # Notifications refused for good, in plain words.
+    notices: list[str] = field(default_factory=list)
 
 
 class CaseStatus(Protocol):

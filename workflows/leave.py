@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         StaffActivities,
     )
     from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
 
@@ -131,7 +131,7 @@ def validate_cancel(input: CancelInput) -> None:
 
 
 @dataclass
-class LeaveStatus:
+class LeaveStatus(CaseRecord):
     reference: str
     stage: str
     requester_id: str
@@ -155,11 +155,6 @@ class LeaveStatus:
     reminder_at: str = ""
     escalate_at: str = ""
     starts_at: str = ""
-    sla_state: str = sla.OK
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
 
 def decision_promise(rules: regulation.RuleSet) -> str:

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         WorkingTimeInput,
     )
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
 
@@ -131,7 +131,7 @@ def validate_resolve(input: ResolveInput) -> None:
 
 
 @dataclass
-class MajorProblemStatus:
+class MajorProblemStatus(CaseRecord):
     reference: str
     stage: str
     category: str
@@ -150,11 +150,6 @@ class MajorProblemStatus:
     root_cause: str = ""
     fix: str = ""
     resolved_by: str = ""
-    sla_state: str = sla.OK
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
 
 def _category(category: str) -> str:

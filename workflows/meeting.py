@@ -18,7 +18,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.staff import Contact, ContactInput, StaffActivities
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.meetings import ASSISTANT, MANAGER, MeetingRule
@@ -80,7 +80,7 @@ def validate_minutes(input: MinutesInput) -> None:
 
 
 @dataclass
-class MeetingStatus:
+class MeetingStatus(CaseRecord):
     rule_id: str
     title: str
     region_code: str
@@ -96,11 +96,6 @@ class MeetingStatus:
     minutes: str = ""
     present_ids: list[str] = field(default_factory=list)
     absent_ids: list[str] = field(default_factory=list)
-    sla_state: str = sla.OK
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
 
 @dataclass

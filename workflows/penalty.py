@@ -8,15 +8,15 @@ their own rule id. The amount is the rule set's, never the caller's.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import ContactInput, StaffActivities
-    from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows import regulation, retry_policies
+    from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, texts
 
@@ -53,7 +53,7 @@ def validate(input: PenaltyInput, rules: regulation.RuleSet) -> None:
 
 
 @dataclass
-class PenaltyStatus:
+class PenaltyStatus(CaseRecord):
     reference: str
     rule_id: str
     person_id: str
@@ -62,10 +62,6 @@ class PenaltyStatus:
     amount_fen: int = 0
     entry_id: str = ""
     stage: str = SUBMITTED
-    sla_state: str = sla.MET
-    history: list[CaseEvent] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    slas: list[sla.SlaView] = field(default_factory=list)
 
 
 def yuan(fen: int) -> str:

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         StaffActivities,
     )
     from workflows import regulation, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.cadences import RQ2_SYNC
@@ -163,7 +163,7 @@ class Confirmation:
 
 
 @dataclass
-class RequirementStatus:
+class RequirementStatus(CaseRecord):
     reference: str
     stage: str
     requester_id: str
@@ -188,12 +188,6 @@ class RequirementStatus:
     # The field has the current solution (both channels, or its receipt confirmed).
     fed_back: bool = False
     confirmations: list[Confirmation] = field(default_factory=list)
-    sla_state: str = sla.OK
-    # One feedback clock per solution R&D gave, oldest first.
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
     @property
     def missing_confirmations(self) -> list[str]:

@@ -17,8 +17,8 @@ with workflow.unsafe.imports_passed_through():
         RequirementSheetActivities,
     )
     from activities.staff import Contact
-    from workflows import retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened
+    from workflows import retry_policies
+    from workflows.case_file import CaseFile, CaseRecord, Mail, opened
     from workflows.lookups import people_in_role
 
 PROCESS = "requirement_digest"
@@ -46,7 +46,7 @@ class DigestInput:
 
 
 @dataclass
-class DigestResult:
+class DigestResult(CaseRecord):
     kind: str
     total: int = 0
     by_stage: dict[str, int] = field(default_factory=dict)
@@ -54,10 +54,6 @@ class DigestResult:
     breached: list[str] = field(default_factory=list)
     high_risk: list[str] = field(default_factory=list)
     stage: str = SCHEDULED
-    sla_state: str = sla.MET
-    history: list[CaseEvent] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    slas: list[sla.SlaView] = field(default_factory=list)
 
 
 # References named per line of the email before "and N more".

@@ -26,8 +26,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
-    from workflows import regulation, retry_policies, sla
-    from workflows.case_file import CaseEvent, CaseFile, Mail, opened, rule_refusals
+    from workflows import regulation, retry_policies
+    from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
 
@@ -162,7 +162,7 @@ class TallyLine:
 
 
 @dataclass
-class WeeklyReportStatus:
+class WeeklyReportStatus(CaseRecord):
     region_code: str
     week_ending: str
     rule_version: str
@@ -172,11 +172,6 @@ class WeeklyReportStatus:
     expected: list[Expected] = field(default_factory=list)
     submissions: list[Submission] = field(default_factory=list)
     tally: list[TallyLine] = field(default_factory=list)
-    sla_state: str = sla.OK
-    slas: list[sla.SlaView] = field(default_factory=list)
-    history: list[CaseEvent] = field(default_factory=list)
-    # Notifications refused for good, in plain words.
-    notices: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -85,7 +85,9 @@ async def test_notify_down_then_back_delivers_each_notification_once(
     async with stack.worker(client, task_queue):
         handle = await client.start_workflow(
             AssistanceWorkflow.run,
-            AssistanceInput(reference, "zhao.lei", "east", "rnd", "subject", "description"),
+            AssistanceInput(
+                reference, "zhao.lei", "east", "rnd", "subject", "description", "2024-v1"
+            ),
             id=workflow_id(reference),
             task_queue=task_queue,
         )

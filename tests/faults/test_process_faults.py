@@ -400,7 +400,13 @@ async def test_a_worker_killed_mid_send_is_replaced_and_nothing_is_sent_twice(
             task_queue=task_queues.MAIN,
         )
         request = AssistanceInput(
-            f"XA-KILL-{suffix}", "zhao.lei", "east", "rnd", "interface down", "HIS link is down"
+            f"XA-KILL-{suffix}",
+            "zhao.lei",
+            "east",
+            "rnd",
+            "interface down",
+            "HIS link is down",
+            "2024-v1",
         )
         assistance = await client.start_workflow(
             AssistanceWorkflow.run,
@@ -690,7 +696,13 @@ async def test_the_dev_server_killed_and_restarted_keeps_timers_and_waiting_work
     )
     async with worker:
         request = AssistanceInput(
-            f"XA-OUTAGE-{uuid.uuid4().hex[:6]}", "zhao.lei", "east", "rnd", "reports", "slow"
+            f"XA-OUTAGE-{uuid.uuid4().hex[:6]}",
+            "zhao.lei",
+            "east",
+            "rnd",
+            "reports",
+            "slow",
+            "2024-v1",
         )
         assistance = await client.start_workflow(
             AssistanceWorkflow.run,

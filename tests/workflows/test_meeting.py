@@ -275,7 +275,7 @@ async def test_a_refused_invitation_is_noted_alerted_and_the_meeting_goes_on(
                 break
             await asyncio.sleep(0.05)
         [notice] = status.notices
-        assert notice.startswith("the invitation email to ") and "was not sent" in notice
+        assert notice.startswith('the email "invitation" to ') and "was not sent" in notice
         assert "sun.li@csd.example" in notice
         assert any(e.kind == "notice" and e.note == notice for e in status.history)
         alert = await stack.mail.wait_for(lambda m: "a notification was refused" in subject(m), 10)

@@ -279,7 +279,7 @@ async def test_a_refused_report_mail_is_noted_alerted_and_the_week_goes_on(
         assert addresses(alert["To"]) == {"zhou.xiaoming@csd.example"}  # the team lead
         status = await handle.query(WeeklyReportWorkflow.status)
         [notice] = status.notices
-        assert notice.startswith("the merged report from zhang.wei email to 施文君 was not sent")
+        assert notice.startswith('the email "merged report from zhang.wei" to 施文君 was not sent')
         assert "shi.wenjun@csd.example" in notice
         assert notice in " ".join(alert.get_content().split())
         metadata = await handle.query(
