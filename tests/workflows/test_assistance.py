@@ -23,7 +23,6 @@ from tests.stack import Stack
 from tests.workflows.case_details import current_details
 from tests.workflows.recording import record_history
 from workflows import search_attributes
-from workflows.regulation import texts
 from workflows.assistance import (
     AWAITING_COORDINATOR,
     CLOSED,
@@ -38,6 +37,7 @@ from workflows.assistance import (
     HandOffInput,
     workflow_id,
 )
+from workflows.regulation import texts
 
 
 def request(reference: str) -> AssistanceInput:

@@ -92,3 +92,31 @@ async def test_a_fine_under_an_unknown_rule_fails_instead_of_hanging(
     assert err.value.cause.type == "INVALID_ARGUMENT"
     assert err.value.cause.non_retryable
     assert message in err.value.cause.message
+
+
+async def test_a_refused_announcement_leaves_the_fine_recorded_noted_and_mailed_to_the_lead(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """The fine is in the ledger either way; a mail the server will not take is noted on the
+    case and the technical service team lead hears of it."""
+    client = time_skipping_env.client
+    reference = "RND-REFUSED"
+    stack.mail.unknown_mailboxes.add("zhao.lei@csd.example")
+    try:
+        async with stack.worker(client, task_queue):
+            result = await client.execute_workflow(
+                PenaltyWorkflow.run,
+                bypass(reference),
+                id=workflow_id("XA-1", reference),
+                task_queue=task_queue,
+            )
+    finally:
+        stack.mail.unknown_mailboxes.clear()
+    assert result.stage == ANNOUNCED and result.entry_id
+    [notice] = result.notices
+    assert notice.startswith('the email "Fine of 50.00 yuan" to 趙磊 was not sent')
+    lead = await stack.mail.wait_for(
+        lambda m: reference in str(m["Subject"]) and "refused" in str(m["Subject"]), 10
+    )
+    assert lead["To"] == "zhou.xiaoming@csd.example"
+    assert notice in " ".join(lead.get_content().split())
