@@ -128,7 +128,10 @@ class RequirementDigestWorkflow:
             process=PROCESS,
             reference=workflow.info().workflow_id,
             summary=f"{rule} requirement {what} of {input.at[:10]}",
-            subject=lambda tail: f"[{rule}] requirement {what} {input.at[:10]}",
+            subject=lambda tail: (
+                f"[{rule}] requirement {what} {input.at[:10]}"
+                + ("" if tail == what else f": {tail}")
+            ),
             words=lambda stage: {
                 SCHEDULED: f"The {input.kind} digest goes out {input.at}.",
                 SENT: f"Sent: {result.total} requirements summarised.",

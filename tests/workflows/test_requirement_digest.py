@@ -117,3 +117,33 @@ async def test_the_weekly_status_email_goes_to_the_field_and_the_managers(
     assert "zhou.xiaoming@csd.example" in str(mail["Cc"]) and "huang.aiping@csd.example" in str(
         mail["Cc"]
     )
+
+
+async def test_a_refused_digest_is_noted_and_mailed_to_the_team_lead(
+    dev_server_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """One recipient's mailbox is unknown, so the server refuses the whole message: the digest
+    still finishes, says so, and the team lead hears of it."""
+    client = dev_server_env.client
+    digest_id = f"digest-refused-{uuid.uuid4().hex[:6]}"
+    stack.mail.unknown_mailboxes.add("wang.qiang@csd.example")
+    try:
+        async with stack.worker(client, task_queue):
+            result = await client.execute_workflow(
+                RequirementDigestWorkflow.run,
+                DigestInput("weekly", datetime.now(UTC).isoformat(), "2024-v1"),
+                id=digest_id,
+                task_queue=task_queue,
+            )
+    finally:
+        stack.mail.unknown_mailboxes.clear()
+    assert result.stage == "sent"
+    [notice] = result.notices
+    assert notice.startswith('the email "status" to ') and "no such mailbox" in notice
+    lead = await stack.mail.wait_for(
+        lambda m: (
+            "a notification was refused" in str(m["Subject"]) and "[RQ-5]" in str(m["Subject"])
+        ),
+        10,
+    )
+    assert lead["To"] == "zhou.xiaoming@csd.example"
