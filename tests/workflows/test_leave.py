@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pytest
-import temporalio.api.sdk.v1
 from csd.staff.v1 import staff_pb2
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
 from temporalio.client import (
@@ -30,6 +29,7 @@ from services.runtime.dates import today
 from services.staff.calendar import CompanyCalendar
 from tests.calendar_dates import plain_monday
 from tests.stack import Stack
+from tests.workflows.case_details import current_details
 from tests.workflows.recording import record_history
 from workflows import regulation
 from workflows.leave import (
@@ -152,13 +152,6 @@ async def noted(handle: Handle, count: int) -> LeaveStatus:
             return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"fewer than {count} notices: {status.notices}")
-
-
-async def current_details(handle: Handle) -> str:
-    metadata = await handle.query(
-        "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-    )
-    return str(metadata.current_details)
 
 
 def in_shanghai(instant: str) -> bool:

@@ -10,11 +10,10 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-import temporalio.api.sdk.v1
 from temporalio.client import (
     Client,
     WorkflowFailureError,
@@ -27,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.staff import CalendarActivities, WorkingTimeInput
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
+from tests.workflows.case_details import current_details, quotes, shanghai
 from tests.workflows.recording import record_history
 from workflows import regulation
 from workflows.major_problem import (
@@ -43,7 +43,6 @@ from workflows.major_problem import (
     validate,
     workflow_id,
 )
-from workflows.sla import SlaView
 
 Handle = WorkflowHandle[MajorProblemWorkflow, MajorProblemStatus]
 MANAGERS = {"huang.aiping@csd.example", "jiang.chengzhao@csd.example"}
@@ -106,20 +105,6 @@ async def awaiting_ack(handle: Handle, stack: Stack) -> MajorProblemStatus:
             return status
         await asyncio.sleep(0.05)
     raise AssertionError("never started calling")
-
-
-def shanghai(instant: str) -> datetime:
-    """`instant` as read from a status or a mail: RFC 3339 with the company's +08:00."""
-    assert instant.endswith("+08:00"), instant
-    return datetime.fromisoformat(instant)
-
-
-def quotes(alert: str, view: SlaView) -> None:
-    """The alert says the promise and the very instants the status reports for it."""
-    assert view.promise and f"{view.promise}." in alert
-    assert f"Started:  {view.started_at}" in alert
-    assert f"Warning:  {view.warn_at}" in alert
-    assert f"Deadline: {view.breach_at}" in alert
 
 
 @pytest.mark.parametrize(
@@ -365,11 +350,9 @@ async def test_a_relay_refused_for_good_is_noted_alerted_and_the_report_goes_on(
         notice = status.notices[0]
         assert "acknowledged" in notice and "to 趙磊 was not sent" in notice
         assert [e.kind for e in status.history][-1] == "notice"
-        metadata = await handle.query(
-            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-        )
-        assert "Not delivered (1)" in metadata.current_details
-        assert status.notices[0] in metadata.current_details
+        details = await current_details(handle)
+        assert "Not delivered (1)" in details
+        assert status.notices[0] in details
         # The report goes on to its resolution.
         await handle.execute_update(
             MajorProblemWorkflow.resolve, ResolveInput("zhou.xiaoming", "bad index", "rebuilt")

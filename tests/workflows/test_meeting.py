@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
-import temporalio.api.sdk.v1
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.mailsink.sink import envelope_recipients
 from tests.stack import Stack
+from tests.workflows.case_details import current_details
 from tests.workflows.recording import record_history
 from workflows import regulation, search_attributes
 from workflows.meeting import (
@@ -281,11 +281,9 @@ async def test_a_refused_invitation_is_noted_alerted_and_the_meeting_goes_on(
         alert = await stack.mail.wait_for(lambda m: "a notification was refused" in subject(m), 10)
         assert addresses(alert["To"]) == mailbox("zhou.xiaoming")  # the team lead
         assert notice in " ".join(alert.get_content().split())
-        metadata = await handle.query(
-            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-        )
-        assert "Not delivered (1)" in metadata.current_details
-        assert notice in metadata.current_details
+        details = await current_details(handle)
+        assert "Not delivered (1)" in details
+        assert notice in details
 
         # The meeting goes on: held, minutes recorded, sent back.
         await env.sleep(

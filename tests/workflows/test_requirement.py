@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import temporalio.api.sdk.v1
 from temporalio import activity
 from temporalio.client import (
     Client,
@@ -26,6 +25,7 @@ from activities.staff import CalendarActivities, NextOccurrenceInput, Occurrence
 from services.worker.main import activities_for
 from tests.phone_gateway import PhoneGateway
 from tests.stack import Stack
+from tests.workflows.case_details import current_details, quotes, shanghai
 from tests.workflows.recording import record_history
 from workflows import regulation
 from workflows.regulation import rule_sets
@@ -54,7 +54,6 @@ from workflows.requirement import (
     validate,
     workflow_id,
 )
-from workflows.sla import SlaView
 
 Handle = WorkflowHandle[RequirementWorkflow, RequirementStatus]
 SUPPORT = "gao.lei"
@@ -127,12 +126,6 @@ async def status_when(
     raise AssertionError(f"never so; stage {status.stage}")
 
 
-def shanghai(instant: str) -> datetime:
-    """`instant` as read from a status or a mail: RFC 3339 with the company's +08:00."""
-    assert instant.endswith("+08:00"), instant
-    return datetime.fromisoformat(instant)
-
-
 async def accepted(handle: Handle) -> datetime:
     """Filtered in; the reply already carries the next sync."""
     reply = await handle.execute_update(RequirementWorkflow.filter, FilterInput(SUPPORT, True))
@@ -162,14 +155,6 @@ async def sheet_agrees(handle: Handle) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"the sheet says {memo}, the case {tracking_row(status)}")
-
-
-def quotes(alert: str, view: SlaView) -> None:
-    """The alert says the promise and the very instants the status reports for it."""
-    assert view.promise and f"{view.promise}." in alert
-    assert f"Started:  {view.started_at}" in alert
-    assert f"Warning:  {view.warn_at}" in alert
-    assert f"Deadline: {view.breach_at}" in alert
 
 
 @pytest.mark.parametrize(
@@ -473,11 +458,9 @@ async def test_a_mail_refused_for_good_is_noted_alerted_and_the_requirement_goes
         notice = status.notices[0]
         assert "to filter" in notice and "to 高雷 was not sent" in notice
         assert "notice" in [e.kind for e in status.history]
-        metadata = await handle.query(
-            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-        )
-        assert "Not delivered (1)" in metadata.current_details
-        assert status.notices[0] in metadata.current_details
+        details = await current_details(handle)
+        assert "Not delivered (1)" in details
+        assert status.notices[0] in details
         # The requirement goes on: support filters it in, and it waits for its sync.
         await accepted(handle)
         status = await handle.query(RequirementWorkflow.status)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
-import temporalio.api.sdk.v1
 from csd.finance.v1 import finance_pb2
 from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.staff.v1 import staff_pb2
@@ -23,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
+from tests.workflows.case_details import current_details
 from tests.workflows.recording import record_history
 from workflows import regulation, search_attributes
 from workflows.regulation import cadences, texts
@@ -282,11 +282,9 @@ async def test_a_refused_report_mail_is_noted_alerted_and_the_week_goes_on(
         assert notice.startswith('the email "merged report from zhang.wei" to 施文君 was not sent')
         assert "shi.wenjun@csd.example" in notice
         assert notice in " ".join(alert.get_content().split())
-        metadata = await handle.query(
-            "__temporal_workflow_metadata", result_type=temporalio.api.sdk.v1.WorkflowMetadata
-        )
-        assert "Not delivered (1)" in metadata.current_details
-        assert notice in metadata.current_details
+        details = await current_details(handle)
+        assert "Not delivered (1)" in details
+        assert notice in details
         # The week goes on: the others report on time, the tally comes.
         await handle.execute_update(
             WeeklyReportWorkflow.submit,
