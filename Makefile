@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
+# Dev mode trusts the x-csd-user header (loopback only); CSD_AUTH_MODE=jwt make dev runs the
+# production authentication with a local signing key instead (csd token --as ID).
 dev: $(STAMP)
-	$(BIN)/csd dev
+	CSD_AUTH_MODE=$${CSD_AUTH_MODE:-dev} $(BIN)/csd dev
 
 status: $(STAMP)
 	$(BIN)/csd status

@@ -43,6 +43,8 @@ def isolated(var_dir: Path) -> tuple[Settings, dict[str, str]]:
         "CSD_NOTIFY_ADDRESS": f"127.0.0.1:{ports['notify']}",
         "CSD_SMTP_HOST": "127.0.0.1",
         "CSD_SMTP_PORT": str(ports["smtp"]),
+        # The benchmarks name their callers in x-csd-user, as `make dev` does.
+        "CSD_AUTH_MODE": "dev",
     }
     # Read exactly as a child will read it.
     with patch.dict(os.environ, env, clear=True):

@@ -22,6 +22,7 @@ async def test_assistance_request_end_to_end(
 ) -> None:
     client = dev_server_env.client
     running = await gateway_server.start(
+        authentication=gateway_server.dev_authentication,
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,

@@ -32,6 +32,7 @@ from services.cli.health import (
 )
 from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
+from services.gateway.local_keys import ensure_local_keys
 from services.runtime.settings import Settings
 from workflows import search_attributes
 
@@ -166,6 +167,9 @@ async def run_dev(settings: Settings) -> int:
     began = time.monotonic()
     deadline = began + STARTUP_TIMEOUT_SECONDS
     all_parts = {p.name: p for p in parts(settings)}
+    if settings.auth_mode == "jwt" and not settings.jwt_jwks:
+        # Production authentication, tried locally: a signing key of this machine's own.
+        all_parts["gateway"].env.update(ensure_local_keys(settings.var_dir).env())
     started: list[Part] = []
     checks: dict[str, Callable[[], Awaitable[PartHealth]]] = {
         "temporal": lambda: temporal_health(settings, None),
@@ -238,6 +242,14 @@ async def _watch(started: list[Part], stopper: asyncio.Task[object]) -> int:
     return 1
 
 
+def _who_calls(settings: Settings) -> str:
+    if settings.auth_mode == "dev":
+        return "dev mode: name yourself in the x-csd-user metadata (loopback only)"
+    if settings.jwt_jwks:
+        return f"jwt: bearer tokens signed by a key of {settings.jwt_jwks}"
+    return "jwt: bearer tokens; csd token --as <staff id> signs one with var/auth's key"
+
+
 def _banner(settings: Settings, elapsed: float) -> str:
     s = settings
     ui_host = s.temporal_address.rsplit(":", 1)[0]
@@ -251,6 +263,7 @@ def _banner(settings: Settings, elapsed: float) -> str:
         ("SMTP", f"{s.smtp_host}:{s.smtp_port}   mail kept in {s.var_dir / 'mail'}"),
         ("phone (log)", str(s.var_dir / "phone.log")),
         ("logs", str(s.var_dir / "log")),
+        ("callers", _who_calls(s)),
     ]
     header = f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {s.var_dir}."
     return "\n".join([header, *(f"  {name:<18} {where}" for name, where in rows)])

@@ -48,11 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     sheet = commands.add_parser(
         "tracking-sheet", help="print the requirement tracking sheet (RQ-3) as CSV"
     )
-    sheet.add_argument("--as", dest="user", required=True, help="your staff id (x-csd-user)")
+    sheet.add_argument("--as", dest="user", required=True, help="your staff id")
     sheet.add_argument("--region", default="")
     sheet.add_argument("--hospital", default="")
     sheet.add_argument("--stage", default="")
     sheet.add_argument("--sla-state", default="")
+    token = commands.add_parser(
+        "token", help="sign a bearer token with this machine's local key (jwt mode, csd dev)"
+    )
+    token.add_argument("--as", dest="user", required=True, help="the staff id the token names")
+    token.add_argument("--minutes", type=int, default=60, help="how long it is valid")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -81,6 +86,14 @@ def main(argv: list[str] | None = None) -> int:
 
         ids = asyncio.run(sync_department_calendar(settings))
         print("\n".join(ids))
+        return 0
+    if args.command == "token":
+        from services.gateway.local_keys import ensure_local_keys, local_token
+
+        if not 1 <= args.minutes <= 24 * 60:
+            print("csd: --minutes is 1 to 1440", file=sys.stderr)
+            return 2
+        print(local_token(ensure_local_keys(settings.var_dir), args.user, minutes=args.minutes))
         return 0
     if args.command == "tracking-sheet":
         from services.cli.tracking_sheet import export_csv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
-from services.runtime.interceptors import CALLER_KEY
+from services.cli.credentials import caller_metadata
 from services.runtime.settings import Settings
 
 
@@ -18,7 +18,7 @@ async def export_csv(
             gateway_pb2.ListRequirementsRequest(
                 region_code=region, hospital=hospital, stage=stage, sla_state=sla_state
             ),
-            metadata=((CALLER_KEY, user),),
+            metadata=caller_metadata(settings, user),
             timeout=60,
         )
     return str(response.csv)

@@ -1,8 +1,9 @@
 """Who is calling the gateway.
 
-An `Authenticator` turns a call's metadata into a staff member. In dev mode the caller names
-themselves in the metadata key "x-csd-user" and the staff service vouches that they exist;
-production authentication plugs in behind the same interface.
+An `Authenticator` turns a call's metadata into a staff member. In production a signed bearer
+token names them (services/gateway/bearer_tokens.py); in dev mode (CSD_AUTH_MODE=dev, loopback
+only) the caller names themselves in the metadata key "x-csd-user". Either way the staff
+service vouches that the person exists and is active.
 """
 
 from __future__ import annotations
@@ -36,8 +37,26 @@ class Authenticator(Protocol):
     async def authenticate(self, context: grpc.aio.ServicerContext) -> Caller: ...
 
 
+async def caller_from_directory(staff: staff_pb2_grpc.StaffServiceStub, person_id: str) -> Caller:
+    """The active staff person `person_id`, or UNAUTHENTICATED."""
+    person: staff_pb2.Person = await ask_staff(
+        staff.GetPerson(staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_DEADLINE_SECONDS),
+        purpose="confirm who you are",
+        missing=Unauthenticated(f"{person_id!r} is not in the staff directory"),
+    )
+    if not person.active:
+        raise Unauthenticated(f"{person_id!r} is no longer active in the staff directory")
+    return Caller(
+        id=person.id,
+        name=person.name,
+        role=staff_pb2.Role.Name(person.role).removeprefix("ROLE_").lower(),
+        region_code=person.region_code,
+    )
+
+
 class DevAuthenticator:
-    """Trust the x-csd-user metadata, provided the staff directory knows the person."""
+    """Trust the x-csd-user metadata, provided the staff directory knows the person (dev mode
+    only: the gateway binds only loopback with it)."""
 
     def __init__(self, staff: staff_pb2_grpc.StaffServiceStub) -> None:
         self._staff = staff
@@ -47,18 +66,4 @@ class DevAuthenticator:
         user = metadata.get(CALLER_KEY, "").strip()
         if not user:
             raise Unauthenticated(f"set the metadata key {CALLER_KEY} to your staff id")
-        person: staff_pb2.Person = await ask_staff(
-            self._staff.GetPerson(
-                staff_pb2.GetPersonRequest(id=user), timeout=LOOKUP_DEADLINE_SECONDS
-            ),
-            purpose="confirm who you are",
-            missing=Unauthenticated(f"{user!r} is not in the staff directory"),
-        )
-        if not person.active:
-            raise Unauthenticated(f"{user!r} is no longer active in the staff directory")
-        return Caller(
-            id=person.id,
-            name=person.name,
-            role=staff_pb2.Role.Name(person.role).removeprefix("ROLE_").lower(),
-            region_code=person.region_code,
-        )
+        return await caller_from_directory(self._staff, user)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -12,8 +14,10 @@ from csd.staff.v1 import staff_pb2_grpc
 from temporalio.client import Client
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.authentication import AuthenticationInterceptor
+from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.department_calendar import DepartmentCalendarGateway
-from services.gateway.identity import DevAuthenticator
+from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
@@ -29,25 +33,64 @@ from workflows import task_queues
 P = TypeVar("P", bound=ProcessGateway)
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 
+# How the gateway learns who calls, given the staff directory to vouch for them.
+Authentication = Callable[[staff_pb2_grpc.StaffServiceStub], Authenticator]
+
+
+def dev_authentication(staff: staff_pb2_grpc.StaffServiceStub) -> Authenticator:
+    """CSD_AUTH_MODE=dev: the caller names themself in x-csd-user (loopback only)."""
+    return DevAuthenticator(staff)
+
+
+def jwt_authentication(settings: Settings) -> Authentication:
+    """CSD_AUTH_MODE=jwt: signed bearer tokens, keys from CSD_JWT_JWKS."""
+    if not settings.jwt_jwks:
+        raise SystemExit(
+            "CSD_AUTH_MODE=jwt needs CSD_JWT_JWKS (a JWKS file or https URL), CSD_JWT_ISSUER and "
+            "CSD_JWT_AUDIENCE; `csd dev` makes a local key set when none is given"
+        )
+    keys = key_source(settings.jwt_jwks)
+    return lambda staff: JwtAuthenticator(
+        keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, staff=staff
+    )
+
+
+def is_loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 async def start(
     *,
     address: str,
     client: Client,
     staff_address: str,
+    authentication: Authentication,
     task_queue: str = task_queues.MAIN,
     temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
 ) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
-    or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE."""
+    or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE. Dev authentication
+    trusts a header, so with it the gateway refuses to listen beyond loopback."""
     staff_channel = grpc.aio.insecure_channel(staff_address)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
+    authenticator = authentication(staff)
+    if isinstance(authenticator, DevAuthenticator) and not is_loopback(address):
+        await staff_channel.close()
+        raise ValueError(
+            f"dev mode trusts the x-csd-user header, so it listens only on loopback, not {address}"
+            "; set CSD_AUTH_MODE=jwt to serve other machines"
+        )
 
     def part(kind: type[P]) -> P:
         return kind(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout)
 
     servicer = GatewayServicer(
-        DevAuthenticator(staff),
         part(AssistanceGateway),
         part(PenaltyGateway),
         part(LeaveGateway),
@@ -66,17 +109,31 @@ async def start(
         ),
         service_names=[SERVICE_NAME],
         cleanup=[close_channel],
+        interceptors=[AuthenticationInterceptor(authenticator)],
     )
 
 
 async def serve(settings: Settings) -> None:
     configure_logging("gateway")
-    if settings.auth_mode != "dev":
-        raise SystemExit(f"CSD_AUTH_MODE={settings.auth_mode!r} is not supported yet; use 'dev'")
+    authentication: Authentication
+    if settings.auth_mode == "dev":
+        authentication = dev_authentication
+    elif settings.auth_mode == "jwt":
+        authentication = jwt_authentication(settings)
+    else:
+        raise SystemExit(
+            f"CSD_AUTH_MODE is 'jwt' (the default) or 'dev', not {settings.auth_mode!r}"
+        )
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
-    running = await start(
-        address=settings.gateway_address, client=client, staff_address=settings.staff_address
-    )
+    try:
+        running = await start(
+            address=settings.gateway_address,
+            client=client,
+            staff_address=settings.staff_address,
+            authentication=authentication,
+        )
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     await serve_until_signalled(running, name="gateway")
 
 

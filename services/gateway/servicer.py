@@ -1,4 +1,5 @@
-"""The GatewayService RPCs: authenticate the caller, then hand over to the process module."""
+"""The GatewayService RPCs: hand the authenticated caller (services/gateway/authentication.py)
+and the request over to the process module."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.authentication import current_caller
 from services.gateway.department_calendar import DepartmentCalendarGateway
-from services.gateway.identity import Authenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
@@ -19,7 +20,6 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
 
     def __init__(
         self,
-        authenticator: Authenticator,
         assistance: AssistanceGateway,
         penalties: PenaltyGateway,
         leave: LeaveGateway,
@@ -27,7 +27,6 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         requirements: RequirementGateway,
         department_calendar: DepartmentCalendarGateway,
     ) -> None:
-        self._auth = authenticator
         self._assistance = assistance
         self._penalties = penalties
         self._leave = leave
@@ -38,150 +37,150 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.WorkflowRef:
-        return await self._assistance.start(request, await self._auth.authenticate(context))
+        return await self._assistance.start(request, current_caller())
 
     async def AcceptAssistance(
         self, request: gateway_pb2.AcceptAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Assistance:
-        return await self._assistance.accept(request, await self._auth.authenticate(context))
+        return await self._assistance.accept(request, current_caller())
 
     async def HandOffAssistance(
         self, request: gateway_pb2.HandOffAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Assistance:
-        return await self._assistance.hand_off(request, await self._auth.authenticate(context))
+        return await self._assistance.hand_off(request, current_caller())
 
     async def CloseAssistance(
         self, request: gateway_pb2.CloseAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Assistance:
-        return await self._assistance.close(request, await self._auth.authenticate(context))
+        return await self._assistance.close(request, current_caller())
 
     async def GetAssistance(
         self, request: gateway_pb2.GetAssistanceRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Assistance:
-        return await self._assistance.get(request, await self._auth.authenticate(context))
+        return await self._assistance.get(request, current_caller())
 
     async def ReportAssistanceBypass(
         self,
         request: gateway_pb2.ReportAssistanceBypassRequest,
         context: grpc.aio.ServicerContext,
     ) -> gateway_pb2.Penalty:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._penalties.report_assistance_bypass(request, caller)
 
     async def RequestLeave(
         self, request: gateway_pb2.RequestLeaveRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.LeaveRef:
-        return await self._leave.request(request, await self._auth.authenticate(context))
+        return await self._leave.request(request, current_caller())
 
     async def DecideLeave(
         self, request: gateway_pb2.DecideLeaveRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Leave:
-        return await self._leave.decide(request, await self._auth.authenticate(context))
+        return await self._leave.decide(request, current_caller())
 
     async def CancelLeave(
         self, request: gateway_pb2.CancelLeaveRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Leave:
-        return await self._leave.cancel(request, await self._auth.authenticate(context))
+        return await self._leave.cancel(request, current_caller())
 
     async def GetLeave(
         self, request: gateway_pb2.GetLeaveRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Leave:
-        return await self._leave.get(request, await self._auth.authenticate(context))
+        return await self._leave.get(request, current_caller())
 
     async def ReportMajorProblem(
         self, request: gateway_pb2.ReportMajorProblemRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.MajorProblemRef:
-        return await self._major_problems.report(request, await self._auth.authenticate(context))
+        return await self._major_problems.report(request, current_caller())
 
     async def AcknowledgeMajorProblem(
         self,
         request: gateway_pb2.AcknowledgeMajorProblemRequest,
         context: grpc.aio.ServicerContext,
     ) -> gateway_pb2.MajorProblem:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._major_problems.acknowledge(request, caller)
 
     async def UpdateMajorProblem(
         self, request: gateway_pb2.UpdateMajorProblemRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.MajorProblem:
-        return await self._major_problems.update(request, await self._auth.authenticate(context))
+        return await self._major_problems.update(request, current_caller())
 
     async def ResolveMajorProblem(
         self, request: gateway_pb2.ResolveMajorProblemRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.MajorProblem:
-        return await self._major_problems.resolve(request, await self._auth.authenticate(context))
+        return await self._major_problems.resolve(request, current_caller())
 
     async def GetMajorProblem(
         self, request: gateway_pb2.GetMajorProblemRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.MajorProblem:
-        return await self._major_problems.get(request, await self._auth.authenticate(context))
+        return await self._major_problems.get(request, current_caller())
 
     async def ReportUnreportedMajorProblem(
         self,
         request: gateway_pb2.ReportUnreportedMajorProblemRequest,
         context: grpc.aio.ServicerContext,
     ) -> gateway_pb2.Penalty:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._penalties.report_unreported_major_problem(request, caller)
 
     async def SubmitRequirement(
         self, request: gateway_pb2.SubmitRequirementRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.RequirementRef:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.submit(request, caller)
 
     async def FilterRequirement(
         self, request: gateway_pb2.FilterRequirementRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.filter(request, caller)
 
     async def RecordSyncOutcome(
         self, request: gateway_pb2.RecordSyncOutcomeRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.record_sync(request, caller)
 
     async def RegisterConfirmation(
         self, request: gateway_pb2.RegisterConfirmationRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.register_confirmation(request, caller)
 
     async def ReleaseRequirement(
         self, request: gateway_pb2.ReleaseRequirementRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.release(request, caller)
 
     async def RecordRevisit(
         self, request: gateway_pb2.RecordRevisitRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.record_revisit(request, caller)
 
     async def CloseRequirement(
         self, request: gateway_pb2.CloseRequirementRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.close(request, caller)
 
     async def GetRequirement(
         self, request: gateway_pb2.GetRequirementRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.get(request, caller)
 
     async def ListRequirements(
         self, request: gateway_pb2.ListRequirementsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ListRequirementsResponse:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.list(request, caller)
 
     async def ExportRequirements(
         self, request: gateway_pb2.ListRequirementsRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ExportRequirementsResponse:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.export(request, caller)
 
     async def ConfirmFeedbackReceipt(
@@ -189,29 +188,29 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         request: gateway_pb2.ConfirmFeedbackReceiptRequest,
         context: grpc.aio.ServicerContext,
     ) -> gateway_pb2.Requirement:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._requirements.confirm_receipt(request, caller)
 
     async def RecordMeetingMinutes(
         self, request: gateway_pb2.RecordMeetingMinutesRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Meeting:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._calendar.record_minutes(request, caller)
 
     async def GetMeeting(
         self, request: gateway_pb2.GetMeetingRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Meeting:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._calendar.get_meeting(request, caller)
 
     async def SubmitWeeklyReport(
         self, request: gateway_pb2.SubmitWeeklyReportRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.WeeklyReport:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._calendar.submit_weekly_report(request, caller)
 
     async def GetWeeklyReport(
         self, request: gateway_pb2.GetWeeklyReportRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.WeeklyReport:
-        caller = await self._auth.authenticate(context)
+        caller = current_caller()
         return await self._calendar.get_weekly_report(request, caller)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import grpc
 import structlog
@@ -47,9 +47,11 @@ async def start_server(
     register: Callable[[grpc.aio.Server], None],
     service_names: Iterable[str],
     cleanup: Iterable[Callable[[], Awaitable[None]]] = (),
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> RunningServer:
-    """Start a grpc.aio server on `address` ("127.0.0.1:0" picks a free port)."""
-    server = grpc.aio.server(interceptors=[RequestContextInterceptor()])
+    """Start a grpc.aio server on `address` ("127.0.0.1:0" picks a free port). `interceptors`
+    run inside the request-context one, so what they raise becomes a status like any refusal."""
+    server = grpc.aio.server(interceptors=[RequestContextInterceptor(), *interceptors])
     register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -42,6 +42,9 @@ class Settings:
     phone_provider: str
     phone_webhook_url: str
     auth_mode: str
+    jwt_jwks: str
+    jwt_issuer: str
+    jwt_audience: str
 
     def database_url(self, service: str) -> str:
         """CSD_<SERVICE>_DATABASE_URL, or a SQLite file under var/."""
@@ -70,5 +73,9 @@ class Settings:
             mail_from=_env("CSD_MAIL_FROM", "csd-ops@csd.example"),
             phone_provider=_env("CSD_PHONE_PROVIDER", "log"),
             phone_webhook_url=_env("CSD_PHONE_WEBHOOK_URL", ""),
-            auth_mode=_env("CSD_AUTH_MODE", "dev"),
+            # Secure by default: `make dev` asks for dev mode explicitly.
+            auth_mode=_env("CSD_AUTH_MODE", "jwt").strip().lower(),
+            jwt_jwks=_env("CSD_JWT_JWKS", ""),
+            jwt_issuer=_env("CSD_JWT_ISSUER", ""),
+            jwt_audience=_env("CSD_JWT_AUDIENCE", ""),
         )

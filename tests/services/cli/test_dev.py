@@ -43,6 +43,9 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         CSD_FINANCE_ADDRESS=f"127.0.0.1:{free_port()}",
         CSD_NOTIFY_ADDRESS=f"127.0.0.1:{free_port()}",
         CSD_SMTP_PORT=str(free_port()),
+        # These tests name their caller in x-csd-user, as `make dev` allows (the jwt test
+        # below runs the default, jwt).
+        CSD_AUTH_MODE="dev",
     )
     return env
 
@@ -227,3 +230,31 @@ async def test_a_failed_seed_stops_the_parts_already_running(
     ], output
     code, report = await status(env)
     assert code == 1 and everything_down(report), report
+
+
+async def test_csd_dev_in_jwt_mode_takes_tokens_from_csd_token_and_refuses_the_header(
+    start_dev: object, dev_env: dict[str, str]
+) -> None:
+    """CSD_AUTH_MODE=jwt make dev: production authentication with a key of this machine's own,
+    made under var/auth (private key 0600); `csd token --as ID` signs a token with it."""
+    dev_env["CSD_AUTH_MODE"] = "jwt"
+    dev: Dev = await start_dev()  # type: ignore[operator]
+    await dev.wait_for_line("callers")
+    assert "csd token --as" in dev.output[-1]
+    private = Path(dev_env["CSD_VAR_DIR"]) / "auth" / "signing-key.pem"
+    assert private.stat().st_mode & 0o777 == 0o600
+    process = await asyncio.create_subprocess_exec(
+        CSD, "token", "--as", "zhao.lei", env=dev_env, stdout=asyncio.subprocess.PIPE
+    )
+    token = (await process.communicate())[0].decode().strip()
+    assert process.returncode == 0 and token.count(".") == 2
+    request = G.GetAssistanceRequest(reference="XA-none")
+    async with grpc.aio.insecure_channel(dev_env["CSD_GATEWAY_ADDRESS"]) as channel:
+        gateway = GatewayServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.GetAssistance(request, metadata=(("authorization", f"Bearer {token}"),))
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND  # in: there is no such request
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.GetAssistance(request, metadata=(("x-csd-user", "zhao.lei"),))
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "only in dev mode" in (err.value.details() or "")

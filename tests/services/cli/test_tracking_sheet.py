@@ -22,6 +22,7 @@ async def test_the_sheet_as_csv_and_a_refusal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     running = await gateway_server.start(
+        authentication=gateway_server.dev_authentication,
         address="127.0.0.1:0",
         client=dev_server_env.client,
         staff_address=stack.staff_address,
@@ -29,6 +30,7 @@ async def test_the_sheet_as_csv_and_a_refusal(
     )
     try:
         monkeypatch.setenv("CSD_GATEWAY_ADDRESS", f"127.0.0.1:{running.port}")
+        monkeypatch.setenv("CSD_AUTH_MODE", "dev")
         from services.cli.tracking_sheet import export_csv
 
         text = await export_csv(

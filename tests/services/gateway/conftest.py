@@ -17,9 +17,15 @@ from tests.stack import Stack
 
 @asynccontextmanager
 async def gateway_for(
-    client: Client, stack: Stack, task_queue: str
+    client: Client,
+    stack: Stack,
+    task_queue: str,
+    authentication: gateway_server.Authentication = gateway_server.dev_authentication,
 ) -> AsyncIterator[GatewayServiceStub]:
+    """Dev authentication unless told otherwise: the tests name their callers in x-csd-user;
+    tests/services/gateway/test_authentication.py runs the production kind."""
     running = await gateway_server.start(
+        authentication=authentication,
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,

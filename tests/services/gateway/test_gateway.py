@@ -37,6 +37,7 @@ async def gateway_without_worker(
 ) -> AsyncIterator[GatewayServiceStub]:
     """A gateway whose task queue no worker polls, waiting a second for one."""
     running = await gateway_server.start(
+        authentication=gateway_server.dev_authentication,
         address="127.0.0.1:0",
         client=time_skipping_env.client,
         staff_address=stack.staff_address,
@@ -190,6 +191,7 @@ async def test_temporal_down_is_unavailable(
         target, retry_config=RetryConfig(max_retries=2, max_elapsed_time_millis=1000)
     )
     running = await gateway_server.start(
+        authentication=gateway_server.dev_authentication,
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
@@ -220,6 +222,7 @@ async def test_staff_down_is_unavailable(
 ) -> None:
     staff_address = unused_address()
     running: RunningServer = await gateway_server.start(
+        authentication=gateway_server.dev_authentication,
         address="127.0.0.1:0",
         client=time_skipping_env.client,
         staff_address=staff_address,
