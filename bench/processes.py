@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 from unittest.mock import patch
 
+from services.runtime.payload_codec import Keyring
 from services.runtime.settings import Settings
 
 PROC = Path("/proc")
@@ -45,6 +46,8 @@ def isolated(var_dir: Path) -> tuple[Settings, dict[str, str]]:
         "CSD_SMTP_PORT": str(ports["smtp"]),
         # The benchmarks name their callers in x-csd-user, as `make dev` does.
         "CSD_AUTH_MODE": "dev",
+        # Encrypted payloads, as csd dev runs them; the bench's own client holds the key too.
+        "CSD_PAYLOAD_KEYS": Keyring.generate("bench").render(),
     }
     # Read exactly as a child will read it.
     with patch.dict(os.environ, env, clear=True):

@@ -56,6 +56,7 @@ from services.cli.schedules import PREFIX, Plan, schedule_for
 from services.cli.seed import seed
 from services.runtime.dates import COMPANY_ZONE
 from services.runtime.settings import Settings
+from services.runtime.temporal_client import data_converter
 from services.worker.main import MAX_CACHED_WORKFLOWS
 from workflows import regulation, task_queues
 from workflows.cadence_planner import PlanResult
@@ -312,7 +313,9 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
             await stack.start("temporal", "smtp", "staff", "finance", "notify")
             await seed(settings)
             await stack.start("worker")
-            client = await Client.connect(settings.temporal_address)
+            client = await Client.connect(
+                settings.temporal_address, data_converter=data_converter(settings.payload_keys)
+            )
             rules = regulation.in_force(datetime.now(COMPANY_ZONE).date()).version
             mails = stack.mails()
 

@@ -29,6 +29,7 @@ from bench.leave_load import LeaveSlots
 from services.cli.health import check_all
 from services.runtime.database import create_engine
 from services.runtime.settings import Settings
+from services.runtime.temporal_client import data_converter
 
 SERVICES = ("staff", "finance", "notify")
 START_TIMEOUT_SECONDS = 60.0
@@ -115,7 +116,9 @@ async def running_system(workdir: Path, *, postgres: str = "") -> AsyncIterator[
         try:
             await _healthy(settings, began + START_TIMEOUT_SECONDS)
             started_in = time.monotonic() - began
-            client = await Client.connect(settings.temporal_address)
+            client = await Client.connect(
+                settings.temporal_address, data_converter=data_converter(settings.payload_keys)
+            )
             async with grpc.aio.insecure_channel(settings.gateway_address) as gateway:
                 yield System(settings, client, gateway, started_in, process)
         finally:

@@ -11,6 +11,7 @@ while it is still starting, and whatever goes wrong: no child is left holding a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -33,6 +34,8 @@ from services.cli.health import (
 from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
 from services.gateway.local_keys import ensure_local_keys
+from services.runtime.codec_server import CodecServer
+from services.runtime.payload_codec import EncryptionCodec, Keyring, local_keyring
 from services.runtime.settings import Settings
 from workflows import search_attributes
 
@@ -59,7 +62,7 @@ class Part:
     process: asyncio.subprocess.Process | None = None
 
 
-def temporal_argv(settings: Settings) -> list[str]:
+def temporal_argv(settings: Settings, *, codec_endpoint: str = "") -> list[str]:
     host, port = settings.temporal_address.rsplit(":", 1)
     argv = [
         temporal_binary(), "server", "start-dev",
@@ -75,14 +78,17 @@ def temporal_argv(settings: Settings) -> list[str]:
     ]  # fmt: skip
     for key in search_attributes.ALL:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
+    if codec_endpoint:
+        # The Web UI shows encrypted payloads in clear through this machine's codec endpoint.
+        argv += ["--ui-codec-endpoint", codec_endpoint]
     return argv
 
 
-def parts(settings: Settings) -> list[Part]:
+def parts(settings: Settings, *, codec_endpoint: str = "") -> list[Part]:
     python = sys.executable
     smtp_port = str(settings.smtp_port)
     return [
-        Part("temporal", temporal_argv(settings)),
+        Part("temporal", temporal_argv(settings, codec_endpoint=codec_endpoint)),
         Part(
             "smtp",
             [
@@ -166,7 +172,24 @@ async def run_dev(settings: Settings) -> int:
     (settings.var_dir / "mail").mkdir(exist_ok=True)
     began = time.monotonic()
     deadline = began + STARTUP_TIMEOUT_SECONDS
-    all_parts = {p.name: p for p in parts(settings)}
+    # Payloads encrypted on the way to Temporal, as in production (issue 12); the Web UI reads
+    # them through a codec endpoint on loopback.
+    if not settings.payload_keys:
+        settings = dataclasses.replace(
+            settings, payload_keys=local_keyring(settings.var_dir).render()
+        )
+    codec = CodecServer(
+        EncryptionCodec(Keyring.parse(settings.payload_keys)),
+        ui_origins=[
+            f"http://{host}:{settings.temporal_ui_port}" for host in ("127.0.0.1", "localhost")
+        ],
+    )
+    await codec.start()
+    all_parts = {
+        p.name: p for p in parts(settings, codec_endpoint=f"http://127.0.0.1:{codec.port}")
+    }
+    for name in ("gateway", "worker"):
+        all_parts[name].env["CSD_PAYLOAD_KEYS"] = settings.payload_keys
     if settings.auth_mode == "jwt" and not settings.jwt_jwks:
         # Production authentication, tried locally: a signing key of this machine's own.
         all_parts["gateway"].env.update(ensure_local_keys(settings.var_dir).env())
@@ -222,6 +245,7 @@ async def run_dev(settings: Settings) -> int:
     finally:
         stopper.cancel()
         await _stop(started)
+        await codec.stop()
         for sig in signals:
             loop.remove_signal_handler(sig)
 
@@ -264,6 +288,7 @@ def _banner(settings: Settings, elapsed: float) -> str:
         ("phone (log)", str(s.var_dir / "phone.log")),
         ("logs", str(s.var_dir / "log")),
         ("callers", _who_calls(s)),
+        ("payloads", "encrypted (CSD_PAYLOAD_KEYS, or var/payload-keys); the Web UI decodes them"),
     ]
     header = f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {s.var_dir}."
     return "\n".join([header, *(f"  {name:<18} {where}" for name, where in rows)])

@@ -25,6 +25,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from services.runtime import temporal_client
 from services.runtime.settings import Settings
 from workflows import task_queues
 from workflows.cadence_planner import CadencePlannerWorkflow, PlanInput
@@ -92,7 +93,7 @@ def schedule_for(plan: Plan, task_queue: str) -> Schedule:
 
 async def sync_department_calendar(settings: Settings) -> list[str]:
     """Connect to Temporal and the staff service of `settings` and sync every schedule."""
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await temporal_client.connect(settings)
     return await sync_schedules(client, await regions_with_teams(settings.staff_address))
 
 

@@ -25,6 +25,7 @@ from services.gateway.process import ProcessGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
+from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
 from services.runtime.server import RunningServer, serve_until_signalled, start_server
 from services.runtime.settings import Settings
@@ -124,7 +125,7 @@ async def serve(settings: Settings) -> None:
         raise SystemExit(
             f"CSD_AUTH_MODE is 'jwt' (the default) or 'dev', not {settings.auth_mode!r}"
         )
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await temporal_client.connect(settings)
     try:
         running = await start(
             address=settings.gateway_address,

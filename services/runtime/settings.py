@@ -45,6 +45,7 @@ class Settings:
     jwt_jwks: str
     jwt_issuer: str
     jwt_audience: str
+    payload_keys: str
 
     def database_url(self, service: str) -> str:
         """CSD_<SERVICE>_DATABASE_URL, or a SQLite file under var/."""
@@ -78,4 +79,5 @@ class Settings:
             jwt_jwks=_env("CSD_JWT_JWKS", ""),
             jwt_issuer=_env("CSD_JWT_ISSUER", ""),
             jwt_audience=_env("CSD_JWT_AUDIENCE", ""),
+            payload_keys=_env("CSD_PAYLOAD_KEYS", ""),
         )

@@ -22,6 +22,7 @@ from activities.staff import (
     LeaveActivities,
     StaffActivities,
 )
+from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from workflows import task_queues
@@ -133,7 +134,7 @@ def build_worker(
 
 async def run(settings: Settings) -> None:
     configure_logging("worker")
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await temporal_client.connect(settings)
     async with (
         grpc.aio.insecure_channel(settings.staff_address) as staff,
         grpc.aio.insecure_channel(settings.finance_address) as finance,
