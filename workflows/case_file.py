@@ -6,8 +6,9 @@ carries the fields of `CaseStatus`), the words for each stage, and who hears of 
 step. Everything else is here, once:
 
 - every instant recorded is shown in Asia/Shanghai;
-- every notification carries the idempotency key `<workflow id>:<step>`, so a retried activity,
-  a replayed task or a continued run never sends twice;
+- every notification carries the idempotency key `<workflow id>:<case key>:<step>`, so a retried
+  activity, a replayed task or a continued run never sends twice, and nobody who can guess the
+  business key can send under the case's key first (the case key is random, fixed at open);
 - a notification the notify service refuses for good (a bad address, a number it cannot call) is
   recorded on the case, shown in its details and alerted to the technical service team lead; it
   never fails the process. Outages are retried without limit by the named policy;
@@ -68,6 +69,9 @@ class CaseRecord:
     keyword-only so each process puts its own positional fields first."""
 
     sla_state: str = OK
+    # The unguessable part of every notification key, fixed when the case opens (carried by a
+    # continued run): nobody can send under a key the case will use before it does.
+    case_key: str = ""
     slas: list[SlaView] = field(default_factory=list)
     history: list[CaseEvent] = field(default_factory=list)
     # Notifications refused for good, in plain words.
@@ -79,6 +83,7 @@ class CaseStatus(Protocol):
 
     stage: str
     sla_state: str
+    case_key: str
     history: list[CaseEvent]
     notices: list[str]
     slas: list[SlaView]
@@ -141,6 +146,9 @@ class CaseFile(Generic[StatusT]):
 
     def open(self, *, region: str, rule_version: str) -> None:
         """Put the case's search attributes in place and say where it stands."""
+        if not self.status.case_key:
+            # workflow.uuid4 is seeded by the history: the same on every replay.
+            self.status.case_key = workflow.uuid4().hex[:16]
         workflow.upsert_search_attributes(
             [
                 search_attributes.PROCESS.value_set(self.process),
@@ -228,8 +236,9 @@ class CaseFile(Generic[StatusT]):
     # -- the outbox ------------------------------------------------------------------------
 
     def key(self, step: str) -> str:
-        """The idempotency key of a step's notification."""
-        return f"{workflow.info().workflow_id}:{step}"
+        """The idempotency key of a step's notification: the business key, the case's own
+        unguessable part, the step."""
+        return f"{workflow.info().workflow_id}:{self.status.case_key}:{step}"
 
     def has_unsent(self) -> bool:
         return bool(self._outbox)

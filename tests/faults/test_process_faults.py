@@ -474,7 +474,12 @@ async def test_a_worker_killed_mid_send_is_replaced_and_nothing_is_sent_twice(
         ]
         assert max(message_ids(stack).values()) == 1, message_ids(stack)
         # The retries got back the sends made for the dead worker, not new ones.
-        for key in (f"{penalty.id}:announced", f"{assistance.id}:0-submitted"):
+        fine_key = result.case_key
+        request_key = closed.case_key
+        for key in (
+            f"{penalty.id}:{fine_key}:announced",
+            f"{assistance.id}:{request_key}:0-submitted",
+        ):
             delivery = await notify_stub(stack).GetDelivery(
                 notify_pb2.GetDeliveryRequest(idempotency_key=key)
             )
@@ -622,7 +627,9 @@ async def test_a_worker_killed_while_workflows_wait_for_a_decision_loses_nothing
         "resolved",
     ]
     assert max(message_ids(stack).values()) == 1, message_ids(stack)
-    assert calls(stack) == [f"{major_problem_id(problem.reference)}:call:{owner}:1"]
+    assert calls(stack) == [
+        f"{major_problem_id(problem.reference)}:{problem_result.case_key}:call:{owner}:1"
+    ]
     assert {await last_worker(h) for h in (leave_handle, problem_handle)} == {second.identity}
 
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from csd.notify.v1 import notify_pb2
+from csd.notify.v1.notify_pb2_grpc import NotifyServiceStub
 from temporalio.client import (
     Client,
     WorkflowFailureError,
@@ -397,7 +399,8 @@ async def test_a_channel_down_is_retried_alone_and_nothing_is_sent_twice(
     first_call = [
         r
         for r in gateway.requests
-        if r.body["idempotency_key"] == "major-problem-MI-4:call:zhou.xiaoming:1"
+        if r.body["idempotency_key"].startswith("major-problem-MI-4:")
+        and r.body["idempotency_key"].endswith(":call:zhou.xiaoming:1")
     ]
     assert len(first_call) == 7  # six refusals, then delivered once, under one key
     forms = [m for m in stack.mail.messages if str(m["Subject"]).endswith("— report")]
@@ -428,3 +431,37 @@ async def test_a_worker_lost_between_the_call_and_the_email_sends_each_once(
     assert calls(stack) == ["+86-139-0000-0006"]
     forms = [m for m in stack.mail.messages if str(m["Subject"]).endswith("— report")]
     assert len(forms) == 1
+
+
+async def test_a_call_placed_in_advance_under_a_guessed_key_does_not_stop_the_escalation(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """The attack of issue 12: someone who knows the business key sends a call under the key
+    the case would use, so that the real call is answered "already sent" (or refused). The
+    case's keys carry a random part fixed when it opens, so the guess names another message."""
+    reference = "MI-PREEMPT"
+    notify = NotifyServiceStub(stack.notify)
+    for guess in (
+        f"{workflow_id(reference)}:call:zhou.xiaoming:1",  # the key before issue 12
+        f"{workflow_id(reference)}::call:zhou.xiaoming:1",
+    ):
+        await notify.PlaceCall(
+            notify_pb2.PlaceCallRequest(
+                idempotency_key=guess, phone="+86-139-0000-9999", message="nothing to see"
+            )
+        )
+    async with stack.worker(time_skipping_env.client, task_queue):
+        handle = await start(time_skipping_env.client, task_queue, reference)
+        status = await awaiting_ack(handle, stack)
+        await until(lambda: "+86-139-0000-0006" in calls(stack))
+        await handle.terminate("test over")
+    assert status.notices == [] and status.calls == ["zhou.xiaoming#1"]
+    assert len(status.case_key) == 16
+    owner_calls = [
+        json.loads(line)
+        for line in stack.phone_log.read_text().splitlines()
+        if json.loads(line)["to"] == "+86-139-0000-0006"
+    ]
+    assert [c["idempotency_key"] for c in owner_calls] == [
+        f"{workflow_id(reference)}:{status.case_key}:call:zhou.xiaoming:1"
+    ]

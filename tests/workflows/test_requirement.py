@@ -529,8 +529,9 @@ async def test_phone_down_for_two_hours_warns_at_90_minutes_and_breaches_at_120(
         assert len(alerts("warning")) == 1 and len(alerts("breach")) == 1
         # The email went once; the phone kept being retried under one key.
         assert len([m for m in stack.mail.messages if "R&D's solution" in str(m["Subject"])]) == 1
+        case_key = (await handle.query(RequirementWorkflow.status)).case_key
         assert {r.body["idempotency_key"] for r in gateway.requests} == {
-            "requirement-RQ-sla:solution-1:call"
+            f"requirement-RQ-sla:{case_key}:solution-1:call"
         }
         assert (await handle.query(RequirementWorkflow.status)).feedback_sla.state == "breached"  # type: ignore[union-attr]
         await handle.terminate("test over")
