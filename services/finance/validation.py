@@ -57,6 +57,18 @@ def check_rate_key(
         )
 
 
+# One ledger row or rate is at most 100 million yuan: far beyond any fine or allowance, and a
+# month's summary of even millions of such rows stays inside a 64-bit integer.
+MAX_AMOUNT_FEN = 100_000_000 * 100
+
+
+def check_amount(amount_fen: int, what: str) -> None:
+    if not 0 < amount_fen <= MAX_AMOUNT_FEN:
+        raise InvalidArgument(
+            f"{what} must be 1 to {MAX_AMOUNT_FEN:,} fen (100 million yuan), not {amount_fen:,}"
+        )
+
+
 def check_policy(policy: finance_pb2.PolicyVersion) -> date:
     """A complete, consistent version to publish; returns its effective date."""
     require_id(policy.version, "version")
@@ -80,6 +92,7 @@ def check_policy(policy: finance_pb2.PolicyVersion) -> date:
                 f"{F.PayGroup.Name(rate.pay_group)} must be positive (fen); leave out a rate "
                 "the policy does not set"
             )
+        check_amount(rate.amount_fen, f"amount_fen of {F.PolicyItem.Name(rate.item)}")
     return effective_from
 
 
@@ -93,6 +106,7 @@ def check_entry(entry: finance_pb2.LedgerEntry, key: str) -> None:
             f"amount_fen must be positive (fen), not {entry.amount_fen}: the kind says which way "
             "the money goes"
         )
+    check_amount(entry.amount_fen, "amount_fen")
     parse_month(entry.month)
     if not entry.region_code:
         raise InvalidArgument("region_code is required: the region whose books hold it (ACC-1)")

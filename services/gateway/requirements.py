@@ -67,6 +67,10 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+# No requirement is older than the system; a larger age would overflow the date arithmetic.
+MAX_AGE_DAYS = 3660
+
+
 def _same_requirement(input: RequirementInput) -> tuple[str, ...]:
     return (
         input.requester_id, input.region_code, input.hospital, input.product_module,
@@ -360,8 +364,10 @@ def _visibility_query(request: gateway_pb2.ListRequirementsRequest) -> tuple[str
         if request.sla_state not in SLA_STATES:
             raise InvalidArgument(f"sla_state is one of {', '.join(SLA_STATES)}")
         clauses.append(f"CsdSlaState = '{request.sla_state}'")
-    if request.min_age_days < 0 or request.max_age_days < 0:
-        raise InvalidArgument("ages are whole days, not negative")
+    if not (
+        0 <= request.min_age_days <= MAX_AGE_DAYS and 0 <= request.max_age_days <= MAX_AGE_DAYS
+    ):
+        raise InvalidArgument(f"ages are whole days from 0 to {MAX_AGE_DAYS} (ten years)")
     if request.max_age_days and request.max_age_days < request.min_age_days:
         raise InvalidArgument("max_age_days is below min_age_days")
     now = datetime.now(UTC)

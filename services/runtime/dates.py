@@ -36,9 +36,15 @@ def as_of_date(text: str) -> date:
     return parse_date(text, "as_of") if text else today()
 
 
+# The months the books may name: the department's records, not the whole calendar.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
 def parse_month(text: str, what: str = "month") -> str:
-    """A calendar month, YYYY-MM, returned as given once it is known to be real."""
+    """A calendar month, YYYY-MM, from 2000-01 to 2099-12, returned as given."""
     found = _MONTH.match(text)
     if found is None or int(found[1]) < 1 or not 1 <= int(found[2]) <= 12:
         raise InvalidArgument(f"{what} {text!r} is not a month: use YYYY-MM, e.g. 2024-04")
+    if not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+        raise InvalidArgument(f"{what} {text} is outside {FIRST_YEAR}-01..{LAST_YEAR}-12")
     return text

@@ -15,9 +15,10 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from services.runtime.errors import ServiceError
+from services.runtime.errors import InvalidArgument, ServiceError
 from workflows.regulation import Refusal
 
 REQUEST_ID_KEY = "x-request-id"
@@ -40,14 +41,18 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
         behavior = handler.unary_unary
         method = details.method
+        deserialize = handler.request_deserializer
 
-        async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def wrapped(raw: Any, context: grpc.aio.ServicerContext) -> Any:
             request_id = metadata.get(REQUEST_ID_KEY) or uuid.uuid4().hex
             with structlog.contextvars.bound_contextvars(
                 request_id=request_id, caller=metadata.get(CALLER_KEY, ""), rpc=method
             ):
                 started = time.perf_counter()
                 try:
+                    # Parsed here, not by gRPC: a corrupt message or a string that is not UTF-8
+                    # is the caller's mistake (INVALID_ARGUMENT), not an unknown failure.
+                    request = _parsed(deserialize, raw, method)
                     response = await behavior(request, context)
                 except ServiceError as err:
                     _log_call(started, err.code, err.message)
@@ -87,10 +92,20 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     return response
 
         return grpc.unary_unary_rpc_method_handler(
-            wrapped,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
+            wrapped, request_deserializer=None, response_serializer=handler.response_serializer
         )
+
+
+def _parsed(deserialize: Callable[[bytes], Any] | None, raw: Any, method: str) -> Any:
+    if deserialize is None:
+        return raw
+    try:
+        return deserialize(raw)
+    except DecodeError:
+        raise InvalidArgument(
+            f"the request to {method} is not a valid message: corrupt bytes, or text that is "
+            "not UTF-8"
+        ) from None
 
 
 async def _internal(context: grpc.aio.ServicerContext, started: float, request_id: str) -> None:

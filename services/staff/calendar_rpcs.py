@@ -93,8 +93,10 @@ class CalendarRpcs:
         calendar = await self._calendar()
         try:
             at = calendar.add_working_hours(moment, request.minutes / 60)
-        except ValueError as err:
-            raise InvalidArgument(str(err)) from None
+        except (ValueError, OverflowError):
+            raise InvalidArgument(
+                f"{moment} plus {request.minutes} working minutes is past the calendar"
+            ) from None
         official = calendar.official(moment.year) and calendar.official(at.year)
         return staff_pb2.WorkingMoment(at=timestamp(at.astimezone(UTC)), official=official)
 

@@ -39,6 +39,16 @@ def lookup(
 
 
 BAD_REQUESTS = [
+    # Bounds (issue 12): money within a documented range, months within a window.
+    ("RecordEntry", record(amount_fen=2**63 - 1), IA),
+    ("RecordEntry", record(amount_fen=100_000_000_01), IA),
+    ("RecordEntry", record(month="0001-01"), IA),
+    ("RecordEntry", record(month="9999-12"), IA),
+    (
+        "PublishPolicy",
+        publish(policy_with_rates((TRAVEL, ENGINEER, F.TIER_1, 2**62))),
+        IA,
+    ),
     # PublishPolicy
     ("PublishPolicy", publish(later_policy(), key=""), IA),
     ("PublishPolicy", publish(later_policy(), key="   "), IA),

@@ -208,6 +208,12 @@ BAD = [
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
     (
+        # Issue 12: once INTERNAL (the date arithmetic overflowed).
+        "ListRequirements",
+        G.ListRequirementsRequest(min_age_days=2**31 - 1),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
         "ExportRequirements",
         G.ListRequirementsRequest(limit=100000),
         grpc.StatusCode.INVALID_ARGUMENT,

@@ -213,3 +213,31 @@ async def test_a_refusal_quoting_a_huge_input_keeps_its_status() -> None:
     details = err.value.details() or ""
     assert details.startswith("region '東東") and details.endswith("…")
     assert len(details.encode()) <= 2000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x0a\x02\xff\xfe",  # field 1 (reference), a string that is not UTF-8
+        b"\xff\xff\xff\xff\xff",  # not a protobuf message at all
+        b"\x0a\x64short",  # a length that runs past the end
+    ],
+)
+async def test_wire_level_garbage_is_invalid_argument(tmp_path: Path, raw: bytes) -> None:
+    servicer = FailingServicer({"fine": lambda: None})  # type: ignore[abstract]
+    running = await start_server(
+        address="127.0.0.1:0",
+        register=lambda server: gateway_pb2_grpc.add_GatewayServiceServicer_to_server(
+            servicer, server
+        ),
+        service_names=["csd.gateway.v1.GatewayService"],
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = channel.unary_unary("/csd.gateway.v1.GatewayService/GetAssistance")
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await call(raw)
+    finally:
+        await running.stop(grace=0)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a valid message" in (err.value.details() or "")

@@ -485,6 +485,11 @@ BAD_REQUESTS = [
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
     (
+        "AddWorkingTime",  # issue 12: the calendar's end was an OverflowError
+        R.AddWorkingTimeRequest(**{"from": Timestamp(seconds=253_402_200_000)}, minutes=60 * 24),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
         "GetLeaveDeadlines",
         R.GetLeaveDeadlinesRequest(
             start=R.HalfDay(date="2026-12-14"), rule_version="2024-v1"
