@@ -13,6 +13,7 @@ from typing import Any
 class GatewayRequest:
     headers: dict[str, str]
     body: dict[str, Any]
+    raw: bytes = b""
 
 
 class PhoneGateway:
@@ -29,8 +30,10 @@ class PhoneGateway:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                gateway.requests.append(GatewayRequest(dict(self.headers.items()), body))
+                raw = self.rfile.read(length)
+                gateway.requests.append(
+                    GatewayRequest(dict(self.headers.items()), json.loads(raw), raw)
+                )
                 if gateway.failures:
                     gateway.failures -= 1
                     self._answer(500, {"error": "voice gateway overloaded"})

@@ -166,7 +166,10 @@ async def _stop(started: list[Part]) -> None:
 
 
 async def run_dev(settings: Settings) -> int:
+    # What csd dev and its parts write (databases, mail, logs, keys) is for this user only.
+    os.umask(0o077)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.var_dir, 0o700)
     logs = settings.var_dir / "log"
     logs.mkdir(exist_ok=True)
     (settings.var_dir / "mail").mkdir(exist_ok=True)

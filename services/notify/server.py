@@ -56,6 +56,12 @@ def mailer_from_settings(settings: Settings) -> SmtpMailer:
         tls = tls_mode(settings.smtp_tls)
     except ValueError as err:
         raise ValueError(f"CSD_SMTP_TLS {err}") from None
+    if settings.smtp_username and tls == "none" and not settings.smtp_allow_plaintext_auth:
+        raise ValueError(
+            "CSD_SMTP_USERNAME with CSD_SMTP_TLS=none would send the password in the clear: use "
+            "starttls or implicit, or set CSD_SMTP_ALLOW_PLAINTEXT_AUTH=true for a relay on a "
+            "network you trust"
+        )
     return SmtpMailer(
         host=settings.smtp_host,
         port=settings.smtp_port,

@@ -38,9 +38,11 @@ class Settings:
     smtp_tls: str
     smtp_username: str
     smtp_password: str
+    smtp_allow_plaintext_auth: bool
     mail_from: str
     phone_provider: str
     phone_webhook_url: str
+    phone_webhook_secret: str
     auth_mode: str
     jwt_jwks: str
     jwt_issuer: str
@@ -71,9 +73,11 @@ class Settings:
             smtp_tls=_smtp_tls(),
             smtp_username=_env("CSD_SMTP_USERNAME", ""),
             smtp_password=_env("CSD_SMTP_PASSWORD", ""),
+            smtp_allow_plaintext_auth=_env("CSD_SMTP_ALLOW_PLAINTEXT_AUTH", "").lower() == "true",
             mail_from=_env("CSD_MAIL_FROM", "csd-ops@csd.example"),
             phone_provider=_env("CSD_PHONE_PROVIDER", "log"),
             phone_webhook_url=_env("CSD_PHONE_WEBHOOK_URL", ""),
+            phone_webhook_secret=_env("CSD_PHONE_WEBHOOK_SECRET", ""),
             # Secure by default: `make dev` asks for dev mode explicitly.
             auth_mode=_env("CSD_AUTH_MODE", "jwt").strip().lower(),
             jwt_jwks=_env("CSD_JWT_JWKS", ""),

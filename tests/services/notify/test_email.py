@@ -129,3 +129,21 @@ async def test_a_long_subject_is_never_folded_into_an_empty_encoded_word(tmp_pat
     raw = dict(message.raw_items())["Subject"]
     assert "=?utf-8?q??=" not in raw and "\n" not in raw
     assert str(message["Subject"]) == subject
+
+
+@pytest.mark.parametrize(("allowed", "refused"), [("", True), ("true", False)])
+def test_a_password_is_not_sent_in_the_clear_unless_allowed(
+    monkeypatch: pytest.MonkeyPatch, allowed: str, refused: bool
+) -> None:
+    for name, value in {
+        "CSD_SMTP_TLS": "none",
+        "CSD_SMTP_USERNAME": "csd-ops",
+        "CSD_SMTP_PASSWORD": "secret",
+        "CSD_SMTP_ALLOW_PLAINTEXT_AUTH": allowed,
+    }.items():
+        monkeypatch.setenv(name, value)
+    if refused:
+        with pytest.raises(ValueError, match="would send the password in the clear"):
+            mailer_from_settings(Settings.from_env())
+    else:
+        assert mailer_from_settings(Settings.from_env()).username == "csd-ops"
