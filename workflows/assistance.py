@@ -112,6 +112,16 @@ class AssistanceStatus(CaseRecord):
     reminders: int = 0
 
 
+# Who reads any case of its kind, beside the people it names.
+READERS_BY_ROLE = ("department_manager",)
+
+
+def may_read(status: AssistanceStatus, person_id: str, role: str) -> bool:
+    """The people the request concerns: requester, coordinator, those copied; the managers."""
+    named = {status.requester_id, status.coordinator_id, *status.cc_ids}
+    return person_id in named or role in READERS_BY_ROLE
+
+
 @workflow.defn
 class AssistanceWorkflow:
     """One cross-department assistance request, from submission to closure."""

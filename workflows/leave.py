@@ -157,6 +157,22 @@ class LeaveStatus(CaseRecord):
     starts_at: str = ""
 
 
+# Who decides or records leave, and so reads its type and reason, beside its own approvers.
+DECIDERS_BY_ROLE = ("department_manager", "department_clerk")
+
+
+def may_read(status: LeaveStatus, person_id: str, role: str) -> bool:
+    """The requester, the approvers, those copied (LV-1), whoever decided; managers, clerk."""
+    named = {status.requester_id, *status.approver_ids, *status.cc_ids, status.decided_by}
+    return person_id in named or role in DECIDERS_BY_ROLE
+
+
+def may_read_reason(status: LeaveStatus, person_id: str, role: str) -> bool:
+    """The leave's type and reason: only the requester and those who decide or record it."""
+    named = {status.requester_id, *status.approver_ids, status.decided_by}
+    return person_id in named or role in DECIDERS_BY_ROLE
+
+
 def decision_promise(rules: regulation.RuleSet) -> str:
     """The decision promise in the rule set's own terms; the clock's instants are its reading
     on the company calendar."""

@@ -152,6 +152,15 @@ class MajorProblemStatus(CaseRecord):
     resolved_by: str = ""
 
 
+READERS_BY_ROLE = ("department_manager", "technical_service_team_lead")
+
+
+def may_read(status: MajorProblemStatus, person_id: str, role: str) -> bool:
+    """The reporter, the owner, everyone copied or called (MI-2); the managers, the team lead."""
+    named = {status.reporter_id, status.owner_id, *status.cc_ids, *status.called_ids}
+    return person_id in named or role in READERS_BY_ROLE
+
+
 def _category(category: str) -> str:
     return category.replace("_", " ")
 

@@ -200,6 +200,24 @@ class RequirementStatus(CaseRecord):
         return self.slas[-1] if self.slas else None
 
 
+# Who keeps the tracking sheet (RQ-3, RQ-5, RQ-6) and reads every requirement.
+SHEET_KEEPERS = (
+    "senior_support_engineer",
+    "department_assistant",
+    "department_manager",
+    "technical_service_team_lead",
+)
+# Who reads the requirements of their own region.
+REGION_READERS = ("technical_service_manager", "customer_service_manager")
+
+
+def may_read(status: RequirementStatus, person_id: str, role: str, region_code: str) -> bool:
+    """The field that asked, the sheet's keepers, the region's managers."""
+    if person_id == status.requester_id or role in SHEET_KEEPERS:
+        return True
+    return role in REGION_READERS and region_code == status.region_code
+
+
 @dataclass
 class RequirementInput:
     reference: str

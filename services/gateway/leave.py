@@ -21,15 +21,18 @@ from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.runtime.validation import require_known
 from workflows import regulation
 from workflows.leave import (
+    SUBMITTED,
     CancelInput,
     DecisionInput,
     LeaveInput,
     LeaveStatus,
     LeaveWorkflow,
+    may_read,
+    may_read_reason,
     validate,
     validate_cancel,
     validate_decision,
@@ -64,14 +67,15 @@ def _same_request(input: LeaveInput) -> tuple[str, ...]:
     )
 
 
-def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
+def leave_message(status: LeaveStatus, *, with_reason: bool = True) -> gateway_pb2.Leave:
     """The status as the gateway replies with it. Its instants are the workflow's, every one
-    in Asia/Shanghai; an event's kind is the message's `stage`."""
+    in Asia/Shanghai; an event's kind is the message's `stage`. Without `with_reason` the leave's
+    type and the requester's reason are left out (who may see them: leave.may_read_reason)."""
     return gateway_pb2.Leave(
         leave_id=status.reference,
         stage=status.stage,
         requester_id=status.requester_id,
-        leave_type=status.leave_type,
+        leave_type=status.leave_type if with_reason else "",
         start_date=status.start_date,
         start_half=_DAY_HALF[status.start_half],
         end_date=status.end_date,
@@ -87,7 +91,12 @@ def leave_message(status: LeaveStatus) -> gateway_pb2.Leave:
         reminder_at=status.reminder_at,
         escalate_at=status.escalate_at,
         history=[
-            gateway_pb2.LeaveEvent(at=e.at, actor_id=e.actor_id, stage=e.kind, note=e.note)
+            gateway_pb2.LeaveEvent(
+                at=e.at,
+                actor_id=e.actor_id,
+                stage=e.kind,
+                note=e.note if with_reason or e.kind != SUBMITTED else "",
+            )
             for e in status.history
         ],
         rule_version=status.rule_version,
@@ -212,7 +221,12 @@ class LeaveGateway(ProcessGateway):
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
-        return leave_message(status)
+        if not may_read(status, caller.id, caller.role):
+            raise PermissionDenied(
+                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
+                "its approvers and those it is copied to (LV-1)"
+            )
+        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))
 
     async def cancel(
         self, request: gateway_pb2.CancelLeaveRequest, caller: Caller
@@ -225,7 +239,12 @@ class LeaveGateway(ProcessGateway):
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
-        return leave_message(status)
+        if not may_read(status, caller.id, caller.role):
+            raise PermissionDenied(
+                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
+                "its approvers and those it is copied to (LV-1)"
+            )
+        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))
 
     async def get(self, request: gateway_pb2.GetLeaveRequest, caller: Caller) -> gateway_pb2.Leave:
         handle = self._handle(request.leave_id)
@@ -234,4 +253,9 @@ class LeaveGateway(ProcessGateway):
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
-        return leave_message(status)
+        if not may_read(status, caller.id, caller.role):
+            raise PermissionDenied(
+                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
+                "its approvers and those it is copied to (LV-1)"
+            )
+        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))

@@ -14,7 +14,7 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition
+from services.runtime.errors import FailedPrecondition, PermissionDenied
 from workflows import regulation
 from workflows.major_problem import (
     AcknowledgeInput,
@@ -23,6 +23,7 @@ from workflows.major_problem import (
     MajorProblemWorkflow,
     ResolveInput,
     StatusUpdateInput,
+    may_read,
     validate,
     validate_acknowledge,
     validate_resolve,
@@ -179,7 +180,15 @@ class MajorProblemGateway(ProcessGateway):
         self, request: gateway_pb2.GetMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
         handle = self._handle(request.reference)
-        return await self._answer(
-            request.reference,
+        status = await workflow_call(
             handle.query(MajorProblemWorkflow.status, rpc_timeout=self._timeout),
+            what=f"major problem {request.reference}",
+            give_up_after=self._timeout,
+            handle=handle,
         )
+        if not may_read(status, caller.id, caller.role):
+            raise PermissionDenied(
+                f"{caller.id} may not read {request.reference}: a major problem is read by its "
+                "reporter, its owner and those it was sent to or called (MI-2)"
+            )
+        return problem_message(status)

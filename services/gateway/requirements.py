@@ -19,11 +19,13 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument
+from services.runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.runtime.validation import require_known
 from workflows import regulation, sla
 from workflows.regulation import texts
 from workflows.requirement import (
+    REGION_READERS,
+    SHEET_KEEPERS,
     STAGES,
     TRACKING_MEMO,
     TRACKING_QUERY,
@@ -38,6 +40,7 @@ from workflows.requirement import (
     RevisitInput,
     SyncOutcomeInput,
     completion_risk,
+    may_read,
     validate,
     validate_confirmation,
     validate_filter,
@@ -311,13 +314,36 @@ class RequirementGateway(ProcessGateway):
         self, request: gateway_pb2.GetRequirementRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
         handle = self._handle(request.reference)
-        return await self._answer(
-            request.reference, handle.query(RequirementWorkflow.status, rpc_timeout=self._timeout)
+        status = await workflow_call(
+            handle.query(RequirementWorkflow.status, rpc_timeout=self._timeout),
+            what=f"requirement {request.reference}",
+            give_up_after=self._timeout,
+            handle=handle,
         )
+        if not may_read(status, caller.id, caller.role, caller.region_code):
+            raise PermissionDenied(
+                f"{caller.id} may not read {request.reference}: a requirement is read by the "
+                "field that asked, the tracking sheet's keepers and its region's managers (RQ-3)"
+            )
+        return requirement_message(status)
 
     async def list(
         self, request: gateway_pb2.ListRequirementsRequest, caller: Caller
     ) -> gateway_pb2.ListRequirementsResponse:
+        if caller.role not in SHEET_KEEPERS:
+            if caller.role not in REGION_READERS:
+                raise PermissionDenied(
+                    "the tracking sheet is kept by senior support, the assistant, the team lead "
+                    "and the department managers; a region's managers read their region (RQ-3)"
+                )
+            if request.region_code and request.region_code != caller.region_code:
+                raise PermissionDenied(
+                    f"{caller.id} reads the tracking sheet of region {caller.region_code} only"
+                )
+            mine = gateway_pb2.ListRequirementsRequest()
+            mine.CopyFrom(request)
+            mine.region_code = caller.region_code
+            request = mine
         query, limit = _visibility_query(request)
         hospital = request.hospital.strip()
         now = datetime.now(UTC)
