@@ -67,9 +67,9 @@ class MailSink:
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
         self._arrived = asyncio.Condition()
         self._numbers = itertools.count(1)
-        # Mailboxes that do not exist: RCPT TO them gets 550, as a real server answers for an
-        # unknown user (how tests make the notify service refuse a mail for good).
-        self.unknown_mailboxes: set[str] = set()
+        # Recipients refused at RCPT, with the reply each gets (say "550 5.1.1 no such
+        # mailbox"): how tests make the notify service meet a refusal, for good or for now.
+        self.refusals: dict[str, str] = {}
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on `host:port` (0 picks a free port, then read `.port`)."""
@@ -141,11 +141,15 @@ class MailSink:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        """aiosmtpd's hook for each recipient: 550 for an unknown mailbox, else accepted."""
-        if address.lower() in self.unknown_mailboxes:
-            return f"550 5.1.1 <{address}>: no such mailbox here"
+        """aiosmtpd's hook for each recipient: the refusal listed for it, else accepted."""
+        if address.lower() in self.refusals:
+            return self.refusals[address.lower()]
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    def refuse(self, address: str) -> None:
+        """Answer RCPT to `address` as a server does for an unknown user (a refusal for good)."""
+        self.refusals[address.lower()] = f"550 5.1.1 <{address}>: no such mailbox here"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """aiosmtpd's hook for a complete message: store it, then acknowledge it.

@@ -287,7 +287,7 @@ async def test_a_refused_email_is_noted_alerted_and_the_request_carries_on(
     reference = f"XA-REFUSED-{uuid.uuid4().hex[:6]}"
     # The coordinator's mailbox does not exist: the SMTP server answers 550, so notify refuses
     # every mail to (or copying) her for good.
-    stack.mail.unknown_mailboxes.add("shi.wenjun@csd.example")
+    stack.mail.refuse("shi.wenjun@csd.example")
     try:
         async with worker_for(client, stack, task_queue):
             handle = await start(client, task_queue, reference)
@@ -303,7 +303,7 @@ async def test_a_refused_email_is_noted_alerted_and_the_request_carries_on(
             result = await asyncio.wait_for(handle.result(), 20)
             await record_history(handle, "assistance_email_refused")
     finally:
-        stack.mail.unknown_mailboxes.clear()
+        stack.mail.refusals.clear()
     assert status.coordinator_id == "shi.wenjun"
     assert result.stage == CLOSED
     # The announcement to her and the closing mail copying her; the requester's mail went.

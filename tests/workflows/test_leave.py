@@ -496,7 +496,7 @@ async def test_a_refused_email_is_noted_and_alerted_and_the_leave_goes_on(
     still waits for a decision, says so in its status and details, and the technical service
     team lead hears of it."""
     client = own_time_skipping_env.client
-    stack.mail.unknown_mailboxes.add("wang.qiang@csd.example")
+    stack.mail.refuse("wang.qiang@csd.example")
     async with stack.worker(client, task_queue):
         handle = await submit(client, task_queue, leave())
         status = await noted(handle, 1)

@@ -329,7 +329,7 @@ async def test_a_relay_refused_for_good_is_noted_alerted_and_the_report_goes_on(
 ) -> None:
     env = own_time_skipping_env
     # The reporter's mailbox does not exist: every relay to them is refused for good.
-    stack.mail.unknown_mailboxes.add("zhao.lei@csd.example")
+    stack.mail.refuse("zhao.lei@csd.example")
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "MI-refused")
         await awaiting_ack(handle, stack)

@@ -266,7 +266,7 @@ async def test_a_refused_invitation_is_noted_alerted_and_the_meeting_goes_on(
 ) -> None:
     env = own_time_skipping_env
     # Sales, copied on MT-1, has no mailbox: the invitation is refused for good.
-    stack.mail.unknown_mailboxes.add("sun.li@csd.example")
+    stack.mail.refuse("sun.li@csd.example")
     async with stack.worker(env.client, task_queue):
         handle = await start(env, task_queue, "MT-1", "east")
         for _ in range(200):

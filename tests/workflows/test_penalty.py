@@ -101,7 +101,7 @@ async def test_a_refused_announcement_leaves_the_fine_recorded_noted_and_mailed_
     case and the technical service team lead hears of it."""
     client = time_skipping_env.client
     reference = "RND-REFUSED"
-    stack.mail.unknown_mailboxes.add("zhao.lei@csd.example")
+    stack.mail.refuse("zhao.lei@csd.example")
     try:
         async with stack.worker(client, task_queue):
             result = await client.execute_workflow(
@@ -111,7 +111,7 @@ async def test_a_refused_announcement_leaves_the_fine_recorded_noted_and_mailed_
                 task_queue=task_queue,
             )
     finally:
-        stack.mail.unknown_mailboxes.clear()
+        stack.mail.refusals.clear()
     assert result.stage == ANNOUNCED and result.entry_id
     [notice] = result.notices
     assert notice.startswith('the email "Fine of 50.00 yuan" to 趙磊 was not sent')

@@ -440,7 +440,7 @@ async def test_a_mail_refused_for_good_is_noted_alerted_and_the_requirement_goes
 ) -> None:
     env = own_time_skipping_env
     # The senior support engineer's mailbox does not exist: the mail to filter is refused.
-    stack.mail.unknown_mailboxes.add("gao.lei@csd.example")
+    stack.mail.refuse("gao.lei@csd.example")
     async with stack.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, "RQ-unmailed")
         refused = await stack.mail.wait_for(

@@ -126,7 +126,7 @@ async def test_a_refused_digest_is_noted_and_mailed_to_the_team_lead(
     still finishes, says so, and the team lead hears of it."""
     client = dev_server_env.client
     digest_id = f"digest-refused-{uuid.uuid4().hex[:6]}"
-    stack.mail.unknown_mailboxes.add("wang.qiang@csd.example")
+    stack.mail.refuse("wang.qiang@csd.example")
     try:
         async with stack.worker(client, task_queue):
             result = await client.execute_workflow(
@@ -136,7 +136,7 @@ async def test_a_refused_digest_is_noted_and_mailed_to_the_team_lead(
                 task_queue=task_queue,
             )
     finally:
-        stack.mail.unknown_mailboxes.clear()
+        stack.mail.refusals.clear()
     assert result.stage == "sent"
     [notice] = result.notices
     assert notice.startswith('the email "status" to ') and "no such mailbox" in notice

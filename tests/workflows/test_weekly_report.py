@@ -267,7 +267,7 @@ async def test_a_refused_report_mail_is_noted_alerted_and_the_week_goes_on(
 ) -> None:
     env = own_time_skipping_env
     # The assistant, who receives WR-2's merged report, has no mailbox.
-    stack.mail.unknown_mailboxes.add("shi.wenjun@csd.example")
+    stack.mail.refuse("shi.wenjun@csd.example")
     async with stack.worker(env.client, task_queue):
         handle = await start(stack, env, task_queue, "north")
         await collecting(handle)

@@ -124,7 +124,7 @@ async def test_only_support_filters_and_the_record_reads_back(gateway: GatewaySe
 async def test_a_mail_refused_for_good_shows_in_the_reply_and_the_requirement_goes_on(
     gateway: GatewayServiceStub, stack: Stack
 ) -> None:
-    stack.mail.unknown_mailboxes.add("gao.lei@csd.example")
+    stack.mail.refuse("gao.lei@csd.example")
     reference = f"RQ-{uuid.uuid4().hex[:8]}"
     await gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
     for _ in range(200):

@@ -59,24 +59,9 @@ class TroubledSink(MailSink):
 
     def __init__(self, maildir: Path | None = None) -> None:
         super().__init__(maildir)
-        self.refusals: dict[str, str] = {}
         self.data_reply = ""
         self.data_delay = 0.0
         self.data_started = asyncio.Event()
-
-    async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        """aiosmtpd's hook for RCPT: refuse the listed addresses, accept the others."""
-        if address in self.refusals:
-            return self.refusals[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Take `data_delay` to answer, then refuse with `data_reply` or store the message."""
