@@ -98,6 +98,15 @@ class MeetingStatus(CaseRecord):
     absent_ids: list[str] = field(default_factory=list)
 
 
+READERS_BY_ROLE = ("department_manager", "department_assistant")
+
+
+def may_read(status: MeetingStatus, person_id: str, role: str) -> bool:
+    """Everyone the meeting invites or tells (MT-1..MT-3); the managers and the assistant."""
+    named = {status.chair_id, status.minutes_taker_id, *status.required_ids, *status.notified_ids}
+    return person_id in named or role in READERS_BY_ROLE
+
+
 @dataclass
 class _People:
     """Who the meeting needs, as the rule names them."""

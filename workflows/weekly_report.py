@@ -174,6 +174,21 @@ class WeeklyReportStatus(CaseRecord):
     tally: list[TallyLine] = field(default_factory=list)
 
 
+# Who receives and tallies the reports (WR-2..WR-4), beside the people who owe them.
+READERS_BY_ROLE = ("department_manager", "department_clerk", "department_assistant")
+
+
+REGION_READERS = ("technical_service_manager", "customer_service_manager")
+
+
+def may_read(status: WeeklyReportStatus, person_id: str, role: str, region_code: str) -> bool:
+    """The people who owe a report this week, the region's managers; those who receive and
+    tally the reports."""
+    if person_id in {e.person_id for e in status.expected} or role in READERS_BY_ROLE:
+        return True
+    return role in REGION_READERS and region_code == status.region_code
+
+
 @dataclass
 class _People:
     tsm: Contact | None

@@ -13,8 +13,9 @@ from services.gateway.case_messages import case_events, case_fields
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
-from services.runtime.errors import InvalidArgument
+from services.runtime.errors import InvalidArgument, PermissionDenied
 from workflows.meeting import MeetingStatus, MeetingWorkflow, MinutesInput, validate_minutes
+from workflows.meeting import may_read as may_read_meeting
 from workflows.weekly_report import (
     SubmissionInput,
     WeeklyReportStatus,
@@ -22,6 +23,7 @@ from workflows.weekly_report import (
     validate_submission,
     validate_week,
 )
+from workflows.weekly_report import may_read as may_read_week
 from workflows.weekly_report import workflow_id as weekly_report_id
 
 # The meeting's workflow id names the workflow to ask; the minutes themselves are the
@@ -124,9 +126,18 @@ class DepartmentCalendarGateway(ProcessGateway):
     ) -> gateway_pb2.Meeting:
         meeting_id = self._meeting(request.meeting_id)
         handle = self._meeting_handle(meeting_id)
-        return await self._answer_meeting(
-            handle, handle.query(MeetingWorkflow.status, rpc_timeout=self._timeout)
+        status = await workflow_call(
+            handle.query(MeetingWorkflow.status, rpc_timeout=self._timeout),
+            what=f"meeting {handle.id}",
+            give_up_after=self._timeout,
+            handle=handle,
         )
+        if not may_read_meeting(status, caller.id, caller.role):
+            raise PermissionDenied(
+                f"{caller.id} may not read {meeting_id}: a meeting is read by those it invites "
+                f"or tells ({status.rule_id})"
+            )
+        return meeting_message(handle.id, status)
 
     def _weekly_report(self, region_code: str, week_ending: str) -> str:
         validate_week(region_code, week_ending)
@@ -153,6 +164,11 @@ class DepartmentCalendarGateway(ProcessGateway):
             give_up_after=self._timeout,
             handle=handle,
         )
+        if not may_read_week(status, caller.id, caller.role, caller.region_code):
+            raise PermissionDenied(
+                f"{caller.id} may not read {wf_id}: the week is read by those who owe a report "
+                "and those who receive and tally them (WR-1..WR-4)"
+            )
         return weekly_report_message(status)
 
     async def get_weekly_report(
@@ -166,4 +182,9 @@ class DepartmentCalendarGateway(ProcessGateway):
             give_up_after=self._timeout,
             handle=handle,
         )
+        if not may_read_week(status, caller.id, caller.role, caller.region_code):
+            raise PermissionDenied(
+                f"{caller.id} may not read {wf_id}: the week is read by those who owe a report "
+                "and those who receive and tally them (WR-1..WR-4)"
+            )
         return weekly_report_message(status)

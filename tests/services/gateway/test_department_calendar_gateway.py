@@ -56,6 +56,17 @@ async def test_minutes_through_the_gateway(
             "shi.wenjun",
             "invited",
         )
+        # Read by those it invites or tells, not by an engineer it does not concern.
+        assert (
+            await gateway.GetMeeting(
+                G.GetMeetingRequest(meeting_id=wf_id), metadata=as_user("wang.qiang")
+            )
+        ).chair_id
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await gateway.GetMeeting(
+                G.GetMeetingRequest(meeting_id=wf_id), metadata=as_user("zhao.lei")
+            )
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
         await env.sleep(timedelta(hours=2))
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await gateway.RecordMeetingMinutes(
@@ -96,6 +107,11 @@ async def test_weekly_reports_through_the_gateway(
             ("merged_report", "zhang.wei"),
             ("customer_report", "wu.min"),
         }
+        # Another region's people do not read this one's week.
+        for outsider in ("zhao.lei", "wang.qiang"):
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await gateway.GetWeeklyReport(request, metadata=as_user(outsider))
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
         partial = {name: "ok" for name in CUSTOMER_REPORT_SECTIONS[:3]}
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await gateway.SubmitWeeklyReport(
