@@ -25,11 +25,6 @@ class TrackingRow:
     missing_confirmations: list[str] = field(default_factory=list)
 
 
-@dataclass
-class TrackingSheetInput:
-    limit: int = 5000
-
-
 # Stages after which a requirement is no longer tracked as open.
 FINISHED_STAGES = ("closed", "refused", "declined")
 _RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -78,15 +73,6 @@ class RequirementSheetActivities:
 
     def __init__(self, client: Client) -> None:
         self._client = client
-
-    @activity.defn(name="requirements.tracking_sheet")
-    async def tracking_sheet(self, input: TrackingSheetInput) -> list[TrackingRow]:
-        rows: list[TrackingRow] = []
-        async for row in self._rows():
-            rows.append(row)
-            if len(rows) >= input.limit:
-                break
-        return rows
 
     @activity.defn(name="requirements.digest_sheet")
     async def digest_sheet(self, input: DigestSheetInput) -> DigestSheet:

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation.readers import Reader
 
 PROCESS = "assistance"
 
@@ -116,10 +117,10 @@ class AssistanceStatus(CaseRecord):
 READERS_BY_ROLE = ("department_manager",)
 
 
-def may_read(status: AssistanceStatus, person_id: str, role: str) -> bool:
+def may_read(status: AssistanceStatus, reader: Reader) -> bool:
     """The people the request concerns: requester, coordinator, those copied; the managers."""
     named = {status.requester_id, status.coordinator_id, *status.cc_ids}
-    return person_id in named or role in READERS_BY_ROLE
+    return reader.id in named or reader.role in READERS_BY_ROLE
 
 
 @workflow.defn

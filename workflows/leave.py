@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
+    from workflows.regulation.readers import Reader
 
 PROCESS = "leave"
 
@@ -161,16 +162,16 @@ class LeaveStatus(CaseRecord):
 DECIDERS_BY_ROLE = ("department_manager", "department_clerk")
 
 
-def may_read(status: LeaveStatus, person_id: str, role: str) -> bool:
+def may_read(status: LeaveStatus, reader: Reader) -> bool:
     """The requester, the approvers, those copied (LV-1), whoever decided; managers, clerk."""
     named = {status.requester_id, *status.approver_ids, *status.cc_ids, status.decided_by}
-    return person_id in named or role in DECIDERS_BY_ROLE
+    return reader.id in named or reader.role in DECIDERS_BY_ROLE
 
 
-def may_read_reason(status: LeaveStatus, person_id: str, role: str) -> bool:
+def may_read_reason(status: LeaveStatus, reader: Reader) -> bool:
     """The leave's type and reason: only the requester and those who decide or record it."""
     named = {status.requester_id, *status.approver_ids, status.decided_by}
-    return person_id in named or role in DECIDERS_BY_ROLE
+    return reader.id in named or reader.role in DECIDERS_BY_ROLE
 
 
 def decision_promise(rules: regulation.RuleSet) -> str:

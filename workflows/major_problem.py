@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation.readers import Reader
 
 PROCESS = "major_problem"
 REPORTED = "reported"
@@ -155,10 +156,10 @@ class MajorProblemStatus(CaseRecord):
 READERS_BY_ROLE = ("department_manager", "technical_service_team_lead")
 
 
-def may_read(status: MajorProblemStatus, person_id: str, role: str) -> bool:
+def may_read(status: MajorProblemStatus, reader: Reader) -> bool:
     """The reporter, the owner, everyone copied or called (MI-2); the managers, the team lead."""
     named = {status.reporter_id, status.owner_id, *status.cc_ids, *status.called_ids}
-    return person_id in named or role in READERS_BY_ROLE
+    return reader.id in named or reader.role in READERS_BY_ROLE
 
 
 def _category(category: str) -> str:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.meetings import ASSISTANT, MANAGER, MeetingRule
+    from workflows.regulation.readers import Reader
 
 PROCESS = "meeting"
 
@@ -101,10 +102,10 @@ class MeetingStatus(CaseRecord):
 READERS_BY_ROLE = ("department_manager", "department_assistant")
 
 
-def may_read(status: MeetingStatus, person_id: str, role: str) -> bool:
+def may_read(status: MeetingStatus, reader: Reader) -> bool:
     """Everyone the meeting invites or tells (MT-1..MT-3); the managers and the assistant."""
     named = {status.chair_id, status.minutes_taker_id, *status.required_ids, *status.notified_ids}
-    return person_id in named or role in READERS_BY_ROLE
+    return reader.id in named or reader.role in READERS_BY_ROLE
 
 
 @dataclass

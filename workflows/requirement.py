@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.cadences import RQ2_SYNC
+    from workflows.regulation.readers import Reader
 
 PROCESS = "requirement"
 SUBMITTED = "submitted"
@@ -211,11 +212,11 @@ SHEET_KEEPERS = (
 REGION_READERS = ("technical_service_manager", "customer_service_manager")
 
 
-def may_read(status: RequirementStatus, person_id: str, role: str, region_code: str) -> bool:
+def may_read(status: RequirementStatus, reader: Reader) -> bool:
     """The field that asked, the sheet's keepers, the region's managers."""
-    if person_id == status.requester_id or role in SHEET_KEEPERS:
+    if reader.id == status.requester_id or reader.role in SHEET_KEEPERS:
         return True
-    return role in REGION_READERS and region_code == status.region_code
+    return reader.role in REGION_READERS and reader.region_code == status.region_code
 
 
 @dataclass

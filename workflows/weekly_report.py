@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
+    from workflows.regulation.readers import Reader
 
 PROCESS = "weekly_report"
 COLLECTING = "collecting"
@@ -181,12 +182,12 @@ READERS_BY_ROLE = ("department_manager", "department_clerk", "department_assista
 REGION_READERS = ("technical_service_manager", "customer_service_manager")
 
 
-def may_read(status: WeeklyReportStatus, person_id: str, role: str, region_code: str) -> bool:
+def may_read(status: WeeklyReportStatus, reader: Reader) -> bool:
     """The people who owe a report this week, the region's managers; those who receive and
     tally the reports."""
-    if person_id in {e.person_id for e in status.expected} or role in READERS_BY_ROLE:
+    if reader.id in {e.person_id for e in status.expected} or reader.role in READERS_BY_ROLE:
         return True
-    return role in REGION_READERS and region_code == status.region_code
+    return reader.role in REGION_READERS and reader.region_code == status.region_code
 
 
 @dataclass

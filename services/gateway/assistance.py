@@ -14,7 +14,7 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, PermissionDenied
+from services.runtime.errors import FailedPrecondition
 from workflows import regulation
 from workflows.assistance import (
     AcceptInput,
@@ -174,15 +174,13 @@ class AssistanceGateway(ProcessGateway):
         self, request: gateway_pb2.GetAssistanceRequest, caller: Caller
     ) -> gateway_pb2.Assistance:
         reference = business_reference(request.reference)
-        status = await workflow_call(
-            self._handle(reference).query(AssistanceWorkflow.status, rpc_timeout=self._timeout),
+        status = await self._read(
+            self._handle(reference),
+            AssistanceWorkflow.status,
+            caller,
             what=f"assistance request {reference}",
-            give_up_after=self._timeout,
-            handle=self._handle(reference),
+            may_read=may_read,
+            readers="a request is read by its requester, its coordinator and those it is copied "
+            "to (XA-1)",
         )
-        if not may_read(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {reference}: a request is read by its requester, its "
-                "coordinator and those it is copied to (XA-1)"
-            )
         return status_message(status, workflow_id=workflow_id(reference))

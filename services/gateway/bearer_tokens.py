@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import grpc
@@ -29,14 +30,22 @@ LEEWAY_SECONDS = 30
 
 
 class JwksFile:
-    """Signing keys from a JWKS file, re-read whenever the file changes."""
+    """Signing keys from a JWKS file, re-read when the file changes (looked at no more than
+    once per RECHECK_SECONDS, or at once for a key id it does not hold)."""
+
+    RECHECK_SECONDS = 5.0
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._stamp: tuple[float, int] | None = None
+        self._checked = float("-inf")
         self._keys: dict[str, jwt.PyJWK] = {}
 
     async def key(self, kid: str) -> jwt.PyJWK:
+        now = time.monotonic()
+        if kid in self._keys and now - self._checked < self.RECHECK_SECONDS:
+            return self._keys[kid]
+        self._checked = now
         stat = await asyncio.to_thread(self._path.stat)
         if (stat.st_mtime, stat.st_size) != self._stamp:
             text = await asyncio.to_thread(self._path.read_text)

@@ -8,7 +8,7 @@ from typing import Any
 
 from csd.gateway.v1 import gateway_pb2
 
-from workflows.case_file import CaseEvent
+from workflows.case_file import CaseEvent, CaseRecord
 from workflows.sla import SlaView
 
 
@@ -31,7 +31,7 @@ def case_events(history: Iterable[CaseEvent]) -> list[gateway_pb2.CaseEvent]:
     ]
 
 
-def case_fields(status: Any) -> dict[str, Any]:
+def case_fields(status: CaseRecord) -> dict[str, Any]:
     """sla_state, slas and notices of any process's status, as reply fields."""
     return {
         "sla_state": status.sla_state,

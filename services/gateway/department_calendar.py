@@ -13,7 +13,7 @@ from services.gateway.case_messages import case_events, case_fields
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
-from services.runtime.errors import InvalidArgument, PermissionDenied
+from services.runtime.errors import InvalidArgument
 from workflows.meeting import MeetingStatus, MeetingWorkflow, MinutesInput, validate_minutes
 from workflows.meeting import may_read as may_read_meeting
 from workflows.weekly_report import (
@@ -125,19 +125,15 @@ class DepartmentCalendarGateway(ProcessGateway):
         self, request: gateway_pb2.GetMeetingRequest, caller: Caller
     ) -> gateway_pb2.Meeting:
         meeting_id = self._meeting(request.meeting_id)
-        handle = self._meeting_handle(meeting_id)
-        status = await workflow_call(
-            handle.query(MeetingWorkflow.status, rpc_timeout=self._timeout),
-            what=f"meeting {handle.id}",
-            give_up_after=self._timeout,
-            handle=handle,
+        status = await self._read(
+            self._meeting_handle(meeting_id),
+            MeetingWorkflow.status,
+            caller,
+            what=f"meeting {meeting_id}",
+            may_read=may_read_meeting,
+            readers="a meeting is read by those it invites or tells (MT-1..MT-3)",
         )
-        if not may_read_meeting(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {meeting_id}: a meeting is read by those it invites "
-                f"or tells ({status.rule_id})"
-            )
-        return meeting_message(handle.id, status)
+        return meeting_message(meeting_id, status)
 
     def _weekly_report(self, region_code: str, week_ending: str) -> str:
         validate_week(region_code, week_ending)
@@ -164,27 +160,19 @@ class DepartmentCalendarGateway(ProcessGateway):
             give_up_after=self._timeout,
             handle=handle,
         )
-        if not may_read_week(status, caller.id, caller.role, caller.region_code):
-            raise PermissionDenied(
-                f"{caller.id} may not read {wf_id}: the week is read by those who owe a report "
-                "and those who receive and tally them (WR-1..WR-4)"
-            )
         return weekly_report_message(status)
 
     async def get_weekly_report(
         self, request: gateway_pb2.GetWeeklyReportRequest, caller: Caller
     ) -> gateway_pb2.WeeklyReport:
         wf_id = self._weekly_report(request.region_code, request.week_ending)
-        handle = self._client.get_workflow_handle_for(WeeklyReportWorkflow.run, wf_id)
-        status = await workflow_call(
-            handle.query(WeeklyReportWorkflow.status, rpc_timeout=self._timeout),
+        status = await self._read(
+            self._client.get_workflow_handle_for(WeeklyReportWorkflow.run, wf_id),
+            WeeklyReportWorkflow.status,
+            caller,
             what=f"the weekly reports {wf_id}",
-            give_up_after=self._timeout,
-            handle=handle,
+            may_read=may_read_week,
+            readers="the week is read by those who owe a report and those who receive and "
+            "tally them (WR-1..WR-4)",
         )
-        if not may_read_week(status, caller.id, caller.role, caller.region_code):
-            raise PermissionDenied(
-                f"{caller.id} may not read {wf_id}: the week is read by those who owe a report "
-                "and those who receive and tally them (WR-1..WR-4)"
-            )
         return weekly_report_message(status)

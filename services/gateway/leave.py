@@ -21,7 +21,7 @@ from services.gateway.process import ProcessGateway
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.runtime.errors import FailedPrecondition, InvalidArgument
 from services.runtime.validation import require_known
 from workflows import regulation
 from workflows.leave import (
@@ -221,12 +221,7 @@ class LeaveGateway(ProcessGateway):
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
-        if not may_read(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
-                "its approvers and those it is copied to (LV-1)"
-            )
-        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))
+        return leave_message(status, with_reason=may_read_reason(status, caller))
 
     async def cancel(
         self, request: gateway_pb2.CancelLeaveRequest, caller: Caller
@@ -239,23 +234,16 @@ class LeaveGateway(ProcessGateway):
             what=f"leave request {request.leave_id}",
             give_up_after=self._timeout,
         )
-        if not may_read(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
-                "its approvers and those it is copied to (LV-1)"
-            )
-        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))
+        return leave_message(status, with_reason=may_read_reason(status, caller))
 
     async def get(self, request: gateway_pb2.GetLeaveRequest, caller: Caller) -> gateway_pb2.Leave:
-        handle = self._handle(request.leave_id)
-        status = await workflow_call(
-            handle.query(LeaveWorkflow.status, rpc_timeout=self._timeout),
+        status = await self._read(
+            self._handle(request.leave_id),
+            LeaveWorkflow.status,
+            caller,
             what=f"leave request {request.leave_id}",
-            give_up_after=self._timeout,
+            may_read=may_read,
+            readers="a leave is read by its requester, its approvers and those it is copied to "
+            "(LV-1)",
         )
-        if not may_read(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {request.leave_id}: a leave is read by its requester, "
-                "its approvers and those it is copied to (LV-1)"
-            )
-        return leave_message(status, with_reason=may_read_reason(status, caller.id, caller.role))
+        return leave_message(status, with_reason=may_read_reason(status, caller))

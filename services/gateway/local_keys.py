@@ -67,7 +67,10 @@ def ensure_local_keys(var_dir: Path) -> LocalKeys:
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     kid = _key_id(raw)
     jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(public))
-    jwks_path.write_text(json.dumps({"keys": [{**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"}]}))
+    jwks = json.dumps({"keys": [{**jwk, "kid": kid, "alg": "EdDSA", "use": "sig"}]})
+    # Written only when it differs: a rewrite would make a running gateway re-read it.
+    if not jwks_path.exists() or jwks_path.read_text() != jwks:
+        jwks_path.write_text(jwks)
     return LocalKeys(private_key=private_path, jwks=jwks_path, key_id=kid)
 
 

@@ -14,7 +14,7 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition, PermissionDenied
+from services.runtime.errors import FailedPrecondition
 from workflows import regulation
 from workflows.major_problem import (
     AcknowledgeInput,
@@ -179,16 +179,13 @@ class MajorProblemGateway(ProcessGateway):
     async def get(
         self, request: gateway_pb2.GetMajorProblemRequest, caller: Caller
     ) -> gateway_pb2.MajorProblem:
-        handle = self._handle(request.reference)
-        status = await workflow_call(
-            handle.query(MajorProblemWorkflow.status, rpc_timeout=self._timeout),
+        status = await self._read(
+            self._handle(request.reference),
+            MajorProblemWorkflow.status,
+            caller,
             what=f"major problem {request.reference}",
-            give_up_after=self._timeout,
-            handle=handle,
+            may_read=may_read,
+            readers="a major problem is read by its reporter, its owner and those it was sent "
+            "to or called (MI-2)",
         )
-        if not may_read(status, caller.id, caller.role):
-            raise PermissionDenied(
-                f"{caller.id} may not read {request.reference}: a major problem is read by its "
-                "reporter, its owner and those it was sent to or called (MI-2)"
-            )
         return problem_message(status)

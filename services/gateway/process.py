@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
-from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
-from services.runtime.errors import InvalidArgument, NotFound
+from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
+from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied
 from workflows import task_queues
+
+StatusT = TypeVar("StatusT")
 
 
 class ProcessGateway:
@@ -43,3 +47,25 @@ class ProcessGateway:
             missing=NotFound(f"region {region!r} does not exist"),
         )
         return region
+
+    async def _read(
+        self,
+        handle: WorkflowHandle[Any, StatusT],
+        query: Callable[[Any], StatusT],
+        caller: Caller,
+        *,
+        what: str,
+        may_read: Callable[[StatusT, Caller], bool],
+        readers: str,
+    ) -> StatusT:
+        """The case's status, for a caller its workflow's `may_read` admits; anyone else is
+        PERMISSION_DENIED, told who `readers` are."""
+        status: StatusT = await workflow_call(
+            handle.query(query, rpc_timeout=self._timeout),
+            what=what,
+            give_up_after=self._timeout,
+            handle=handle,
+        )
+        if not may_read(status, caller):
+            raise PermissionDenied(f"{caller.id} may not read {what}: {readers}")
+        return status

@@ -313,18 +313,15 @@ class RequirementGateway(ProcessGateway):
     async def get(
         self, request: gateway_pb2.GetRequirementRequest, caller: Caller
     ) -> gateway_pb2.Requirement:
-        handle = self._handle(request.reference)
-        status = await workflow_call(
-            handle.query(RequirementWorkflow.status, rpc_timeout=self._timeout),
+        status = await self._read(
+            self._handle(request.reference),
+            RequirementWorkflow.status,
+            caller,
             what=f"requirement {request.reference}",
-            give_up_after=self._timeout,
-            handle=handle,
+            may_read=may_read,
+            readers="a requirement is read by the field that asked, the tracking sheet's keepers "
+            "and its region's managers (RQ-3)",
         )
-        if not may_read(status, caller.id, caller.role, caller.region_code):
-            raise PermissionDenied(
-                f"{caller.id} may not read {request.reference}: a requirement is read by the "
-                "field that asked, the tracking sheet's keepers and its region's managers (RQ-3)"
-            )
         return requirement_message(status)
 
     async def list(

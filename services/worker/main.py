@@ -102,7 +102,6 @@ def activities_for(
         calendar_activities.next_occurrence,
         *(
             [
-                RequirementSheetActivities(client).tracking_sheet,
                 RequirementSheetActivities(client).digest_sheet,
             ]
             if client

@@ -843,6 +843,9 @@ class GetLeaveDeadlinesRequest(_message.Message):
     """The calendar questions the processes ask, each answered with exact instants so no workflow
     does calendar arithmetic of its own.
 
+    Callers: the worker (LeaveWorkflow) and the gateway (its early LV-2 refusal). Like every
+    internal RPC they are open to the network until service-to-service TLS and its allow-lists
+    land (issue 12).
     LV-1..LV-4: when an undecided leave request reminds its approvers (its rule set's working
     hours after submission), when it is escalated (the start of the working day its rule set
     names before the leave, never before the submission) and when the leave itself begins.
@@ -906,7 +909,8 @@ Global___LeaveDeadlines: _TypeAlias = LeaveDeadlines  # noqa: Y015
 
 @_typing.final
 class GetNextOccurrenceRequest(_message.Message):
-    """The next occurrence of a department cadence (MT-1..MT-3, WR-2..WR-4, RQ-2, RQ-5, RQ-6) of a
+    """Callers: the worker (CadencePlannerWorkflow, RequirementWorkflow).
+    The next occurrence of a department cadence (MT-1..MT-3, WR-2..WR-4, RQ-2, RQ-5, RQ-6) of a
     rule set, strictly after an instant, with the company's holiday schedule applied.
     """
 
