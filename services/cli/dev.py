@@ -35,8 +35,10 @@ from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
 from services.gateway.local_keys import ensure_local_keys
 from services.runtime.codec_server import CodecServer
+from services.runtime.dev_pki import ensure_dev_pki
 from services.runtime.payload_codec import EncryptionCodec, Keyring, local_keyring
 from services.runtime.settings import Settings
+from services.runtime.tls import ADMIN
 from workflows import search_attributes
 
 log = structlog.get_logger("csd.dev")
@@ -193,6 +195,17 @@ async def run_dev(settings: Settings) -> int:
     }
     for name in ("gateway", "worker"):
         all_parts[name].env["CSD_PAYLOAD_KEYS"] = settings.payload_keys
+    # Mutual TLS between the parts, as in production: each part presents its own certificate
+    # from a CA of this machine's own, and csd dev itself (seeding, schedules, health) the
+    # operators' admin certificate.
+    pki = ensure_dev_pki(settings.var_dir)
+    for name in ("staff", "finance", "notify", "gateway", "worker"):
+        all_parts[name].env.update(pki.env(name))
+    admin = pki.files(ADMIN)
+    settings = dataclasses.replace(
+        settings, tls_ca=str(admin.ca), tls_cert=str(admin.cert), tls_key=str(admin.key)
+    )
+    tls = settings.tls()
     if settings.auth_mode == "jwt" and not settings.jwt_jwks:
         # Production authentication, tried locally: a signing key of this machine's own.
         all_parts["gateway"].env.update(ensure_local_keys(settings.var_dir).env())
@@ -200,10 +213,10 @@ async def run_dev(settings: Settings) -> int:
     checks: dict[str, Callable[[], Awaitable[PartHealth]]] = {
         "temporal": lambda: temporal_health(settings, None),
         "smtp": lambda: tcp_health("smtp", settings.smtp_host, settings.smtp_port),
-        "staff": lambda: grpc_health("staff", settings.staff_address),
-        "finance": lambda: grpc_health("finance", settings.finance_address),
-        "notify": lambda: grpc_health("notify", settings.notify_address),
-        "gateway": lambda: grpc_health("gateway", settings.gateway_address),
+        "staff": lambda: grpc_health("staff", settings.staff_address, tls),
+        "finance": lambda: grpc_health("finance", settings.finance_address, tls),
+        "notify": lambda: grpc_health("notify", settings.notify_address, tls),
+        "gateway": lambda: grpc_health("gateway", settings.gateway_address, tls),
         "worker": lambda: worker_health(settings),
     }
 
@@ -243,7 +256,13 @@ async def run_dev(settings: Settings) -> int:
             return 1
 
         _say(_banner(settings, time.monotonic() - began))
-        _say(render(await check_all(settings, temporal_database=settings.var_dir / "temporal.db")))
+        _say(
+            render(
+                await check_all(
+                    settings, temporal_database=settings.var_dir / "temporal.db", tls=tls
+                )
+            )
+        )
         return await _watch(started, stopper)
     finally:
         stopper.cancel()
@@ -280,8 +299,9 @@ def _who_calls(settings: Settings) -> str:
 def _banner(settings: Settings, elapsed: float) -> str:
     s = settings
     ui_host = s.temporal_address.rsplit(":", 1)[0]
+    ca = s.var_dir / "tls" / "ca.pem"
     rows = [
-        ("gateway (gRPC)", f"{s.gateway_address}   grpcurl -plaintext {s.gateway_address} list"),
+        ("gateway (gRPC)", f"{s.gateway_address}   grpcurl -cacert {ca} {s.gateway_address} list"),
         ("Temporal Web UI", f"http://{ui_host}:{s.temporal_ui_port}"),
         ("Temporal frontend", s.temporal_address),
         ("staff", s.staff_address),
@@ -291,6 +311,7 @@ def _banner(settings: Settings, elapsed: float) -> str:
         ("phone (log)", str(s.var_dir / "phone.log")),
         ("logs", str(s.var_dir / "log")),
         ("callers", _who_calls(s)),
+        ("between parts", f"mutual TLS, certificates from the dev CA in {ca.parent}"),
         ("payloads", "encrypted (CSD_PAYLOAD_KEYS, or var/payload-keys); the Web UI decodes them"),
     ]
     header = f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {s.var_dir}."

@@ -13,9 +13,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
 
+from services.runtime import temporal_client
 from services.runtime.settings import Settings
+from services.runtime.tls import FINANCE, GATEWAY, NOTIFY, STAFF, TlsFiles, open_channel
 from workflows import task_queues
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -33,9 +34,11 @@ class PartHealth:
     detail: str
 
 
-async def grpc_health(name: str, address: str) -> PartHealth:
+async def grpc_health(name: str, address: str, tls: TlsFiles | None = None) -> PartHealth:
+    """The part `name` (staff, finance, notify, gateway) at `address`, over mutual TLS when
+    `tls` is given."""
     try:
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with open_channel(address, to=name, tls=tls) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             response = await stub.Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=CHECK_TIMEOUT_SECONDS
@@ -67,9 +70,7 @@ async def temporal_health(settings: Settings, database: Path | None) -> PartHeal
         if problem:
             return PartHealth("temporal", address, False, problem)
     try:
-        client = await asyncio.wait_for(
-            Client.connect(address, namespace=settings.temporal_namespace), CHECK_TIMEOUT_SECONDS
-        )
+        client = await asyncio.wait_for(temporal_client.connect(settings), CHECK_TIMEOUT_SECONDS)
         healthy = await asyncio.wait_for(
             client.service_client.check_health(), CHECK_TIMEOUT_SECONDS
         )
@@ -84,7 +85,7 @@ async def worker_health(settings: Settings) -> PartHealth:
     address = f"queue {task_queues.MAIN}"
     try:
         client = await asyncio.wait_for(
-            Client.connect(settings.temporal_address, namespace=settings.temporal_namespace),
+            temporal_client.connect(settings),
             CHECK_TIMEOUT_SECONDS,
         )
         queue = await client.workflow_service.describe_task_queue(
@@ -124,17 +125,17 @@ def _database_problem(database: Path) -> str:
 
 
 async def check_all(
-    settings: Settings, *, temporal_database: Path | None = None
+    settings: Settings, *, temporal_database: Path | None = None, tls: TlsFiles | None = None
 ) -> list[PartHealth]:
     smtp = tcp_health("smtp", settings.smtp_host, settings.smtp_port)
     return list(
         await asyncio.gather(
             temporal_health(settings, temporal_database),
             smtp,
-            grpc_health("staff", settings.staff_address),
-            grpc_health("finance", settings.finance_address),
-            grpc_health("notify", settings.notify_address),
-            grpc_health("gateway", settings.gateway_address),
+            grpc_health(STAFF, settings.staff_address, tls),
+            grpc_health(FINANCE, settings.finance_address, tls),
+            grpc_health(NOTIFY, settings.notify_address, tls),
+            grpc_health(GATEWAY, settings.gateway_address, tls),
             worker_health(settings),
         )
     )

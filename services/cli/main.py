@@ -66,7 +66,15 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_dev(settings))
     if args.command == "status":
-        parts = asyncio.run(check_all(settings, temporal_database=_dev_database(settings)))
+        from services.cli.credentials import operator_tls
+
+        parts = asyncio.run(
+            check_all(
+                settings,
+                temporal_database=_dev_database(settings),
+                tls=operator_tls(settings),
+            )
+        )
         print(render(parts), flush=True)
         sys.stderr.flush()
         # The answer is out; leave without interpreter finalization, where grpc's and Temporal's

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import (
     Client,
@@ -25,8 +24,10 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from services.cli.credentials import operator_tls
 from services.runtime import temporal_client
 from services.runtime.settings import Settings
+from services.runtime.tls import STAFF, TlsFiles, open_channel
 from workflows import task_queues
 from workflows.cadence_planner import CadencePlannerWorkflow, PlanInput
 
@@ -51,9 +52,9 @@ class Plan:
     region_code: str = ""
 
 
-async def regions_with_teams(staff_address: str) -> list[str]:
+async def regions_with_teams(staff_address: str, tls: TlsFiles | None = None) -> list[str]:
     """Regions that have a technical service manager: the ones that meet and report."""
-    async with grpc.aio.insecure_channel(staff_address) as channel:
+    async with open_channel(staff_address, to=STAFF, tls=tls) as channel:
         stub = staff_pb2_grpc.StaffServiceStub(channel)
         people = await stub.ListPeople(
             staff_pb2.ListPeopleRequest(role=staff_pb2.ROLE_TECHNICAL_SERVICE_MANAGER), timeout=5
@@ -94,7 +95,8 @@ def schedule_for(plan: Plan, task_queue: str) -> Schedule:
 async def sync_department_calendar(settings: Settings) -> list[str]:
     """Connect to Temporal and the staff service of `settings` and sync every schedule."""
     client = await temporal_client.connect(settings)
-    return await sync_schedules(client, await regions_with_teams(settings.staff_address))
+    regions = await regions_with_teams(settings.staff_address, operator_tls(settings))
+    return await sync_schedules(client, regions)
 
 
 async def sync_schedules(

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import grpc
 from csd.finance.v1 import finance_pb2_grpc
 from csd.staff.v1 import staff_pb2_grpc
 
+from services.cli.credentials import operator_tls
 from services.finance.regulation import publish_regulation_policy
 from services.runtime.settings import Settings
+from services.runtime.tls import FINANCE, STAFF, open_channel
 from services.staff.demo import load_demo
 
 
 async def seed(settings: Settings) -> str:
-    """Idempotent: a second run changes nothing."""
+    """Idempotent: a second run changes nothing. Writes as the admin part."""
+    tls = operator_tls(settings)
     async with (
-        grpc.aio.insecure_channel(settings.staff_address) as staff,
-        grpc.aio.insecure_channel(settings.finance_address) as finance,
+        open_channel(settings.staff_address, to=STAFF, tls=tls) as staff,
+        open_channel(settings.finance_address, to=FINANCE, tls=tls) as finance,
     ):
         records = await load_demo(staff_pb2_grpc.StaffServiceStub(staff))
         policy = await publish_regulation_policy(finance_pb2_grpc.FinanceServiceStub(finance))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from csd.staff.v1 import staff_pb2_grpc
 from temporalio.client import Client
@@ -27,8 +25,15 @@ from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
-from services.runtime.server import RunningServer, serve_until_signalled, start_server
+from services.runtime.server import (
+    RunningServer,
+    is_loopback,
+    listening_tls,
+    serve_until_signalled,
+    start_server,
+)
 from services.runtime.settings import Settings
+from services.runtime.tls import STAFF, TlsFiles, open_channel
 from workflows import task_queues
 
 P = TypeVar("P", bound=ProcessGateway)
@@ -56,16 +61,6 @@ def jwt_authentication(settings: Settings) -> Authentication:
     )
 
 
-def is_loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def start(
     *,
     address: str,
@@ -74,11 +69,14 @@ async def start(
     authentication: Authentication,
     task_queue: str = task_queues.MAIN,
     temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
+    tls: TlsFiles | None = None,
 ) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
     or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE. Dev authentication
-    trusts a header, so with it the gateway refuses to listen beyond loopback."""
-    staff_channel = grpc.aio.insecure_channel(staff_address)
+    trusts a header, so with it the gateway refuses to listen beyond loopback. With `tls` the
+    gateway's port speaks TLS (its callers show bearer tokens, not certificates) and it calls
+    staff as the gateway part, under mutual TLS."""
+    staff_channel = open_channel(staff_address, to=STAFF, tls=tls)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     authenticator = authentication(staff)
     if isinstance(authenticator, DevAuthenticator) and not is_loopback(address):
@@ -111,6 +109,7 @@ async def start(
         service_names=[SERVICE_NAME],
         cleanup=[close_channel],
         interceptors=[AuthenticationInterceptor(authenticator)],
+        tls=tls,
     )
 
 
@@ -132,6 +131,7 @@ async def serve(settings: Settings) -> None:
             client=client,
             staff_address=settings.staff_address,
             authentication=authentication,
+            tls=listening_tls(settings, settings.gateway_address),
         )
     except ValueError as err:
         raise SystemExit(str(err)) from None

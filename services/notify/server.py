@@ -8,14 +8,21 @@ from pathlib import Path
 
 from csd.notify.v1 import notify_pb2, notify_pb2_grpc
 
+from services.notify.callers import CALLERS
 from services.notify.delivery import DEFAULT_LEASE
 from services.notify.email import Mailer, SmtpMailer, tls_mode
 from services.notify.phone import PhoneProvider, provider_from_settings
 from services.notify.servicer import NotifyServicer
 from services.runtime.database import create_engine, migrate, session_factory
 from services.runtime.logging import configure_logging
-from services.runtime.server import RunningServer, serve_until_signalled, start_server
+from services.runtime.server import (
+    RunningServer,
+    listening_tls,
+    serve_until_signalled,
+    start_server,
+)
 from services.runtime.settings import Settings
+from services.runtime.tls import TlsFiles
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = notify_pb2.DESCRIPTOR.services_by_name["NotifyService"].full_name
@@ -28,12 +35,14 @@ async def start(
     mailer: Mailer,
     phone: PhoneProvider,
     lease: timedelta = DEFAULT_LEASE,
+    tls: TlsFiles | None = None,
 ) -> RunningServer:
     """Migrate the database and start serving on `address`, sending through `mailer` and `phone`.
 
     `lease` is how long a send may stay in progress before a retry presumes its sender dead and
     takes over; keep it above the channels' own timeouts. Stopping the server waits up to a lease
-    for the sends under way to record their outcome.
+    for the sends under way to record their outcome. With `tls`, mutual TLS and each RPC open
+    only to the parts services/notify/callers.py names.
     """
     engine = create_engine(database_url)
     await migrate(engine, migrations=MIGRATIONS, version_table="notify_alembic_version")
@@ -46,6 +55,8 @@ async def start(
         service_names=[SERVICE_NAME],
         # The sends still write to the database, so they finish before the engine goes.
         cleanup=[servicer.drain, engine.dispose],
+        tls=tls,
+        callers=CALLERS,
     )
 
 
@@ -80,6 +91,7 @@ async def serve(settings: Settings) -> None:
         database_url=settings.database_url("notify"),
         mailer=mailer_from_settings(settings),
         phone=provider_from_settings(settings),
+        tls=listening_tls(settings, settings.notify_address),
     )
     await serve_until_signalled(running, name="notify")
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.runtime.tls import TlsFiles
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -48,6 +50,17 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     payload_keys: str
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    temporal_tls_ca: str = ""
+    temporal_tls_cert: str = ""
+    temporal_tls_key: str = ""
+    temporal_tls_server_name: str = ""
+
+    def tls(self) -> TlsFiles | None:
+        """This part's certificate, key and CA (CSD_TLS_*), or None when none is set."""
+        return TlsFiles.from_paths(self.tls_ca, self.tls_cert, self.tls_key)
 
     def database_url(self, service: str) -> str:
         """CSD_<SERVICE>_DATABASE_URL, or a SQLite file under var/."""
@@ -84,4 +97,11 @@ class Settings:
             jwt_issuer=_env("CSD_JWT_ISSUER", ""),
             jwt_audience=_env("CSD_JWT_AUDIENCE", ""),
             payload_keys=_env("CSD_PAYLOAD_KEYS", ""),
+            tls_ca=_env("CSD_TLS_CA", ""),
+            tls_cert=_env("CSD_TLS_CERT", ""),
+            tls_key=_env("CSD_TLS_KEY", ""),
+            temporal_tls_ca=_env("CSD_TEMPORAL_TLS_CA", ""),
+            temporal_tls_cert=_env("CSD_TEMPORAL_TLS_CERT", ""),
+            temporal_tls_key=_env("CSD_TEMPORAL_TLS_KEY", ""),
+            temporal_tls_server_name=_env("CSD_TEMPORAL_TLS_SERVER_NAME", ""),
         )

@@ -25,6 +25,7 @@ from activities.staff import (
 from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
+from services.runtime.tls import FINANCE, NOTIFY, STAFF, TlsSettingsError, open_channel
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow
@@ -134,10 +135,15 @@ def build_worker(
 async def run(settings: Settings) -> None:
     configure_logging("worker")
     client = await temporal_client.connect(settings)
+    # The worker proves it is the worker part to each service (mutual TLS, CSD_TLS_*).
+    try:
+        tls = settings.tls()
+    except TlsSettingsError as err:
+        raise SystemExit(str(err)) from None
     async with (
-        grpc.aio.insecure_channel(settings.staff_address) as staff,
-        grpc.aio.insecure_channel(settings.finance_address) as finance,
-        grpc.aio.insecure_channel(settings.notify_address) as notify,
+        open_channel(settings.staff_address, to=STAFF, tls=tls) as staff,
+        open_channel(settings.finance_address, to=FINANCE, tls=tls) as finance,
+        open_channel(settings.notify_address, to=NOTIFY, tls=tls) as notify,
     ):
         worker = build_worker(client, staff=staff, finance=finance, notify=notify)
         stop = asyncio.Event()

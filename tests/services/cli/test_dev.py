@@ -121,6 +121,15 @@ async def status(env: dict[str, str]) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
+def gateway_channel(dev_env: dict[str, str]) -> grpc.aio.Channel:
+    """As a newcomer's client reaches the gateway of csd dev: TLS, trusting var/tls/ca.pem (the
+    gateway's certificate names 127.0.0.1), no client certificate (people show tokens)."""
+    ca = (Path(dev_env["CSD_VAR_DIR"]) / "tls" / "ca.pem").read_bytes()
+    return grpc.aio.secure_channel(
+        dev_env["CSD_GATEWAY_ADDRESS"], grpc.ssl_channel_credentials(root_certificates=ca)
+    )
+
+
 async def test_csd_dev_runs_everything_stops_cleanly_and_resumes(
     start_dev: object, dev_env: dict[str, str]
 ) -> None:
@@ -132,7 +141,14 @@ async def test_csd_dev_runs_everything_stops_cleanly_and_resumes(
     assert "queue csd-ops" in report and "poller(s), last seen" in report
 
     reference = "XA-DEV-1"
-    async with grpc.aio.insecure_channel(dev_env["CSD_GATEWAY_ADDRESS"]) as channel:
+    # The parts talk mutual TLS, as in production: a plain-text caller is not even answered.
+    async with grpc.aio.insecure_channel(dev_env["CSD_STAFF_ADDRESS"]) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await StaffServiceStub(channel).GetPerson(
+                staff_pb2.GetPersonRequest(id="zhao.lei"), timeout=5
+            )
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    async with gateway_channel(dev_env) as channel:
         gateway = GatewayServiceStub(channel)
         await gateway.StartAssistance(
             G.StartAssistanceRequest(
@@ -157,7 +173,7 @@ async def test_csd_dev_runs_everything_stops_cleanly_and_resumes(
 
     # A second run resumes: the request started before is still there, waiting.
     await start_dev()  # type: ignore[operator]
-    async with grpc.aio.insecure_channel(dev_env["CSD_GATEWAY_ADDRESS"]) as channel:
+    async with gateway_channel(dev_env) as channel:
         found = await GatewayServiceStub(channel).GetAssistance(
             G.GetAssistanceRequest(reference=reference), metadata=(("x-csd-user", "zhao.lei"),)
         )
@@ -242,16 +258,22 @@ async def test_csd_dev_in_jwt_mode_takes_tokens_from_csd_token_and_refuses_the_h
     await dev.wait_for_line("callers")
     assert "csd token --as" in dev.output[-1]
     var = Path(dev_env["CSD_VAR_DIR"])
-    private = (var / "auth" / "signing-key.pem", var / "payload-keys", var / "staff.db")
+    private = (
+        var / "auth" / "signing-key.pem",
+        var / "payload-keys",
+        var / "staff.db",
+        var / "tls" / "ca-key.pem",
+        var / "tls" / "worker-key.pem",
+    )
     modes = await asyncio.to_thread(lambda: [p.stat().st_mode & 0o777 for p in (var, *private)])
-    assert modes == [0o700, 0o600, 0o600, 0o600]
+    assert modes == [0o700, 0o600, 0o600, 0o600, 0o600, 0o600]
     process = await asyncio.create_subprocess_exec(
         CSD, "token", "--as", "zhao.lei", env=dev_env, stdout=asyncio.subprocess.PIPE
     )
     token = (await process.communicate())[0].decode().strip()
     assert process.returncode == 0 and token.count(".") == 2
     request = G.GetAssistanceRequest(reference="XA-none")
-    async with grpc.aio.insecure_channel(dev_env["CSD_GATEWAY_ADDRESS"]) as channel:
+    async with gateway_channel(dev_env) as channel:
         gateway = GatewayServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await gateway.GetAssistance(request, metadata=(("authorization", f"Bearer {token}"),))

@@ -1,0 +1,21 @@
+"""Who may call each FinanceService RPC (services/runtime/peers.py enforces it under mutual TLS).
+
+The ledger is written only by the worker (fines and settlements come from the processes); the
+policy tables only by the operators' admin identity (`csd seed`, `csd policy publish`).
+"""
+
+from __future__ import annotations
+
+from services.runtime.tls import ADMIN, GATEWAY, WORKER
+
+_READERS = frozenset({WORKER, GATEWAY, ADMIN})
+
+CALLERS: dict[str, frozenset[str]] = {
+    "PublishPolicy": frozenset({ADMIN}),
+    "GetPolicy": _READERS,
+    "ListPolicyVersions": _READERS,
+    "LookupRate": _READERS,
+    "RecordEntry": frozenset({WORKER}),
+    "ListEntries": frozenset({WORKER, ADMIN}),
+    "SummarizeRegionMonth": _READERS,
+}

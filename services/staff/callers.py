@@ -1,0 +1,46 @@
+"""Who may call each StaffService RPC (services/runtime/peers.py enforces it under mutual TLS).
+
+The directory and the calendar are written only by the operators' admin identity (the csd admin
+commands: seed, calendar, schedules); leave records only by the worker, for the leave process.
+Reads go to the parts whose code makes them, and to admin.
+"""
+
+from __future__ import annotations
+
+from services.runtime.tls import ADMIN, GATEWAY, WORKER
+
+_READERS = frozenset({WORKER, GATEWAY, ADMIN})
+_WORKER_AND_ADMIN = frozenset({WORKER, ADMIN})
+_ADMIN = frozenset({ADMIN})
+_WORKER = frozenset({WORKER})
+
+CALLERS: dict[str, frozenset[str]] = {
+    # The directory. The gateway looks up callers and regions; phones and mail in bulk only
+    # for the worker (routing) and the operators.
+    "GetPerson": _READERS,
+    "ListPeople": _WORKER_AND_ADMIN,
+    "UpsertPerson": _ADMIN,
+    "GetRegion": _READERS,
+    "ListRegions": _READERS,
+    "UpsertRegion": _ADMIN,
+    "GetRegionManager": _READERS,
+    "AssignOnCall": _ADMIN,
+    "GetOnCall": _WORKER_AND_ADMIN,
+    # Who approves and who is told: the processes' routing, in the worker.
+    "ResolveLeaveApprover": _WORKER_AND_ADMIN,
+    "ResolveMajorProblemRecipients": _WORKER_AND_ADMIN,
+    "ResolveAssistanceRoute": _WORKER_AND_ADMIN,
+    # The company calendar: read by the processes and the gateway's early checks.
+    "GetCalendarDay": _READERS,
+    "CountWorkingTime": _READERS,
+    "AddWorkingTime": _READERS,
+    "ShiftWorkingDays": _READERS,
+    "GetLeaveDeadlines": _READERS,
+    "GetNextOccurrence": _READERS,
+    "GetCalendarYear": _READERS,
+    "PublishCalendarYear": _ADMIN,
+    # Leave records: written by the leave process; read by the operators and the processes.
+    "RecordLeave": _WORKER,
+    "CancelLeaveRecord": _WORKER,
+    "ListLeaveRecords": _WORKER_AND_ADMIN,
+}
