@@ -25,7 +25,9 @@ NOTIFY = "notify"
 GATEWAY = "gateway"
 WORKER = "worker"
 ADMIN = "admin"
-PARTS = (STAFF, FINANCE, NOTIFY, GATEWAY, WORKER, ADMIN)
+# The Temporal frontend, where TLS is put in front of it (a proxy, or its own TLS settings).
+TEMPORAL = "temporal"
+PARTS = (STAFF, FINANCE, NOTIFY, GATEWAY, WORKER, ADMIN, TEMPORAL)
 
 
 def identity_name(part: str) -> str:

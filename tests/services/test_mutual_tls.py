@@ -5,6 +5,7 @@ the refusals are about the caller and nothing else. Clients check the server too
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ from services.notify import server as notify_server
 from services.notify.email import SmtpMailer
 from services.notify.phone import LogProvider
 from services.runtime.dev_pki import DevPki, ensure_dev_pki
-from services.runtime.server import RunningServer
+from services.runtime.server import RunningServer, listening_tls
+from services.runtime.settings import Settings
 from services.runtime.tls import (
     ADMIN,
     FINANCE,
@@ -390,3 +392,38 @@ async def test_reads_of_personal_data_are_limited_too(secured: Secured) -> None:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await call
             assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _settings(**changes: str) -> Settings:
+    return dataclasses.replace(
+        Settings.from_env(), **{"tls_ca": "", "tls_cert": "", "tls_key": "", **changes}
+    )
+
+
+def test_a_part_serves_plain_text_only_in_dev_mode_on_loopback(tmp_path: Path) -> None:
+    assert listening_tls(_settings(auth_mode="dev"), "127.0.0.1:50052") is None
+    for settings, address in (
+        (_settings(auth_mode="jwt"), "127.0.0.1:50052"),
+        (_settings(auth_mode="dev"), "0.0.0.0:50052"),
+    ):
+        with pytest.raises(SystemExit, match="would answer anyone in plain text"):
+            listening_tls(settings, address)
+    files = ensure_dev_pki(tmp_path).files(STAFF)
+    with pytest.raises(SystemExit, match="CSD_TLS_KEY is not set"):
+        listening_tls(_settings(tls_ca=str(files.ca), tls_cert=str(files.cert)), "0.0.0.0:1")
+    with pytest.raises(SystemExit, match="not a readable file"):
+        listening_tls(
+            _settings(tls_ca=str(files.ca), tls_cert=str(files.cert), tls_key="/nonexistent"),
+            "0.0.0.0:1",
+        )
+    given = _settings(tls_ca=str(files.ca), tls_cert=str(files.cert), tls_key=str(files.key))
+    assert listening_tls(given, "0.0.0.0:1") == files
+
+
+def test_the_dev_ca_is_made_once_and_renewed_near_expiry(tmp_path: Path) -> None:
+    first = ensure_dev_pki(tmp_path)
+    cert = first.files(WORKER).cert.read_bytes()
+    assert ensure_dev_pki(tmp_path).files(WORKER).cert.read_bytes() == cert
+    assert (first.folder / "ca-key.pem").stat().st_mode & 0o777 == 0o600
+    later = datetime.now(UTC) + timedelta(days=340)
+    assert ensure_dev_pki(tmp_path, now=later).files(WORKER).cert.read_bytes() != cert
