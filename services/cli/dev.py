@@ -34,9 +34,8 @@ from services.cli.health import (
 from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
 from services.gateway.local_keys import ensure_local_keys
-from services.runtime.codec_server import CodecServer
 from services.runtime.dev_pki import ensure_dev_pki
-from services.runtime.payload_codec import EncryptionCodec, Keyring, local_keyring
+from services.runtime.payload_codec import local_keyring
 from services.runtime.settings import Settings
 from services.runtime.tls import ADMIN
 from workflows import search_attributes
@@ -44,6 +43,7 @@ from workflows import search_attributes
 log = structlog.get_logger("csd.dev")
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+DEV_CODEC_ADDRESS = "127.0.0.1:8234"
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -183,16 +183,10 @@ async def run_dev(settings: Settings) -> int:
         settings = dataclasses.replace(
             settings, payload_keys=local_keyring(settings.var_dir).render()
         )
-    codec = CodecServer(
-        EncryptionCodec(Keyring.parse(settings.payload_keys)),
-        ui_origins=[
-            f"http://{host}:{settings.temporal_ui_port}" for host in ("127.0.0.1", "localhost")
-        ],
-    )
-    await codec.start()
-    all_parts = {
-        p.name: p for p in parts(settings, codec_endpoint=f"http://127.0.0.1:{codec.port}")
-    }
+    # The gateway serves the Web UI's codec endpoint (loopback; in jwt mode per case).
+    codec_address = settings.codec_address or DEV_CODEC_ADDRESS
+    all_parts = {p.name: p for p in parts(settings, codec_endpoint=f"http://{codec_address}")}
+    all_parts["gateway"].env["CSD_CODEC_ADDRESS"] = codec_address
     for name in ("gateway", "worker"):
         all_parts[name].env["CSD_PAYLOAD_KEYS"] = settings.payload_keys
     # Mutual TLS between the parts, as in production: each part presents its own certificate
@@ -267,7 +261,6 @@ async def run_dev(settings: Settings) -> int:
     finally:
         stopper.cancel()
         await _stop(started)
-        await codec.stop()
         for sig in signals:
             loop.remove_signal_handler(sig)
 
@@ -312,7 +305,12 @@ def _banner(settings: Settings, elapsed: float) -> str:
         ("logs", str(s.var_dir / "log")),
         ("callers", _who_calls(s)),
         ("between parts", f"mutual TLS, certificates from the dev CA in {ca.parent}"),
-        ("payloads", "encrypted (CSD_PAYLOAD_KEYS, or var/payload-keys); the Web UI decodes them"),
+        (
+            "payloads",
+            "encrypted (CSD_PAYLOAD_KEYS, or var/payload-keys); the Web UI decodes them at "
+            f"http://{s.codec_address or DEV_CODEC_ADDRESS}"
+            + (" for those who may read each case" if s.auth_mode == "jwt" else ""),
+        ),
     ]
     header = f"csd-ops is up in {elapsed:.1f} s. Ctrl-C stops it; data stays in {s.var_dir}."
     return "\n".join([header, *(f"  {name:<18} {where}" for name, where in rows)])

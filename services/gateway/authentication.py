@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import structlog
 
-from services.gateway.identity import Authenticator, Caller
+from services.gateway.identity import Authenticator, Caller, call_metadata
 
 GATEWAY_METHODS = "/csd.gateway.v1.GatewayService/"
 
@@ -52,7 +52,7 @@ class AuthenticationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
         authenticator = self._authenticator
 
         async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            caller = await authenticator.authenticate(context)
+            caller = await authenticator.authenticate_metadata(call_metadata(context))
             token = _CALLER.set(caller)
             try:
                 with structlog.contextvars.bound_contextvars(caller=caller.id):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-import grpc
 import jwt
 from csd.staff.v1 import staff_pb2_grpc
 
@@ -103,8 +103,7 @@ class JwtAuthenticator:
         self._audience = audience
         self._staff = staff
 
-    async def authenticate(self, context: grpc.aio.ServicerContext) -> Caller:
-        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    async def authenticate_metadata(self, metadata: Mapping[str, str]) -> Caller:
         if CALLER_KEY in metadata:
             raise Unauthenticated(
                 f"{CALLER_KEY} is honoured only in dev mode; send `authorization: Bearer <token>`"

@@ -8,6 +8,7 @@ service vouches that the person exists and is active.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,7 +35,14 @@ class Caller:
 
 
 class Authenticator(Protocol):
-    async def authenticate(self, context: grpc.aio.ServicerContext) -> Caller: ...
+    """Who calls, from a gRPC call's metadata or an HTTP request's headers (the codec endpoint):
+    both are lower-case names to values."""
+
+    async def authenticate_metadata(self, metadata: Mapping[str, str]) -> Caller: ...
+
+
+def call_metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
+    return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
 async def caller_from_directory(staff: staff_pb2_grpc.StaffServiceStub, person_id: str) -> Caller:
@@ -61,8 +69,7 @@ class DevAuthenticator:
     def __init__(self, staff: staff_pb2_grpc.StaffServiceStub) -> None:
         self._staff = staff
 
-    async def authenticate(self, context: grpc.aio.ServicerContext) -> Caller:
-        metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    async def authenticate_metadata(self, metadata: Mapping[str, str]) -> Caller:
         user = metadata.get(CALLER_KEY, "").strip()
         if not user:
             raise Unauthenticated(f"set the metadata key {CALLER_KEY} to your staff id")

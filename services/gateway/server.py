@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
@@ -14,6 +14,7 @@ from temporalio.client import Client
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.authentication import AuthenticationInterceptor
 from services.gateway.bearer_tokens import JwtAuthenticator, key_source
+from services.gateway.case_access import GatewayCaseAccess
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
@@ -24,7 +25,9 @@ from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime import temporal_client
+from services.runtime.codec_server import CodecServer
 from services.runtime.logging import configure_logging
+from services.runtime.payload_codec import EncryptionCodec
 from services.runtime.server import (
     RunningServer,
     is_loopback,
@@ -70,12 +73,16 @@ async def start(
     task_queue: str = task_queues.MAIN,
     temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
     tls: TlsFiles | None = None,
+    codec_address: str = "",
+    ui_origins: Sequence[str] = (),
 ) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
     or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE. Dev authentication
     trusts a header, so with it the gateway refuses to listen beyond loopback. With `tls` the
     gateway's port speaks TLS (its callers show bearer tokens, not certificates) and it calls
-    staff as the gateway part, under mutual TLS."""
+    staff as the gateway part, under mutual TLS. With `codec_address` it also serves the Web
+    UI's codec endpoint there (HTTP POST /decode for `ui_origins`): in jwt mode per case, by the
+    same read rules as the Get RPCs (services/gateway/case_access.py)."""
     staff_channel = open_channel(staff_address, to=STAFF, tls=tls)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     authenticator = authentication(staff)
@@ -98,8 +105,34 @@ async def start(
         part(DepartmentCalendarGateway),
     )
 
+    cleanup: list[Callable[[], Awaitable[None]]] = []
+    if codec_address:
+        codec = client.data_converter.payload_codec
+        if not isinstance(codec, EncryptionCodec):
+            await staff_channel.close()
+            raise ValueError(
+                "CSD_CODEC_ADDRESS is set but CSD_PAYLOAD_KEYS is not: nothing to decode"
+            )
+        if isinstance(authenticator, DevAuthenticator) and not is_loopback(codec_address):
+            await staff_channel.close()
+            raise ValueError(
+                f"in dev mode the codec endpoint decodes for anyone, so only on loopback, not "
+                f"{codec_address}"
+            )
+        access = (
+            None
+            if isinstance(authenticator, DevAuthenticator)
+            else GatewayCaseAccess(client, authenticator, temporal_timeout=temporal_timeout)
+        )
+        codec_server = CodecServer(codec, ui_origins=ui_origins, access=access)
+        host, port = codec_address.rsplit(":", 1)
+        await codec_server.start(host.strip("[]"), int(port))
+        cleanup.append(codec_server.stop)
+
     async def close_channel() -> None:
         await staff_channel.close()
+
+    cleanup.append(close_channel)
 
     return await start_server(
         address=address,
@@ -107,7 +140,7 @@ async def start(
             servicer, server
         ),
         service_names=[SERVICE_NAME],
-        cleanup=[close_channel],
+        cleanup=cleanup,
         interceptors=[AuthenticationInterceptor(authenticator)],
         tls=tls,
     )
@@ -132,6 +165,8 @@ async def serve(settings: Settings) -> None:
             staff_address=settings.staff_address,
             authentication=authentication,
             tls=listening_tls(settings, settings.gateway_address),
+            codec_address=settings.codec_address,
+            ui_origins=settings.ui_origins(),
         )
     except ValueError as err:
         raise SystemExit(str(err)) from None

@@ -3,8 +3,14 @@
 
 The UI POSTs `{"payloads": [{"metadata": {key: base64}, "data": base64}, ...]}` to `/decode`
 from the user's browser and shows what comes back. This server decodes with the keyring and
-answers only the UI's own origin; it listens on loopback only (`csd dev`), so only someone at
-this machine reads cases in clear. Deployed, it sits behind the same sign-in as the Web UI.
+answers only the UI's own origins. Who sees what in clear:
+- with a `CaseAccess` (the gateway runs the endpoint so in jwt mode, CSD_CODEC_ADDRESS), the
+  request must carry the person's bearer token (the Web UI forwards its sign-in token when its
+  codec setting "pass access token" is on), and each payload is decoded only if that person may
+  read its case (the case is named in the payload, authenticated by the encryption); otherwise
+  the whole request is refused, 401 or 403, and nothing is decoded;
+- without one (dev mode, loopback only), the machine's own Web UI sees everything, as the
+  x-csd-user header already lets anyone at this machine be anyone.
 """
 
 from __future__ import annotations
@@ -12,17 +18,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import structlog
 from temporalio.api.common.v1 import Payload
 
-from services.runtime.payload_codec import EncryptionCodec, KeyringError
+from services.runtime.errors import ServiceError
+from services.runtime.payload_codec import ENCODING, EncryptionCodec, KeyringError, case_of
 
 log = structlog.get_logger("csd.codec")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+_HTTP_STATUS = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "UNAVAILABLE": 503}
 
 
 def _payloads(body: dict[str, Any]) -> list[Payload]:
@@ -47,12 +55,27 @@ def _json(payloads: Sequence[Payload]) -> dict[str, Any]:
     }
 
 
-class CodecServer:
-    """POST /decode for the Web UI at `ui_origins` (the first answers a request without one)."""
+class CaseAccess(Protocol):
+    async def readable(self, headers: Mapping[str, str], cases: set[str]) -> set[str]:
+        """Which of `cases` (workflow ids; "" for a payload of no case) the person the headers
+        authenticate may read; raises Unauthenticated when they authenticate no one."""
+        ...
 
-    def __init__(self, codec: EncryptionCodec, *, ui_origins: Sequence[str]) -> None:
+
+class CodecServer:
+    """POST /decode for the Web UI at `ui_origins` (the first answers a request without one);
+    per case through `access` when given."""
+
+    def __init__(
+        self,
+        codec: EncryptionCodec,
+        *,
+        ui_origins: Sequence[str],
+        access: CaseAccess | None = None,
+    ) -> None:
         self._codec = codec
         self._origins = tuple(ui_origins)
+        self._access = access
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -103,9 +126,21 @@ class CodecServer:
         length = int(headers.get("content-length", "0"))
         if not 0 < length <= MAX_BODY_BYTES:
             return origin, 413, {"message": f"a body of 1 to {MAX_BODY_BYTES} bytes"}
-        body = json.loads(await reader.readexactly(length))
+        payloads = _payloads(json.loads(await reader.readexactly(length)))
+        if self._access is not None:
+            cases = {case_of(p) for p in payloads if p.metadata.get("encoding") == ENCODING}
+            try:
+                allowed = await self._access.readable(headers, cases)
+            except ServiceError as err:
+                status = _HTTP_STATUS.get(err.code.name, 400)
+                log.warning("codec endpoint refused", reason=err.message)
+                return origin, status, {"message": err.message}
+            if denied := sorted(cases - allowed):
+                log.warning("codec endpoint refused", cases=denied)
+                shown = ", ".join(d or "(no case)" for d in denied)
+                return origin, 403, {"message": f"you may not read {shown} in clear"}
         try:
-            decoded = await self._codec.decode(_payloads(body))
+            decoded = await self._codec.decode(payloads)
         except KeyringError as err:
             log.warning("codec endpoint refused", reason=str(err))
             return origin, 422, {"message": str(err)}

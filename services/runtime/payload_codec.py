@@ -7,6 +7,9 @@ Keys form a keyring, `CSD_PAYLOAD_KEYS="<id>:<base64 32 bytes>,<id>:<...>"`: the
 every one decrypts, so a key is rotated by putting a new one first and dropping the old one once
 no running workflow or kept history still needs it. Each payload names its key id, which is also
 authenticated with the ciphertext, so a payload cannot be passed off as another key's.
+Each payload also names, in clear, the case (workflow id) it belongs to, likewise authenticated:
+the codec endpoint decides per case who may see it in clear (services/runtime/codec_server.py),
+and a payload cannot be relabelled as another case's to get past that.
 Search attributes are not payloads and stay plain: they hold process, region, stage, SLA state
 and rule version only, never personal data.
 """
@@ -23,10 +26,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import PayloadCodec
+from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+CASE = "csd-case"
 _NONCE_BYTES = 12
 _KEY_BYTES = 32
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
@@ -80,26 +84,36 @@ class Keyring:
         return Keyring(current=key_id, keys={key_id: fresh, **self.keys})
 
 
-class EncryptionCodec(PayloadCodec):
-    """AES-256-GCM over each whole payload (metadata and data), keyed by the keyring."""
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
+    """AES-256-GCM over each whole payload (metadata and data), keyed by the keyring; bound to
+    the case (workflow id) the SDK says the payload is for."""
 
-    def __init__(self, keyring: Keyring) -> None:
+    def __init__(self, keyring: Keyring, *, case: str = "") -> None:
         self._keyring = keyring
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keyring.keys.items()}
+        self._case = case
+
+    def with_context(self, context: SerializationContext) -> EncryptionCodec:
+        """The same keys, bound to the workflow a payload is an input, output or activity of."""
+        case = getattr(context, "workflow_id", None) or ""
+        if case == self._case:
+            return self
+        bound = EncryptionCodec.__new__(EncryptionCodec)
+        bound._keyring, bound._ciphers, bound._case = self._keyring, self._ciphers, case
+        return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         key_id = self._keyring.current
         cipher = self._ciphers[key_id]
+        case = self._case.encode()
+        metadata = {"encoding": ENCODING, KEY_ID: key_id.encode()}
+        if case:
+            metadata[CASE] = case
         encoded = []
         for payload in payloads:
             nonce = os.urandom(_NONCE_BYTES)
-            sealed = cipher.encrypt(nonce, payload.SerializeToString(), key_id.encode())
-            encoded.append(
-                Payload(
-                    metadata={"encoding": ENCODING, KEY_ID: key_id.encode()},
-                    data=nonce + sealed,
-                )
-            )
+            sealed = cipher.encrypt(nonce, payload.SerializeToString(), _bound(key_id, case))
+            encoded.append(Payload(metadata=metadata, data=nonce + sealed))
         return encoded
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -114,12 +128,24 @@ class EncryptionCodec(PayloadCodec):
             if cipher is None:
                 raise KeyringError(f"a payload needs key {key_id!r}, which the keyring lacks")
             nonce, sealed = payload.data[:_NONCE_BYTES], payload.data[_NONCE_BYTES:]
+            aad = _bound(key_id, payload.metadata.get(CASE, b""))
             try:
-                plain = cipher.decrypt(nonce, sealed, key_id.encode())
+                plain = cipher.decrypt(nonce, sealed, aad)
             except InvalidTag:
                 raise KeyringError(f"a payload under key {key_id!r} fails to decrypt") from None
             decoded.append(Payload.FromString(plain))
         return decoded
+
+
+def case_of(payload: Payload) -> str:
+    """The case an encrypted payload names (its workflow id), or "" for none."""
+    return payload.metadata.get(CASE, b"").decode(errors="replace")
+
+
+def _bound(key_id: str, case: bytes) -> bytes:
+    """The associated data: the key id, and the case when there is one (payloads written before
+    cases were named carry the key id alone, and still decrypt)."""
+    return key_id.encode() + (b"\x00" + case if case else b"")
 
 
 def local_keyring(var_dir: Path) -> Keyring:

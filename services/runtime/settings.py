@@ -57,6 +57,14 @@ class Settings:
     temporal_tls_cert: str = ""
     temporal_tls_key: str = ""
     temporal_tls_server_name: str = ""
+    codec_address: str = ""
+    codec_ui_origins: str = ""
+
+    def ui_origins(self) -> list[str]:
+        """CSD_CODEC_UI_ORIGINS (comma-separated), or this machine's Web UI."""
+        given = [o.strip() for o in self.codec_ui_origins.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return given or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     def tls(self) -> TlsFiles | None:
         """This part's certificate, key and CA (CSD_TLS_*), or None when none is set."""
@@ -104,4 +112,6 @@ class Settings:
             temporal_tls_cert=_env("CSD_TEMPORAL_TLS_CERT", ""),
             temporal_tls_key=_env("CSD_TEMPORAL_TLS_KEY", ""),
             temporal_tls_server_name=_env("CSD_TEMPORAL_TLS_SERVER_NAME", ""),
+            codec_address=_env("CSD_CODEC_ADDRESS", ""),
+            codec_ui_origins=_env("CSD_CODEC_UI_ORIGINS", ""),
         )

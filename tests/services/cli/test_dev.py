@@ -43,6 +43,7 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         CSD_FINANCE_ADDRESS=f"127.0.0.1:{free_port()}",
         CSD_NOTIFY_ADDRESS=f"127.0.0.1:{free_port()}",
         CSD_SMTP_PORT=str(free_port()),
+        CSD_CODEC_ADDRESS=f"127.0.0.1:{free_port()}",
         # These tests name their caller in x-csd-user, as `make dev` allows (the jwt test
         # below runs the default, jwt).
         CSD_AUTH_MODE="dev",
