@@ -71,7 +71,11 @@ async def start_stack(
     await mail.start(host="127.0.0.1", port=0)
     phone_log = tmp_path / "phone.log"
     staff = await staff_server.start(address="127.0.0.1:0", database_url=url("staff"))
-    finance = await finance_server.start(address="127.0.0.1:0", database_url=url("finance"))
+    finance = await finance_server.start(
+        address="127.0.0.1:0",
+        database_url=url("finance"),
+        staff_address=f"127.0.0.1:{staff.port}",
+    )
     notify = await notify_server.start(
         address="127.0.0.1:0",
         database_url=url("notify"),

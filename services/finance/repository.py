@@ -55,6 +55,12 @@ async def list_policy_versions(*, session: AsyncSession) -> Sequence[PolicyVersi
     return (await session.scalars(query)).all()
 
 
+async def any_policy_version(*, session: AsyncSession) -> bool:
+    """Whether any version is published yet."""
+    found = await session.execute(select(PolicyVersion.version).limit(1))
+    return found.first() is not None
+
+
 async def add_policy_version(policy: PolicyVersion, *, session: AsyncSession) -> PolicyVersion:
     """Insert a new version with its rates; a name already taken fails at flush."""
     session.add(policy)

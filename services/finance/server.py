@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
+from csd.staff.v1 import staff_pb2_grpc
 
 from services.finance.callers import CALLERS
+from services.finance.directory import StaffDirectory
 from services.finance.servicer import FinanceServicer
+from services.runtime import dates
 from services.runtime.database import create_engine, migrate, session_factory
 from services.runtime.logging import configure_logging
 from services.runtime.server import (
@@ -18,25 +23,40 @@ from services.runtime.server import (
     start_server,
 )
 from services.runtime.settings import Settings
-from services.runtime.tls import TlsFiles
+from services.runtime.tls import STAFF, TlsFiles, open_channel
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = finance_pb2.DESCRIPTOR.services_by_name["FinanceService"].full_name
 
 
-async def start(*, address: str, database_url: str, tls: TlsFiles | None = None) -> RunningServer:
+async def start(
+    *,
+    address: str,
+    database_url: str,
+    tls: TlsFiles | None = None,
+    staff_address: str = "",
+    today: Callable[[], date] = dates.today,
+) -> RunningServer:
     """Migrate the database and start serving on `address`: with `tls`, mutual TLS and each
-    RPC open only to the parts services/finance/callers.py names."""
+    RPC open only to the parts services/finance/callers.py names. Ledger entries must name
+    people and regions the staff service at `staff_address` knows (asked as the finance part);
+    `today` is the company's date (tests set the clock)."""
     engine = create_engine(database_url)
     await migrate(engine, migrations=MIGRATIONS, version_table="finance_alembic_version")
-    servicer = FinanceServicer(session_factory(engine))
+    cleanup: list[Callable[[], Awaitable[None]]] = []
+    directory = None
+    if staff_address:
+        staff = open_channel(staff_address, to=STAFF, tls=tls)
+        directory = StaffDirectory(staff_pb2_grpc.StaffServiceStub(staff))
+        cleanup.append(lambda: staff.close())
+    servicer = FinanceServicer(session_factory(engine), directory=directory, today=today)
     return await start_server(
         address=address,
         register=lambda server: finance_pb2_grpc.add_FinanceServiceServicer_to_server(
             servicer, server
         ),
         service_names=[SERVICE_NAME],
-        cleanup=[engine.dispose],
+        cleanup=[engine.dispose, *cleanup],
         tls=tls,
         callers=CALLERS,
     )
@@ -49,6 +69,7 @@ async def serve(settings: Settings) -> None:
         address=settings.finance_address,
         database_url=settings.database_url("finance"),
         tls=listening_tls(settings, settings.finance_address),
+        staff_address=settings.staff_address,
     )
     await serve_until_signalled(running, name="finance")
 

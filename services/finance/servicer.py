@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import grpc
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
@@ -20,6 +21,7 @@ from services.finance.convert import (
     summary_message,
     tier_name,
 )
+from services.finance.directory import Directory
 from services.finance.models import IdempotencyRecord, LedgerEntry, PolicyRate, PolicyVersion
 from services.finance.regulation import absent_rate_message
 from services.finance.validation import (
@@ -28,8 +30,9 @@ from services.finance.validation import (
     check_policy,
     check_rate_key,
 )
-from services.runtime.dates import as_of_date, parse_month
-from services.runtime.errors import AlreadyExists, InvalidArgument, NotFound
+from services.runtime import dates
+from services.runtime.dates import parse_month
+from services.runtime.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import require_key, run_once
 from services.runtime.interceptors import CALLER_KEY
 from services.runtime.validation import require_id
@@ -54,11 +57,22 @@ def _caller(context: grpc.aio.ServicerContext) -> str:
 class FinanceServicer(finance_pb2_grpc.FinanceServiceServicer):
     """The allowance policy by version and date, and the regional ledger."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        directory: Directory | None = None,
+        today: Callable[[], date] = dates.today,
+    ) -> None:
+        """`directory` confirms the people and regions of ledger entries (the staff service;
+        None only where no entry names real people, as in policy tests); `today` is the
+        company's date, for what is in force and what is already past."""
         self._sessions = sessions
+        self._directory = directory
+        self._today = today
 
     async def _policy_for(self, as_of: str, session: AsyncSession) -> PolicyVersion:
-        day = as_of_date(as_of)
+        day = dates.parse_date(as_of, "as_of") if as_of else self._today()
         policy = await repository.policy_in_force(day, session=session)
         if policy is None:
             raise NotFound(
@@ -76,6 +90,19 @@ class FinanceServicer(finance_pb2_grpc.FinanceServiceServicer):
         # No look-before-insert: the name's primary key decides, so a retry racing its first
         # attempt fails the insert and run_once answers it with the first result.
         async def apply(session: AsyncSession) -> finance_pb2.PolicyVersion:
+            today = self._today()
+            if effective_from < today and await repository.get_policy_version(
+                p.version, session=session
+            ):
+                raise _already_published(p.version)
+            if effective_from < today and await repository.any_policy_version(session=session):
+                # The first version sets the tables up, from whenever the regulation began;
+                # after it, the days already gone stay under the policy they were kept by.
+                raise FailedPrecondition(
+                    f"effective_from {effective_from.isoformat()} is in the past (today is "
+                    f"{today.isoformat()} in Asia/Shanghai): a new policy takes effect today or "
+                    "later, and the books of past days stay under the policy they were kept by"
+                )
             row = await repository.add_policy_version(
                 PolicyVersion(
                     version=p.version,
@@ -161,6 +188,12 @@ class FinanceServicer(finance_pb2_grpc.FinanceServiceServicer):
         e = request.entry
         check_entry(e, key)
         recorded_by = e.recorded_by or _caller(context)
+        if self._directory is not None:
+            await self._directory.require_region(e.region_code)
+            if e.person_id:
+                await self._directory.require_person(e.person_id, "person_id")
+            if recorded_by:
+                await self._directory.require_person(recorded_by, "recorded_by")
 
         async def apply(session: AsyncSession) -> finance_pb2.LedgerEntry:
             row = await repository.add_entry(

@@ -7,7 +7,7 @@ Reads go to the parts whose code makes them, and to admin.
 
 from __future__ import annotations
 
-from services.runtime.tls import ADMIN, GATEWAY, WORKER
+from services.runtime.tls import ADMIN, FINANCE, GATEWAY, WORKER
 
 _READERS = frozenset({WORKER, GATEWAY, ADMIN})
 _WORKER_AND_ADMIN = frozenset({WORKER, ADMIN})
@@ -17,10 +17,11 @@ _WORKER = frozenset({WORKER})
 CALLERS: dict[str, frozenset[str]] = {
     # The directory. The gateway looks up callers and regions; phones and mail in bulk only
     # for the worker (routing) and the operators.
-    "GetPerson": _READERS,
+    # Finance confirms that the people and regions of a ledger entry exist.
+    "GetPerson": _READERS | {FINANCE},
     "ListPeople": _WORKER_AND_ADMIN,
     "UpsertPerson": _ADMIN,
-    "GetRegion": _READERS,
+    "GetRegion": _READERS | {FINANCE},
     "ListRegions": _READERS,
     "UpsertRegion": _ADMIN,
     "GetRegionManager": _READERS,

@@ -73,12 +73,16 @@ async def secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sec
     def url(name: str) -> str:
         return f"sqlite+aiosqlite:///{databases[name]}"
 
+    staff = await staff_server.start(
+        address="127.0.0.1:0", database_url=url(STAFF), tls=pki.files(STAFF)
+    )
     servers = {
-        STAFF: await staff_server.start(
-            address="127.0.0.1:0", database_url=url(STAFF), tls=pki.files(STAFF)
-        ),
+        STAFF: staff,
         FINANCE: await finance_server.start(
-            address="127.0.0.1:0", database_url=url(FINANCE), tls=pki.files(FINANCE)
+            address="127.0.0.1:0",
+            database_url=url(FINANCE),
+            tls=pki.files(FINANCE),
+            staff_address=f"127.0.0.1:{staff.port}",
         ),
         NOTIFY: await notify_server.start(
             address="127.0.0.1:0",

@@ -4,6 +4,8 @@ PostgreSQL), a stub, and a stub with the regulation's policy published."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
 
 import grpc
 import pytest
@@ -14,9 +16,27 @@ from services.finance.regulation import publish_regulation_policy
 from services.runtime.server import RunningServer
 
 
+@dataclass
+class Clock:
+    """The company's date as the finance service sees it: set by the test, so that the policy
+    history the tests publish (2024, 2025) lies in the future when it is published."""
+
+    today: date = date(2024, 4, 1)  # the regulation's first day (EF-1)
+
+    def __call__(self) -> date:
+        return self.today
+
+
 @pytest.fixture
-async def finance_server_running(database_url: str) -> AsyncIterator[RunningServer]:
-    running = await finance_server.start(address="127.0.0.1:0", database_url=database_url)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def finance_server_running(database_url: str, clock: Clock) -> AsyncIterator[RunningServer]:
+    running = await finance_server.start(
+        address="127.0.0.1:0", database_url=database_url, today=clock
+    )
     yield running
     await running.stop(grace=0)
 

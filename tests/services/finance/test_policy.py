@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import grpc
 import pytest
 from csd.finance.v1 import finance_pb2
@@ -14,6 +16,7 @@ from services.finance.regulation import (
     regulation_policy,
 )
 from tests.services.finance.builders import later_policy
+from tests.services.finance.conftest import Clock
 
 F = finance_pb2
 TRAVEL = F.POLICY_ITEM_TRAVEL_DAILY
@@ -156,10 +159,11 @@ async def test_the_version_in_force_changes_on_its_effective_date(
 
 
 async def test_as_of_defaults_to_today_and_ignores_future_versions(
-    regulation_stub: FinanceServiceStub,
+    regulation_stub: FinanceServiceStub, clock: Clock
 ) -> None:
     await publish(regulation_stub, later_policy())
     await publish(regulation_stub, later_policy(version="2099-v9", effective_from="2099-01-01"))
+    clock.today = date(2025, 6, 1)
     today = await regulation_stub.GetPolicy(F.GetPolicyRequest())
     assert today.version == "2025-v2"
     rate = await lookup(regulation_stub, TRAVEL, ENGINEER, F.TIER_1)
@@ -176,8 +180,11 @@ async def test_version_by_name_takes_precedence_over_the_date(
     assert policy.version == "2024-v1"
 
 
-async def test_versions_are_listed_by_effective_date(finance_stub: FinanceServiceStub) -> None:
+async def test_versions_are_listed_by_effective_date(
+    finance_stub: FinanceServiceStub, clock: Clock
+) -> None:
     # Published out of order: the list follows the effective dates, not the publishing order.
+    clock.today = date(2022, 6, 1)
     await publish(finance_stub, later_policy())
     await publish_regulation_policy(finance_stub)
     await publish(finance_stub, later_policy(version="2024-v0", effective_from="2023-01-01"))
@@ -188,6 +195,28 @@ async def test_versions_are_listed_by_effective_date(finance_stub: FinanceServic
         ("2025-v2", "2025-01-01"),
     ]
     assert all(len(v.rates) == 19 for v in listed.versions)
+
+
+async def test_a_policy_cannot_take_effect_in_the_past(
+    regulation_stub: FinanceServiceStub, clock: Clock
+) -> None:
+    """Once the tables are set up, a new version takes effect today or later: the books of the
+    days already gone stay under the policy they were kept by (issue 12)."""
+    clock.today = date(2025, 3, 10)
+    before = await regulation_stub.ListPolicyVersions(F.ListPolicyVersionsRequest())
+    for day in ("2025-03-09", "2024-04-01", "2000-01-01"):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await publish(regulation_stub, later_policy(version="2025-back", effective_from=day))
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert f"effective_from {day} is in the past (today is 2025-03-10" in (
+            err.value.details() or ""
+        )
+    assert await regulation_stub.ListPolicyVersions(F.ListPolicyVersionsRequest()) == before
+    # Today itself is not the past: a correction the same day is allowed.
+    published = await publish(
+        regulation_stub, later_policy(version="2025-today", effective_from="2025-03-10")
+    )
+    assert published.effective_from == "2025-03-10"
 
 
 async def test_a_published_version_is_immutable(regulation_stub: FinanceServiceStub) -> None:
