@@ -53,6 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     sheet.add_argument("--hospital", default="")
     sheet.add_argument("--stage", default="")
     sheet.add_argument("--sla-state", default="")
+    calendar = commands.add_parser("calendar", help="the company calendar (admin)")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    year = calendar_commands.add_parser(
+        "publish", help="load a year's official schedule: extra days off, make-up workdays"
+    )
+    year.add_argument("--year", type=int, required=True)
+    year.add_argument("--days-off", default="", help="YYYY-MM-DD,YYYY-MM-DD,…")
+    year.add_argument("--workdays", default="", help="make-up workdays, YYYY-MM-DD,…")
+    year.add_argument("--source", required=True, help="the notice it comes from")
+    policy = commands.add_parser("policy", help="the allowance policy tables (admin)")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True)
+    policy_commands.add_parser(
+        "publish", help="publish the regulation package's policy tables to finance"
+    )
     token = commands.add_parser(
         "token", help="sign a bearer token with this machine's local key (jwt mode, csd dev)"
     )
@@ -94,6 +108,31 @@ def main(argv: list[str] | None = None) -> int:
 
         ids = asyncio.run(sync_department_calendar(settings))
         print("\n".join(ids))
+        return 0
+    if args.command in ("calendar", "policy"):
+        from services.cli import admin
+
+        try:
+            if args.command == "calendar":
+                published = asyncio.run(
+                    admin.publish_calendar_year(
+                        settings,
+                        year=args.year,
+                        days_off=admin.days(args.days_off),
+                        workdays=admin.days(args.workdays),
+                        source=args.source,
+                    )
+                )
+                print(
+                    f"calendar {published.year}: {len(published.days_off)} days off, "
+                    f"{len(published.workdays)} make-up workdays ({published.source})"
+                )
+            else:
+                version = asyncio.run(admin.publish_policy(settings))
+                print(f"policy {version.version} from {version.effective_from}")
+        except grpc.RpcError as err:
+            print(f"csd: {err.code().name}: {err.details()}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "token":
         from services.gateway.local_keys import ensure_local_keys, local_token
