@@ -44,4 +44,13 @@ CALLERS: dict[str, frozenset[str]] = {
     "RecordLeave": _WORKER,
     "CancelLeaveRecord": _WORKER,
     "ListLeaveRecords": _WORKER_AND_ADMIN,
+    # Attendance (AT-1): reported through the gateway (the person, or the clerk's import);
+    # read by the gateway's sheets, the processes and finance's audit (RB-3).
+    "ReportAttendance": frozenset({GATEWAY}),
+    "ImportAttendance": frozenset({GATEWAY, ADMIN}),
+    "ListAttendance": _READERS | {FINANCE},
+    "GetAttendanceSheet": _READERS | {FINANCE},
+    # AT-2: occurrences are found and followed by the worker's check and cases.
+    "OpenMissingReports": _WORKER,
+    "GetMissingReportOccurrence": _WORKER_AND_ADMIN,
 }

@@ -52,6 +52,7 @@ def person_message(person: Person) -> staff_pb2.Person:
         region_code=person.region_code or "",
         manager_id=person.manager_id or "",
         active=person.active,
+        attendance_from=person.attendance_from.isoformat() if person.attendance_from else "",
     )
 
 

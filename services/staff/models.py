@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -37,6 +37,8 @@ class Person(Base):
     )
     manager_id: Mapped[str | None] = mapped_column(ForeignKey("staff_people.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # AT-1, AT-2: the first day the person's attendance is due (the day they were added).
+    attendance_from: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class OnCallShift(Base):
@@ -93,3 +95,51 @@ class LeaveRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class AttendanceDay(Base):
+    """A person's daily attendance report (AT-1): the latest report of a day counts."""
+
+    __tablename__ = "staff_attendance"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("staff_people.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    hospital: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    place_region_code: Mapped[str | None] = mapped_column(
+        ForeignKey("staff_regions.code"), nullable=True
+    )
+    note: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(10))  # "report" or "import"
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MissingReportOccurrence(Base):
+    """An AT-2 occurrence as found: its days never count toward another."""
+
+    __tablename__ = "staff_missing_report_occurrences"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("staff_people.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(40))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    days: Mapped[str] = mapped_column(String(4000))  # ISO dates, comma-separated
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def of(cls, person: Person, run: list[date]) -> MissingReportOccurrence:
+        return cls(
+            id=f"{person.id}:{run[0].isoformat()}",
+            person_id=person.id,
+            region_code=person.region_code or "",
+            first_day=run[0],
+            last_day=run[-1],
+            days=",".join(d.isoformat() for d in run),
+            found_at=datetime.now(UTC),
+        )
+
+    def day_list(self) -> list[date]:
+        return [date.fromisoformat(d) for d in self.days.split(",") if d]

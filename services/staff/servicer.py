@@ -8,6 +8,7 @@ import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.runtime.dates import parse_date, today
 from services.runtime.email_address import valid_email_address
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import run_once
@@ -20,6 +21,7 @@ from services.runtime.validation import (
     timestamp_value,
 )
 from services.staff import repository, routing
+from services.staff.attendance_rpcs import AttendanceRpcs
 from services.staff.calendar_rpcs import CalendarRpcs
 from services.staff.convert import (
     person_message,
@@ -52,8 +54,10 @@ _REGIONAL_ROLES = {
 }
 
 
-class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceServicer):
-    """Organisation data, routing answers, the company calendar and leave records."""
+class StaffServicer(
+    CalendarRpcs, LeaveRecordRpcs, AttendanceRpcs, staff_pb2_grpc.StaffServiceServicer
+):
+    """Organisation data, routing answers, the company calendar, leave and attendance."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -146,6 +150,9 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
             )
         if p.manager_id == p.id:
             raise InvalidArgument("a person cannot be their own manager")
+        attendance_from = (
+            parse_date(p.attendance_from, "attendance_from") if p.attendance_from else None
+        )
 
         async def apply(session: AsyncSession) -> staff_pb2.Person:
             if (
@@ -158,8 +165,15 @@ class StaffServicer(CalendarRpcs, LeaveRecordRpcs, staff_pb2_grpc.StaffServiceSe
             if p.manager_id:
                 await self._person(p.manager_id, session, "manager")
                 await self._refuse_reporting_loop(p.id, p.manager_id, session)
+            if attendance_from is None:
+                existing = await repository.get_person(p.id, session=session)
+                # Attendance is due from the day a person joins the directory, not before.
+                attendance_from_day = existing.attendance_from if existing else None
+            else:
+                attendance_from_day = attendance_from
             row = await repository.save_person(
                 Person(
+                    attendance_from=attendance_from_day or today(),
                     id=p.id,
                     name=p.name.strip(),
                     email=p.email,

@@ -616,6 +616,37 @@ BAD_REQUESTS = [
         R.ListLeaveRecordsRequest(to="31/12/2026"),
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
+    (
+        "ReportAttendance",
+        R.ReportAttendanceRequest(
+            idempotency_key="k",
+            day=R.AttendanceDay(
+                person_id="zhao.lei", date="2026-06-01", status=R.ATTENDANCE_STATUS_ON_SITE
+            ),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ImportAttendance",
+        R.ImportAttendanceRequest(idempotency_key="k", csv="no header", imported_by="zhou.min"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    ("ListAttendance", R.ListAttendanceRequest(), grpc.StatusCode.INVALID_ARGUMENT),
+    (
+        "GetAttendanceSheet",
+        R.GetAttendanceSheetRequest(person_id="zhao.lei", month="2026-13"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "OpenMissingReports",
+        R.OpenMissingReportsRequest(region_code="east", as_of="2026-06-13", more_than=0),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetMissingReportOccurrence",
+        R.GetMissingReportOccurrenceRequest(id="nobody:2026-01-01"),
+        grpc.StatusCode.NOT_FOUND,
+    ),
 ]
 
 

@@ -122,6 +122,38 @@ HALF_OF_DAY_AM: HalfOfDay.ValueType  # 1
 HALF_OF_DAY_PM: HalfOfDay.ValueType  # 2
 Global___HalfOfDay: _TypeAlias = HalfOfDay  # noqa: Y015
 
+class _AttendanceStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AttendanceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AttendanceStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ATTENDANCE_STATUS_UNSPECIFIED: _AttendanceStatus.ValueType  # 0
+    ATTENDANCE_STATUS_OFFICE: _AttendanceStatus.ValueType  # 1
+    """at the regional or head office"""
+    ATTENDANCE_STATUS_ON_SITE: _AttendanceStatus.ValueType  # 2
+    """at a hospital: hospital, city and the place's region"""
+    ATTENDANCE_STATUS_TRAVELLING: _AttendanceStatus.ValueType  # 3
+    """between places: city and the place's region"""
+    ATTENDANCE_STATUS_ON_LEAVE: _AttendanceStatus.ValueType  # 4
+    ATTENDANCE_STATUS_REST_DAY: _AttendanceStatus.ValueType  # 5
+
+class AttendanceStatus(_AttendanceStatus, metaclass=_AttendanceStatusEnumTypeWrapper):
+    """Attendance (AT-1): one report per person and day, by the person through the gateway or by the
+    clerk's import of the HR system's export. Approved leave (LeaveRecord) counts as excused.
+    """
+
+ATTENDANCE_STATUS_UNSPECIFIED: AttendanceStatus.ValueType  # 0
+ATTENDANCE_STATUS_OFFICE: AttendanceStatus.ValueType  # 1
+"""at the regional or head office"""
+ATTENDANCE_STATUS_ON_SITE: AttendanceStatus.ValueType  # 2
+"""at a hospital: hospital, city and the place's region"""
+ATTENDANCE_STATUS_TRAVELLING: AttendanceStatus.ValueType  # 3
+"""between places: city and the place's region"""
+ATTENDANCE_STATUS_ON_LEAVE: AttendanceStatus.ValueType  # 4
+ATTENDANCE_STATUS_REST_DAY: AttendanceStatus.ValueType  # 5
+Global___AttendanceStatus: _TypeAlias = AttendanceStatus  # noqa: Y015
+
 @_typing.final
 class Region(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -162,6 +194,7 @@ class Person(_message.Message):
     REGION_CODE_FIELD_NUMBER: _builtins.int
     MANAGER_ID_FIELD_NUMBER: _builtins.int
     ACTIVE_FIELD_NUMBER: _builtins.int
+    ATTENDANCE_FROM_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     email: _builtins.str
@@ -176,6 +209,8 @@ class Person(_message.Message):
     manager_id: _builtins.str
     active: _builtins.bool
     """Absent in an upsert means true: leaving it out must not deactivate anyone."""
+    attendance_from: _builtins.str
+    """AT-1: the first day the person's attendance is due; empty: the day they are added."""
     def __init__(
         self,
         *,
@@ -190,10 +225,11 @@ class Person(_message.Message):
         region_code: _builtins.str = ...,
         manager_id: _builtins.str = ...,
         active: _builtins.bool | None = ...,
+        attendance_from: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "email", b"email", "id", b"id", "level", b"level", "manager_id", b"manager_id", "name", b"name", "phone", b"phone", "region_code", b"region_code", "role", b"role", "title", b"title", "track", b"track"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_active", b"_active", "active", b"active", "attendance_from", b"attendance_from", "email", b"email", "id", b"id", "level", b"level", "manager_id", b"manager_id", "name", b"name", "phone", b"phone", "region_code", b"region_code", "role", b"role", "title", b"title", "track", b"track"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__active: _TypeAlias = _typing.Literal["active"]  # noqa: Y015
     _WhichOneofArgType__active: _TypeAlias = _typing.Literal["_active", b"_active"]  # noqa: Y015
@@ -1206,3 +1242,362 @@ class ListLeaveRecordsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListLeaveRecordsResponse: _TypeAlias = ListLeaveRecordsResponse  # noqa: Y015
+
+@_typing.final
+class AttendanceDay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    PLACE_REGION_CODE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    REPORTED_BY_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    date: _builtins.str
+    """YYYY-MM-DD"""
+    status: Global___AttendanceStatus.ValueType
+    hospital: _builtins.str
+    city: _builtins.str
+    place_region_code: _builtins.str
+    """The region the place belongs to: its tier prices the day's allowances (PAY-3..PAY-6)."""
+    note: _builtins.str
+    source: _builtins.str
+    """the service's: "report" or "import" """
+    reported_by: _builtins.str
+    """the service's: who sent it"""
+    reported_at: _builtins.str
+    """the service's: RFC 3339, UTC"""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        status: Global___AttendanceStatus.ValueType = ...,
+        hospital: _builtins.str = ...,
+        city: _builtins.str = ...,
+        place_region_code: _builtins.str = ...,
+        note: _builtins.str = ...,
+        source: _builtins.str = ...,
+        reported_by: _builtins.str = ...,
+        reported_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "date", b"date", "hospital", b"hospital", "note", b"note", "person_id", b"person_id", "place_region_code", b"place_region_code", "reported_at", b"reported_at", "reported_by", b"reported_by", "source", b"source", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceDay: _TypeAlias = AttendanceDay  # noqa: Y015
+
+@_typing.final
+class ReportAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    REPORTED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    reported_by: _builtins.str
+    """the person, or the clerk reporting for them"""
+    @_builtins.property
+    def day(self) -> Global___AttendanceDay: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        day: Global___AttendanceDay | None = ...,
+        reported_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["day", b"day"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "idempotency_key", b"idempotency_key", "reported_by", b"reported_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportAttendanceRequest: _TypeAlias = ReportAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ImportAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CSV_FIELD_NUMBER: _builtins.int
+    IMPORTED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    csv: _builtins.str
+    """The HR system's export: a header line, then person_id,date,status,hospital,city,
+    place_region_code,note per line. One bad line refuses the whole file, naming every bad line.
+    """
+    imported_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        csv: _builtins.str = ...,
+        imported_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "idempotency_key", b"idempotency_key", "imported_by", b"imported_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportAttendanceRequest: _TypeAlias = ImportAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ImportAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    days: _builtins.int
+    def __init__(
+        self,
+        *,
+        days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportAttendanceResponse: _TypeAlias = ImportAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class ListAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    region_code: _builtins.str
+    """everyone of the region (one of the two is required)"""
+    to: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "person_id", b"person_id", "region_code", b"region_code", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAttendanceRequest: _TypeAlias = ListAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ListAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttendanceDay]: ...
+    def __init__(
+        self,
+        *,
+        days: _abc.Iterable[Global___AttendanceDay] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAttendanceResponse: _TypeAlias = ListAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class GetAttendanceSheetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    """YYYY-MM"""
+    as_of: _builtins.str
+    """days after it are not yet due; empty: today"""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAttendanceSheetRequest: _TypeAlias = GetAttendanceSheetRequest  # noqa: Y015
+
+@_typing.final
+class AttendanceSheet(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    ON_LEAVE_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    COMPLETE_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    working_days: _builtins.int
+    """the month's working days (company calendar)"""
+    complete: _builtins.bool
+    """every working day of the month reported or excused"""
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttendanceDay]: ...
+    @_builtins.property
+    def on_leave(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """working days excused by approved leave"""
+
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """working days due with neither a report nor leave"""
+
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        days: _abc.Iterable[Global___AttendanceDay] | None = ...,
+        on_leave: _abc.Iterable[_builtins.str] | None = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+        working_days: _builtins.int = ...,
+        complete: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete", b"complete", "days", b"days", "missing", b"missing", "month", b"month", "on_leave", b"on_leave", "person_id", b"person_id", "working_days", b"working_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceSheet: _TypeAlias = AttendanceSheet  # noqa: Y015
+
+@_typing.final
+class OpenMissingReportsRequest(_message.Message):
+    """AT-2: a run of more than `more_than` working days without a report is one occurrence. The
+    service keeps each occurrence once, so a check that runs again finds nothing new in it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    MORE_THAN_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    as_of: _builtins.str
+    """the last day counted is the working day before it"""
+    more_than: _builtins.int
+    """8 under AT-2 (rule data)"""
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        more_than: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "more_than", b"more_than", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenMissingReportsRequest: _TypeAlias = OpenMissingReportsRequest  # noqa: Y015
+
+@_typing.final
+class MissingReportOccurrence(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    FIRST_DAY_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    STILL_MISSING_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """"<person>:<first day>" """
+    person_id: _builtins.str
+    region_code: _builtins.str
+    first_day: _builtins.str
+    last_day: _builtins.str
+    @_builtins.property
+    def days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the working days missing when it was found"""
+
+    @_builtins.property
+    def still_missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """of those, the ones not yet filled in"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        first_day: _builtins.str = ...,
+        last_day: _builtins.str = ...,
+        days: _abc.Iterable[_builtins.str] | None = ...,
+        still_missing: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "first_day", b"first_day", "id", b"id", "last_day", b"last_day", "person_id", b"person_id", "region_code", b"region_code", "still_missing", b"still_missing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MissingReportOccurrence: _TypeAlias = MissingReportOccurrence  # noqa: Y015
+
+@_typing.final
+class OpenMissingReportsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OCCURRENCES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def occurrences(self) -> _containers.RepeatedCompositeFieldContainer[Global___MissingReportOccurrence]: ...
+    def __init__(
+        self,
+        *,
+        occurrences: _abc.Iterable[Global___MissingReportOccurrence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["occurrences", b"occurrences"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenMissingReportsResponse: _TypeAlias = OpenMissingReportsResponse  # noqa: Y015
+
+@_typing.final
+class GetMissingReportOccurrenceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMissingReportOccurrenceRequest: _TypeAlias = GetMissingReportOccurrenceRequest  # noqa: Y015

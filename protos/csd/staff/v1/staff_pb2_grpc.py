@@ -149,6 +149,36 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.FromString,
                 _registered_method=True)
+        self.ReportAttendance = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ReportAttendance',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ReportAttendanceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceDay.FromString,
+                _registered_method=True)
+        self.ImportAttendance = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ImportAttendance',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceResponse.FromString,
+                _registered_method=True)
+        self.ListAttendance = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ListAttendance',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceResponse.FromString,
+                _registered_method=True)
+        self.GetAttendanceSheet = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetAttendanceSheet',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetAttendanceSheetRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceSheet.FromString,
+                _registered_method=True)
+        self.OpenMissingReports = channel.unary_unary(
+                '/csd.staff.v1.StaffService/OpenMissingReports',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsResponse.FromString,
+                _registered_method=True)
+        self.GetMissingReportOccurrence = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetMissingReportOccurrence',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.FromString,
+                _registered_method=True)
 
 
 class StaffServiceServicer:
@@ -292,6 +322,42 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttendanceSheet(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenMissingReports(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMissingReportOccurrence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StaffServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -409,6 +475,36 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.ListLeaveRecords,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.SerializeToString,
+            ),
+            'ReportAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportAttendance,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ReportAttendanceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceDay.SerializeToString,
+            ),
+            'ImportAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportAttendance,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceResponse.SerializeToString,
+            ),
+            'ListAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttendance,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceResponse.SerializeToString,
+            ),
+            'GetAttendanceSheet': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttendanceSheet,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetAttendanceSheetRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceSheet.SerializeToString,
+            ),
+            'OpenMissingReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenMissingReports,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsResponse.SerializeToString,
+            ),
+            'GetMissingReportOccurrence': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMissingReportOccurrence,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1032,6 +1128,168 @@ class StaffService:
             '/csd.staff.v1.StaffService/ListLeaveRecords',
             csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.ListLeaveRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ReportAttendance',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ReportAttendanceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ImportAttendance',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ImportAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ListAttendance',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttendanceSheet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetAttendanceSheet',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetAttendanceSheetRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.AttendanceSheet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenMissingReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/OpenMissingReports',
+            csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.OpenMissingReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMissingReportOccurrence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetMissingReportOccurrence',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.FromString,
             options,
             channel_credentials,
             insecure,

@@ -56,6 +56,12 @@ class StaffServiceStub:
     RecordLeave: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]
     CancelLeaveRecord: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CancelLeaveRecordRequest, _staff_pb2.LeaveRecord]
     ListLeaveRecords: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListLeaveRecordsRequest, _staff_pb2.ListLeaveRecordsResponse]
+    ReportAttendance: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ReportAttendanceRequest, _staff_pb2.AttendanceDay]
+    ImportAttendance: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ImportAttendanceRequest, _staff_pb2.ImportAttendanceResponse]
+    ListAttendance: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListAttendanceRequest, _staff_pb2.ListAttendanceResponse]
+    GetAttendanceSheet: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetAttendanceSheetRequest, _staff_pb2.AttendanceSheet]
+    OpenMissingReports: _grpc.UnaryUnaryMultiCallable[_staff_pb2.OpenMissingReportsRequest, _staff_pb2.OpenMissingReportsResponse]
+    GetMissingReportOccurrence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]
 
 @_typing.type_check_only
 class StaffServiceAsyncStub(StaffServiceStub):
@@ -83,6 +89,12 @@ class StaffServiceAsyncStub(StaffServiceStub):
     RecordLeave: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordLeaveRequest, _staff_pb2.LeaveRecord]  # type: ignore[assignment]
     CancelLeaveRecord: _aio.UnaryUnaryMultiCallable[_staff_pb2.CancelLeaveRecordRequest, _staff_pb2.LeaveRecord]  # type: ignore[assignment]
     ListLeaveRecords: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListLeaveRecordsRequest, _staff_pb2.ListLeaveRecordsResponse]  # type: ignore[assignment]
+    ReportAttendance: _aio.UnaryUnaryMultiCallable[_staff_pb2.ReportAttendanceRequest, _staff_pb2.AttendanceDay]  # type: ignore[assignment]
+    ImportAttendance: _aio.UnaryUnaryMultiCallable[_staff_pb2.ImportAttendanceRequest, _staff_pb2.ImportAttendanceResponse]  # type: ignore[assignment]
+    ListAttendance: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListAttendanceRequest, _staff_pb2.ListAttendanceResponse]  # type: ignore[assignment]
+    GetAttendanceSheet: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetAttendanceSheetRequest, _staff_pb2.AttendanceSheet]  # type: ignore[assignment]
+    OpenMissingReports: _aio.UnaryUnaryMultiCallable[_staff_pb2.OpenMissingReportsRequest, _staff_pb2.OpenMissingReportsResponse]  # type: ignore[assignment]
+    GetMissingReportOccurrence: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]  # type: ignore[assignment]
 
 class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -245,5 +257,47 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.ListLeaveRecordsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.ListLeaveRecordsResponse, _abc.Awaitable[_staff_pb2.ListLeaveRecordsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportAttendance(
+        self,
+        request: _staff_pb2.ReportAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.AttendanceDay, _abc.Awaitable[_staff_pb2.AttendanceDay]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportAttendance(
+        self,
+        request: _staff_pb2.ImportAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ImportAttendanceResponse, _abc.Awaitable[_staff_pb2.ImportAttendanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAttendance(
+        self,
+        request: _staff_pb2.ListAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ListAttendanceResponse, _abc.Awaitable[_staff_pb2.ListAttendanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAttendanceSheet(
+        self,
+        request: _staff_pb2.GetAttendanceSheetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.AttendanceSheet, _abc.Awaitable[_staff_pb2.AttendanceSheet]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenMissingReports(
+        self,
+        request: _staff_pb2.OpenMissingReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.OpenMissingReportsResponse, _abc.Awaitable[_staff_pb2.OpenMissingReportsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMissingReportOccurrence(
+        self,
+        request: _staff_pb2.GetMissingReportOccurrenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.MissingReportOccurrence, _abc.Awaitable[_staff_pb2.MissingReportOccurrence]]: ...
 
 def add_StaffServiceServicer_to_server(servicer: StaffServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
