@@ -1,5 +1,6 @@
 """The department's calendar as Temporal Schedules: one per cadence (per region where the rule is
-regional), each waking its planner every morning (workflows/cadence_planner.py).
+regional), each waking its planner every morning (workflows/cadence_planner.py), and per region
+the AT-2 check for missing daily reports (workflows/attendance_check.py).
 
 `sync_schedules` creates what is missing and updates what exists, so running it again (every
 `csd dev` does) leaves exactly one schedule per cadence and region. They are visible, pausable
@@ -29,9 +30,11 @@ from services.runtime import temporal_client
 from services.runtime.settings import Settings
 from services.runtime.tls import STAFF, TlsFiles, open_channel
 from workflows import task_queues
+from workflows.attendance_check import AttendanceCheckInput, AttendanceCheckWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow, PlanInput
 
 PREFIX = "csd-"
+ATTENDANCE_CHECK = "at2-attendance-check"
 PLANNING_TIME = (0, 5)  # 00:05 Asia/Shanghai, every day
 
 DESCRIPTIONS = {
@@ -41,8 +44,16 @@ DESCRIPTIONS = {
     "wr2-regional-weekly-report-due": "WR-1..WR-4 weekly reports: due Sunday, tallied Monday",
     "rq5-requirement-status-email": "RQ-5 requirement status email: Fridays 16:00",
     "rq6-requirement-monthly-briefing": "RQ-6 requirement briefing: first working day 10:00",
+    ATTENDANCE_CHECK: "AT-2 missing daily reports: checked every morning",
 }
-REGIONAL = ("mt1-regional-monthly", "mt2-regional-quarterly", "wr2-regional-weekly-report-due")
+REGIONAL = (
+    "mt1-regional-monthly",
+    "mt2-regional-quarterly",
+    "wr2-regional-weekly-report-due",
+    ATTENDANCE_CHECK,
+)
+# After the night's planning, before the working day: yesterday's reports are due by then.
+CHECK_TIME = (8, 30)
 
 
 @dataclass(frozen=True)
@@ -73,22 +84,36 @@ def plans(regions: list[str]) -> list[Plan]:
 
 
 def schedule_for(plan: Plan, task_queue: str) -> Schedule:
-    hour, minute = PLANNING_TIME
     scope = f" ({plan.region_code})" if plan.region_code else ""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
+    action: ScheduleActionStartWorkflow
+    if plan.cadence == ATTENDANCE_CHECK:
+        hour, minute = CHECK_TIME
+        action = ScheduleActionStartWorkflow(
+            AttendanceCheckWorkflow.run,
+            AttendanceCheckInput(plan.region_code),
+            id=f"at2-check-{plan.region_code}",
+            task_queue=task_queue,
+        )
+    else:
+        hour, minute = PLANNING_TIME
+        action = ScheduleActionStartWorkflow(
             CadencePlannerWorkflow.run,
             PlanInput(cadence=plan.cadence, region_code=plan.region_code),
             id=f"plan-{plan.schedule_id.removeprefix(PREFIX)}",
             task_queue=task_queue,
-        ),
+        )
+    return Schedule(
+        action=action,
         spec=ScheduleSpec(
             calendars=[
                 ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])
             ],
             time_zone_name="Asia/Shanghai",
         ),
-        state=ScheduleState(note=f"{DESCRIPTIONS[plan.cadence]}{scope}; plans it daily"),
+        state=ScheduleState(
+            note=f"{DESCRIPTIONS[plan.cadence]}{scope}"
+            + ("" if plan.cadence == ATTENDANCE_CHECK else "; plans it daily")
+        ),
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.attendance import AttendanceActivities
 from activities.finance import FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
@@ -28,10 +29,12 @@ from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, NOTIFY, STAFF, TlsSettingsError, open_channel
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
+from workflows.attendance_check import AttendanceCheckWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
+from workflows.missing_reports import MissingReportsWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
@@ -41,10 +44,12 @@ log = structlog.get_logger("csd.worker")
 
 WORKFLOWS: Sequence[type] = (
     AssistanceWorkflow,
+    AttendanceCheckWorkflow,
     CadencePlannerWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
     MeetingWorkflow,
+    MissingReportsWorkflow,
     PenaltyWorkflow,
     RequirementDigestWorkflow,
     RequirementWorkflow,
@@ -85,7 +90,10 @@ def activities_for(
     finance_activities = FinanceActivities(finance)
     leave_activities = LeaveActivities(staff)
     calendar_activities = CalendarActivities(staff)
+    attendance_activities = AttendanceActivities(staff)
     return [
+        attendance_activities.open_missing_reports,
+        attendance_activities.missing_reports,
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
         notify_activities.send_email,

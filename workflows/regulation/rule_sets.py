@@ -35,6 +35,8 @@ class RuleSet:
     assistance_max_reminders: int
     # Fines in fen by the rule that imposes them.
     fines_fen: dict[str, int] = field(default_factory=dict)
+    # AT-2: more than this many working days without a daily report is one occurrence.
+    at2_missing_days: int = 8
     # LV-4: from this many working half-days a department manager decides.
     leave_department_from_half_days: int = 6
     # No decision after this much working time: the approvers are reminded.
@@ -112,7 +114,8 @@ RULE_SETS: tuple[RuleSet, ...] = (
         # XA-1 sets 50 yuan. MI-3 defers to "the direct-report rules", which the source does
         # not include: 100 yuan is the department's figure until those rules are loaded.
         # WR-4: "guideline 50" for a missing or late weekly report.
-        fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00},
+        # AT-2: 50 per occurrence of more than 8 days without a daily report.
+        fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00, "AT-2": 50_00},
         meetings=MEETINGS_2024,
         cadences=CADENCES_2024,
         allowances=ALLOWANCES_2024,
