@@ -20,7 +20,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.gateway.identity import Authenticator, Caller
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime.errors import Unavailable
-from workflows import assistance, leave, major_problem, meeting, requirement, weekly_report
+from workflows import (
+    assistance,
+    leave,
+    major_problem,
+    meeting,
+    missing_reports,
+    requirement,
+    weekly_report,
+)
 from workflows.regulation.readers import Reader
 
 DEPARTMENT_WIDE = "department_manager"
@@ -39,6 +47,9 @@ READ_RULES: dict[str, ReadRule] = {
         major_problem.MajorProblemWorkflow.status, major_problem.may_read
     ),
     "MeetingWorkflow": ReadRule(meeting.MeetingWorkflow.status, meeting.may_read),
+    "MissingReportsWorkflow": ReadRule(
+        missing_reports.MissingReportsWorkflow.status, missing_reports.may_read
+    ),
     "RequirementWorkflow": ReadRule(requirement.RequirementWorkflow.status, requirement.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read

@@ -12,6 +12,7 @@ from csd.staff.v1 import staff_pb2_grpc
 from temporalio.client import Client
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import AuthenticationInterceptor
 from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.case_access import GatewayCaseAccess
@@ -103,6 +104,7 @@ async def start(
         part(MajorProblemGateway),
         part(RequirementGateway),
         part(DepartmentCalendarGateway),
+        part(AttendanceGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -7,6 +7,7 @@ import grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 from services.gateway.assistance import AssistanceGateway
+from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import current_caller
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
@@ -26,6 +27,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         major_problems: MajorProblemGateway,
         requirements: RequirementGateway,
         department_calendar: DepartmentCalendarGateway,
+        attendance: AttendanceGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -33,6 +35,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._major_problems = major_problems
         self._requirements = requirements
         self._calendar = department_calendar
+        self._attendance = attendance
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -214,3 +217,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.WeeklyReport:
         caller = current_caller()
         return await self._calendar.get_weekly_report(request, caller)
+
+    async def ReportAttendance(
+        self, request: gateway_pb2.ReportAttendanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.AttendanceDay:
+        return await self._attendance.report(request, current_caller())
+
+    async def ImportAttendance(
+        self, request: gateway_pb2.ImportAttendanceRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ImportAttendanceResponse:
+        return await self._attendance.import_days(request, current_caller())
+
+    async def GetAttendanceSheet(
+        self, request: gateway_pb2.GetAttendanceSheetRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.AttendanceSheet:
+        return await self._attendance.sheet(request, current_caller())

@@ -1930,3 +1930,203 @@ class WeeklyReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WeeklyReport: _TypeAlias = WeeklyReport  # noqa: Y015
+
+@_typing.final
+class AttendanceDay(_message.Message):
+    """Attendance (AT-1): each person reports their day; the clerk may report for anyone and imports
+    the HR system's export. Status: "office", "on_site" (hospital, city and the place's region),
+    "travelling" (city and region), "on_leave", "rest_day".
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    PLACE_REGION_CODE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    REPORTED_BY_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    date: _builtins.str
+    """YYYY-MM-DD"""
+    status: _builtins.str
+    hospital: _builtins.str
+    city: _builtins.str
+    place_region_code: _builtins.str
+    note: _builtins.str
+    source: _builtins.str
+    """"report" or "import" """
+    reported_by: _builtins.str
+    reported_at: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        date: _builtins.str = ...,
+        status: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        city: _builtins.str = ...,
+        place_region_code: _builtins.str = ...,
+        note: _builtins.str = ...,
+        source: _builtins.str = ...,
+        reported_by: _builtins.str = ...,
+        reported_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "date", b"date", "hospital", b"hospital", "note", b"note", "person_id", b"person_id", "place_region_code", b"place_region_code", "reported_at", b"reported_at", "reported_by", b"reported_by", "source", b"source", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceDay: _TypeAlias = AttendanceDay  # noqa: Y015
+
+@_typing.final
+class ReportAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    PLACE_REGION_CODE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    """empty: today (Asia/Shanghai)"""
+    status: _builtins.str
+    hospital: _builtins.str
+    city: _builtins.str
+    place_region_code: _builtins.str
+    note: _builtins.str
+    person_id: _builtins.str
+    """the clerk reporting for someone; empty: yourself"""
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        status: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        city: _builtins.str = ...,
+        place_region_code: _builtins.str = ...,
+        note: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "date", b"date", "hospital", b"hospital", "note", b"note", "person_id", b"person_id", "place_region_code", b"place_region_code", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportAttendanceRequest: _TypeAlias = ReportAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ImportAttendanceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CSV_FIELD_NUMBER: _builtins.int
+    csv: _builtins.str
+    """person_id,date,status,hospital,city,place_region_code,note with that header line; one bad
+    line refuses the whole file, naming every bad line.
+    """
+    def __init__(
+        self,
+        *,
+        csv: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportAttendanceRequest: _TypeAlias = ImportAttendanceRequest  # noqa: Y015
+
+@_typing.final
+class ImportAttendanceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    days: _builtins.int
+    def __init__(
+        self,
+        *,
+        days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportAttendanceResponse: _TypeAlias = ImportAttendanceResponse  # noqa: Y015
+
+@_typing.final
+class GetAttendanceSheetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    """empty: yourself"""
+    month: _builtins.str
+    """YYYY-MM"""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAttendanceSheetRequest: _TypeAlias = GetAttendanceSheetRequest  # noqa: Y015
+
+@_typing.final
+class AttendanceSheet(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    ON_LEAVE_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    WORKING_DAYS_FIELD_NUMBER: _builtins.int
+    COMPLETE_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    working_days: _builtins.int
+    complete: _builtins.bool
+    """the whole month reported or excused"""
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttendanceDay]: ...
+    @_builtins.property
+    def on_leave(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def missing(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """working days due with neither a report nor approved leave"""
+
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        days: _abc.Iterable[Global___AttendanceDay] | None = ...,
+        on_leave: _abc.Iterable[_builtins.str] | None = ...,
+        missing: _abc.Iterable[_builtins.str] | None = ...,
+        working_days: _builtins.int = ...,
+        complete: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complete", b"complete", "days", b"days", "missing", b"missing", "month", b"month", "on_leave", b"on_leave", "person_id", b"person_id", "working_days", b"working_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttendanceSheet: _TypeAlias = AttendanceSheet  # noqa: Y015

@@ -189,6 +189,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
                 _registered_method=True)
+        self.ReportAttendance = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReportAttendance',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAttendanceRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceDay.FromString,
+                _registered_method=True)
+        self.ImportAttendance = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ImportAttendance',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceResponse.FromString,
+                _registered_method=True)
+        self.GetAttendanceSheet = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetAttendanceSheet',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -380,6 +395,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReportAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportAttendance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttendanceSheet(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -537,6 +570,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetWeeklyReport,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.SerializeToString,
+            ),
+            'ReportAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportAttendance,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAttendanceRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceDay.SerializeToString,
+            ),
+            'ImportAttendance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportAttendance,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceResponse.SerializeToString,
+            ),
+            'GetAttendanceSheet': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttendanceSheet,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1376,6 +1424,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetWeeklyReport',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetWeeklyReportRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.WeeklyReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReportAttendance',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReportAttendanceRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceDay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportAttendance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ImportAttendance',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ImportAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttendanceSheet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetAttendanceSheet',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,9 @@ class GatewayServiceStub:
     GetMeeting: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMeetingRequest, _gateway_pb2.Meeting]
     SubmitWeeklyReport: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SubmitWeeklyReportRequest, _gateway_pb2.WeeklyReport]
     GetWeeklyReport: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetWeeklyReportRequest, _gateway_pb2.WeeklyReport]
+    ReportAttendance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportAttendanceRequest, _gateway_pb2.AttendanceDay]
+    ImportAttendance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ImportAttendanceRequest, _gateway_pb2.ImportAttendanceResponse]
+    GetAttendanceSheet: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetAttendanceSheetRequest, _gateway_pb2.AttendanceSheet]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -100,6 +103,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     GetMeeting: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMeetingRequest, _gateway_pb2.Meeting]  # type: ignore[assignment]
     SubmitWeeklyReport: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SubmitWeeklyReportRequest, _gateway_pb2.WeeklyReport]  # type: ignore[assignment]
     GetWeeklyReport: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetWeeklyReportRequest, _gateway_pb2.WeeklyReport]  # type: ignore[assignment]
+    ReportAttendance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportAttendanceRequest, _gateway_pb2.AttendanceDay]  # type: ignore[assignment]
+    ImportAttendance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ImportAttendanceRequest, _gateway_pb2.ImportAttendanceResponse]  # type: ignore[assignment]
+    GetAttendanceSheet: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetAttendanceSheetRequest, _gateway_pb2.AttendanceSheet]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -318,5 +324,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetWeeklyReportRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.WeeklyReport, _abc.Awaitable[_gateway_pb2.WeeklyReport]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportAttendance(
+        self,
+        request: _gateway_pb2.ReportAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.AttendanceDay, _abc.Awaitable[_gateway_pb2.AttendanceDay]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportAttendance(
+        self,
+        request: _gateway_pb2.ImportAttendanceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ImportAttendanceResponse, _abc.Awaitable[_gateway_pb2.ImportAttendanceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetAttendanceSheet(
+        self,
+        request: _gateway_pb2.GetAttendanceSheetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.AttendanceSheet, _abc.Awaitable[_gateway_pb2.AttendanceSheet]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
