@@ -36,6 +36,36 @@ class OccurrenceInput:
     id: str
 
 
+@dataclass
+class AbsenceInput:
+    idempotency_key: str
+    person_id: str
+    days: list[str]
+    reference: str
+    recorded_by: str
+
+
+@dataclass
+class AbsenceCountInput:
+    person_id: str
+    as_of: str
+    window_months: int
+
+
+@dataclass
+class AbsenceTotal:
+    person_id: str
+    days: int
+    window_from: str
+    absent_days: list[str] = field(default_factory=list)
+
+
+def _total(message: staff_pb2.AbsenceCount) -> AbsenceTotal:
+    return AbsenceTotal(
+        message.person_id, message.days, message.window_from, list(message.absent_days)
+    )
+
+
 def _occurrence(message: staff_pb2.MissingReportOccurrence) -> MissingReports:
     return MissingReports(
         id=message.id,
@@ -75,3 +105,33 @@ class AttendanceActivities:
             )
         )
         return _occurrence(answer)
+
+    @activity.defn(name="attendance.record_absence")
+    async def record_absence(self, input: AbsenceInput) -> AbsenceTotal:
+        answer = await call(
+            self._stub.RecordAbsence(
+                staff_pb2.RecordAbsenceRequest(
+                    idempotency_key=input.idempotency_key,
+                    person_id=input.person_id,
+                    days=input.days,
+                    reference=input.reference,
+                    recorded_by=input.recorded_by,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return _total(answer)
+
+    @activity.defn(name="attendance.count_absence")
+    async def count_absence(self, input: AbsenceCountInput) -> AbsenceTotal:
+        answer = await call(
+            self._stub.CountAbsence(
+                staff_pb2.CountAbsenceRequest(
+                    person_id=input.person_id,
+                    as_of=input.as_of,
+                    window_months=input.window_months,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return _total(answer)

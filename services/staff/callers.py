@@ -53,4 +53,7 @@ CALLERS: dict[str, frozenset[str]] = {
     # AT-2: occurrences are found and followed by the worker's check and cases.
     "OpenMissingReports": _WORKER,
     "GetMissingReportOccurrence": _WORKER_AND_ADMIN,
+    # AT-3, AT-4: absence is recorded by the spot-check process and counted for dismissal.
+    "RecordAbsence": _WORKER,
+    "CountAbsence": _WORKER_AND_ADMIN,
 }

@@ -143,3 +143,15 @@ class MissingReportOccurrence(Base):
 
     def day_list(self) -> list[date]:
         return [date.fromisoformat(d) for d in self.days.split(",") if d]
+
+
+class Absence(Base):
+    """A day a spot check found the person not at their post (AT-3): absence under AT-4."""
+
+    __tablename__ = "staff_absences"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("staff_people.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(120))  # the first finding that named it
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

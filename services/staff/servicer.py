@@ -21,6 +21,7 @@ from services.runtime.validation import (
     timestamp_value,
 )
 from services.staff import repository, routing
+from services.staff.absence_rpcs import AbsenceRpcs
 from services.staff.attendance_rpcs import AttendanceRpcs
 from services.staff.calendar_rpcs import CalendarRpcs
 from services.staff.convert import (
@@ -55,7 +56,11 @@ _REGIONAL_ROLES = {
 
 
 class StaffServicer(
-    CalendarRpcs, LeaveRecordRpcs, AttendanceRpcs, staff_pb2_grpc.StaffServiceServicer
+    CalendarRpcs,
+    LeaveRecordRpcs,
+    AttendanceRpcs,
+    AbsenceRpcs,
+    staff_pb2_grpc.StaffServiceServicer,
 ):
     """Organisation data, routing answers, the company calendar, leave and attendance."""
 

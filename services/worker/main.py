@@ -31,6 +31,7 @@ from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.attendance_check import AttendanceCheckWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow
+from workflows.dismissal import DismissalWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -38,6 +39,7 @@ from workflows.missing_reports import MissingReportsWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
+from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
 
 log = structlog.get_logger("csd.worker")
@@ -46,6 +48,7 @@ WORKFLOWS: Sequence[type] = (
     AssistanceWorkflow,
     AttendanceCheckWorkflow,
     CadencePlannerWorkflow,
+    DismissalWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
     MeetingWorkflow,
@@ -53,6 +56,7 @@ WORKFLOWS: Sequence[type] = (
     PenaltyWorkflow,
     RequirementDigestWorkflow,
     RequirementWorkflow,
+    SpotCheckWorkflow,
     WeeklyReportWorkflow,
 )
 
@@ -94,6 +98,8 @@ def activities_for(
     return [
         attendance_activities.open_missing_reports,
         attendance_activities.missing_reports,
+        attendance_activities.record_absence,
+        attendance_activities.count_absence,
         staff_activities.get_contact,
         staff_activities.resolve_assistance_route,
         notify_activities.send_email,

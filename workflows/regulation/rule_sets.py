@@ -37,6 +37,11 @@ class RuleSet:
     fines_fen: dict[str, int] = field(default_factory=dict)
     # AT-2: more than this many working days without a daily report is one occurrence.
     at2_missing_days: int = 8
+    # AT-4: this many days of absence in total, within the window, is a case for dismissal,
+    # which a department manager decides within the working time given.
+    at4_absence_days: int = 3
+    at4_window_months: int = 12
+    at4_decision_within: timedelta = timedelta(hours=24)  # 3 working days of 8 hours
     # LV-4: from this many working half-days a department manager decides.
     leave_department_from_half_days: int = 6
     # No decision after this much working time: the approvers are reminded.
@@ -114,8 +119,9 @@ RULE_SETS: tuple[RuleSet, ...] = (
         # XA-1 sets 50 yuan. MI-3 defers to "the direct-report rules", which the source does
         # not include: 100 yuan is the department's figure until those rules are loaded.
         # WR-4: "guideline 50" for a missing or late weekly report.
-        # AT-2: 50 per occurrence of more than 8 days without a daily report.
-        fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00, "AT-2": 50_00},
+        # AT-2: 50 per occurrence of more than 8 days without a daily report; AT-3: 200 per
+        # falsified attendance found in a spot check (the region's TSM the same, AT-4).
+        fines_fen={"XA-1": 50_00, "MI-3": 100_00, "WR-4": 50_00, "AT-2": 50_00, "AT-3": 200_00},
         meetings=MEETINGS_2024,
         cadences=CADENCES_2024,
         allowances=ALLOWANCES_2024,

@@ -1601,3 +1601,98 @@ class GetMissingReportOccurrenceRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMissingReportOccurrenceRequest: _TypeAlias = GetMissingReportOccurrenceRequest  # noqa: Y015
+
+@_typing.final
+class RecordAbsenceRequest(_message.Message):
+    """AT-3, AT-4: days a spot check found a person not at their post count as absence (曠工). A day
+    is absent once, however many findings name it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    person_id: _builtins.str
+    reference: _builtins.str
+    """the spot-check finding"""
+    recorded_by: _builtins.str
+    @_builtins.property
+    def days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """YYYY-MM-DD"""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        days: _abc.Iterable[_builtins.str] | None = ...,
+        reference: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "idempotency_key", b"idempotency_key", "person_id", b"person_id", "recorded_by", b"recorded_by", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAbsenceRequest: _TypeAlias = RecordAbsenceRequest  # noqa: Y015
+
+@_typing.final
+class CountAbsenceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    AS_OF_FIELD_NUMBER: _builtins.int
+    WINDOW_MONTHS_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    as_of: _builtins.str
+    """YYYY-MM-DD: absences within the window ending on it"""
+    window_months: _builtins.int
+    """12 under AT-4 (rule data)"""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        as_of: _builtins.str = ...,
+        window_months: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of", b"as_of", "person_id", b"person_id", "window_months", b"window_months"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountAbsenceRequest: _TypeAlias = CountAbsenceRequest  # noqa: Y015
+
+@_typing.final
+class AbsenceCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    WINDOW_FROM_FIELD_NUMBER: _builtins.int
+    ABSENT_DAYS_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    days: _builtins.int
+    window_from: _builtins.str
+    @_builtins.property
+    def absent_days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        days: _builtins.int = ...,
+        window_from: _builtins.str = ...,
+        absent_days: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_days", b"absent_days", "days", b"days", "person_id", b"person_id", "window_from", b"window_from"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AbsenceCount: _TypeAlias = AbsenceCount  # noqa: Y015

@@ -179,6 +179,16 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.FromString,
                 _registered_method=True)
+        self.RecordAbsence = channel.unary_unary(
+                '/csd.staff.v1.StaffService/RecordAbsence',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.RecordAbsenceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
+                _registered_method=True)
+        self.CountAbsence = channel.unary_unary(
+                '/csd.staff.v1.StaffService/CountAbsence',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
+                _registered_method=True)
 
 
 class StaffServiceServicer:
@@ -358,6 +368,18 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordAbsence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountAbsence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StaffServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -505,6 +527,16 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.GetMissingReportOccurrence,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.SerializeToString,
+            ),
+            'RecordAbsence': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAbsence,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.RecordAbsenceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.SerializeToString,
+            ),
+            'CountAbsence': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountAbsence,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1290,6 +1322,60 @@ class StaffService:
             '/csd.staff.v1.StaffService/GetMissingReportOccurrence',
             csd_dot_staff_dot_v1_dot_staff__pb2.GetMissingReportOccurrenceRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.MissingReportOccurrence.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAbsence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/RecordAbsence',
+            csd_dot_staff_dot_v1_dot_staff__pb2.RecordAbsenceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountAbsence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/CountAbsence',
+            csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,8 @@ class StaffServiceStub:
     GetAttendanceSheet: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetAttendanceSheetRequest, _staff_pb2.AttendanceSheet]
     OpenMissingReports: _grpc.UnaryUnaryMultiCallable[_staff_pb2.OpenMissingReportsRequest, _staff_pb2.OpenMissingReportsResponse]
     GetMissingReportOccurrence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]
+    RecordAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]
+    CountAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]
 
 @_typing.type_check_only
 class StaffServiceAsyncStub(StaffServiceStub):
@@ -95,6 +97,8 @@ class StaffServiceAsyncStub(StaffServiceStub):
     GetAttendanceSheet: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetAttendanceSheetRequest, _staff_pb2.AttendanceSheet]  # type: ignore[assignment]
     OpenMissingReports: _aio.UnaryUnaryMultiCallable[_staff_pb2.OpenMissingReportsRequest, _staff_pb2.OpenMissingReportsResponse]  # type: ignore[assignment]
     GetMissingReportOccurrence: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]  # type: ignore[assignment]
+    RecordAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
+    CountAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
 
 class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -299,5 +303,19 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.GetMissingReportOccurrenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.MissingReportOccurrence, _abc.Awaitable[_staff_pb2.MissingReportOccurrence]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordAbsence(
+        self,
+        request: _staff_pb2.RecordAbsenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.AbsenceCount, _abc.Awaitable[_staff_pb2.AbsenceCount]]: ...
+
+    @_abc_1.abstractmethod
+    def CountAbsence(
+        self,
+        request: _staff_pb2.CountAbsenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.AbsenceCount, _abc.Awaitable[_staff_pb2.AbsenceCount]]: ...
 
 def add_StaffServiceServicer_to_server(servicer: StaffServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
