@@ -230,7 +230,9 @@ class SpotCheckWorkflow:
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
             except WorkflowAlreadyStartedError:
-                case.say(f"The case for dismissal {status.dismissal_case} is already open.")
+                case.say(
+                    f"Case for dismissal {status.dismissal_case} exists already (one a person)."
+                )
             case.record("", DISMISSAL_OPENED, status.dismissal_case)
             case.move_to(DISMISSAL_OPENED)
         return status
