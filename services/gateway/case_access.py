@@ -22,11 +22,13 @@ from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime.errors import Unavailable
 from workflows import (
     assistance,
+    dismissal,
     leave,
     major_problem,
     meeting,
     missing_reports,
     requirement,
+    spot_check,
     weekly_report,
 )
 from workflows.regulation.readers import Reader
@@ -42,6 +44,7 @@ class ReadRule:
 
 READ_RULES: dict[str, ReadRule] = {
     "AssistanceWorkflow": ReadRule(assistance.AssistanceWorkflow.status, assistance.may_read),
+    "DismissalWorkflow": ReadRule(dismissal.DismissalWorkflow.status, dismissal.may_read),
     "LeaveWorkflow": ReadRule(leave.LeaveWorkflow.status, leave.may_read_reason),
     "MajorProblemWorkflow": ReadRule(
         major_problem.MajorProblemWorkflow.status, major_problem.may_read
@@ -51,6 +54,7 @@ READ_RULES: dict[str, ReadRule] = {
         missing_reports.MissingReportsWorkflow.status, missing_reports.may_read
     ),
     "RequirementWorkflow": ReadRule(requirement.RequirementWorkflow.status, requirement.may_read),
+    "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read
     ),

@@ -24,6 +24,7 @@ from services.gateway.penalties import PenaltyGateway
 from services.gateway.process import ProcessGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
+from services.gateway.spot_checks import SpotCheckGateway
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime import temporal_client
 from services.runtime.codec_server import CodecServer
@@ -105,6 +106,7 @@ async def start(
         part(RequirementGateway),
         part(DepartmentCalendarGateway),
         part(AttendanceGateway),
+        part(SpotCheckGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -14,6 +14,7 @@ from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.requirements import RequirementGateway
+from services.gateway.spot_checks import SpotCheckGateway
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
@@ -28,6 +29,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         requirements: RequirementGateway,
         department_calendar: DepartmentCalendarGateway,
         attendance: AttendanceGateway,
+        spot_checks: SpotCheckGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -36,6 +38,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._requirements = requirements
         self._calendar = department_calendar
         self._attendance = attendance
+        self._spot_checks = spot_checks
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -232,3 +235,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetAttendanceSheetRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.AttendanceSheet:
         return await self._attendance.sheet(request, current_caller())
+
+    async def RecordSpotCheck(
+        self, request: gateway_pb2.RecordSpotCheckRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SpotCheck:
+        return await self._spot_checks.record(request, current_caller())
+
+    async def DecideDismissal(
+        self, request: gateway_pb2.DecideDismissalRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Dismissal:
+        return await self._spot_checks.decide(request, current_caller())
+
+    async def GetDismissal(
+        self, request: gateway_pb2.GetDismissalRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Dismissal:
+        return await self._spot_checks.get(request, current_caller())

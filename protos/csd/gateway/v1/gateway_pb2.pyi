@@ -2130,3 +2130,184 @@ class AttendanceSheet(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AttendanceSheet: _TypeAlias = AttendanceSheet  # noqa: Y015
+
+@_typing.final
+class RecordSpotCheckRequest(_message.Message):
+    """AT-3: a spot check found someone not at their post. Recorded by the department clerk or a
+    department manager (head office); fined under AT-3, the region's TSM too (joint liability).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    PLACE_CLAIMED_FIELD_NUMBER: _builtins.int
+    PLACE_FOUND_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    """the finding's own id, e.g. SC-2026-0001"""
+    person_id: _builtins.str
+    place_claimed: _builtins.str
+    """where attendance said they were"""
+    place_found: _builtins.str
+    """where the check found them"""
+    @_builtins.property
+    def days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """YYYY-MM-DD, the days not at post"""
+
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        days: _abc.Iterable[_builtins.str] | None = ...,
+        place_claimed: _builtins.str = ...,
+        place_found: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "person_id", b"person_id", "place_claimed", b"place_claimed", "place_found", b"place_found", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSpotCheckRequest: _TypeAlias = RecordSpotCheckRequest  # noqa: Y015
+
+@_typing.final
+class SpotCheck(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    RULE_VERSION_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    person_id: _builtins.str
+    amount_fen: _builtins.int
+    """per person fined"""
+    rule_version: _builtins.str
+    @_builtins.property
+    def days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        days: _abc.Iterable[_builtins.str] | None = ...,
+        amount_fen: _builtins.int = ...,
+        rule_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "days", b"days", "person_id", b"person_id", "reference", b"reference", "rule_version", b"rule_version", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SpotCheck: _TypeAlias = SpotCheck  # noqa: Y015
+
+@_typing.final
+class DecideDismissalRequest(_message.Message):
+    """AT-4: the case for dismissal once absence reaches 3 days; a department manager decides."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    outcome: _builtins.str
+    """"dismissed" or "kept" """
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome", "person_id", b"person_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideDismissalRequest: _TypeAlias = DecideDismissalRequest  # noqa: Y015
+
+@_typing.final
+class GetDismissalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDismissalRequest: _TypeAlias = GetDismissalRequest  # noqa: Y015
+
+@_typing.final
+class Dismissal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    ABSENT_DAYS_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    DECIDE_BY_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    person_id: _builtins.str
+    region_code: _builtins.str
+    stage: _builtins.str
+    """awaiting_decision, dismissed, kept"""
+    decide_by: _builtins.str
+    decided_by: _builtins.str
+    reason: _builtins.str
+    sla_state: _builtins.str
+    @_builtins.property
+    def absent_days(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        absent_days: _abc.Iterable[_builtins.str] | None = ...,
+        findings: _abc.Iterable[_builtins.str] | None = ...,
+        decide_by: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["absent_days", b"absent_days", "decide_by", b"decide_by", "decided_by", b"decided_by", "findings", b"findings", "notices", b"notices", "person_id", b"person_id", "reason", b"reason", "region_code", b"region_code", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Dismissal: _TypeAlias = Dismissal  # noqa: Y015

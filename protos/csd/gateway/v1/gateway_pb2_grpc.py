@@ -204,6 +204,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.FromString,
                 _registered_method=True)
+        self.RecordSpotCheck = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordSpotCheck',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSpotCheckRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SpotCheck.FromString,
+                _registered_method=True)
+        self.DecideDismissal = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/DecideDismissal',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideDismissalRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
+                _registered_method=True)
+        self.GetDismissal = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetDismissal',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -413,6 +428,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordSpotCheck(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideDismissal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDismissal(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -585,6 +618,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetAttendanceSheet,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.SerializeToString,
+            ),
+            'RecordSpotCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSpotCheck,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSpotCheckRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SpotCheck.SerializeToString,
+            ),
+            'DecideDismissal': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideDismissal,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideDismissalRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.SerializeToString,
+            ),
+            'GetDismissal': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDismissal,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1505,6 +1553,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetAttendanceSheet',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetAttendanceSheetRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.AttendanceSheet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSpotCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordSpotCheck',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSpotCheckRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SpotCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideDismissal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/DecideDismissal',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideDismissalRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDismissal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetDismissal',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
             options,
             channel_credentials,
             insecure,

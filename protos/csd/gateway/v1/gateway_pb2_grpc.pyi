@@ -68,6 +68,9 @@ class GatewayServiceStub:
     ReportAttendance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReportAttendanceRequest, _gateway_pb2.AttendanceDay]
     ImportAttendance: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ImportAttendanceRequest, _gateway_pb2.ImportAttendanceResponse]
     GetAttendanceSheet: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetAttendanceSheetRequest, _gateway_pb2.AttendanceSheet]
+    RecordSpotCheck: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSpotCheckRequest, _gateway_pb2.SpotCheck]
+    DecideDismissal: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideDismissalRequest, _gateway_pb2.Dismissal]
+    GetDismissal: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetDismissalRequest, _gateway_pb2.Dismissal]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -106,6 +109,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ReportAttendance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReportAttendanceRequest, _gateway_pb2.AttendanceDay]  # type: ignore[assignment]
     ImportAttendance: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ImportAttendanceRequest, _gateway_pb2.ImportAttendanceResponse]  # type: ignore[assignment]
     GetAttendanceSheet: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetAttendanceSheetRequest, _gateway_pb2.AttendanceSheet]  # type: ignore[assignment]
+    RecordSpotCheck: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSpotCheckRequest, _gateway_pb2.SpotCheck]  # type: ignore[assignment]
+    DecideDismissal: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideDismissalRequest, _gateway_pb2.Dismissal]  # type: ignore[assignment]
+    GetDismissal: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetDismissalRequest, _gateway_pb2.Dismissal]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -345,5 +351,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetAttendanceSheetRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.AttendanceSheet, _abc.Awaitable[_gateway_pb2.AttendanceSheet]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSpotCheck(
+        self,
+        request: _gateway_pb2.RecordSpotCheckRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SpotCheck, _abc.Awaitable[_gateway_pb2.SpotCheck]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideDismissal(
+        self,
+        request: _gateway_pb2.DecideDismissalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Dismissal, _abc.Awaitable[_gateway_pb2.Dismissal]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDismissal(
+        self,
+        request: _gateway_pb2.GetDismissalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Dismissal, _abc.Awaitable[_gateway_pb2.Dismissal]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
