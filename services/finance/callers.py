@@ -18,4 +18,6 @@ CALLERS: dict[str, frozenset[str]] = {
     "RecordEntry": frozenset({WORKER}),
     "ListEntries": frozenset({WORKER, ADMIN}),
     "SummarizeRegionMonth": _READERS,
+    # Reads only: the claim process (worker) and a claimant's preview (gateway).
+    "AuditClaim": _READERS,
 }

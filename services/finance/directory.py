@@ -21,6 +21,14 @@ class Directory(Protocol):
 
     async def require_region(self, code: str) -> None: ...
 
+    async def person(self, person_id: str) -> staff_pb2.Person: ...
+
+    async def attendance(
+        self, person_id: str, first: str, last: str
+    ) -> list[staff_pb2.AttendanceDay]: ...
+
+    async def region_tier(self, code: str) -> staff_pb2.RegionTier.ValueType: ...
+
 
 class StaffDirectory:
     """The staff service, asked as the finance part (GetPerson, GetRegion)."""
@@ -39,6 +47,43 @@ class StaffDirectory:
             self._staff.GetRegion(staff_pb2.GetRegionRequest(code=code), timeout=LOOKUP_SECONDS),
             f"region_code {code!r} is not a region in the staff directory",
         )
+
+    async def person(self, person_id: str) -> staff_pb2.Person:
+        try:
+            found: staff_pb2.Person = await self._staff.GetPerson(
+                staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_SECONDS
+            )
+        except grpc.aio.AioRpcError as err:
+            raise self._failure(err, f"{person_id!r} is not in the staff directory") from None
+        return found
+
+    async def attendance(
+        self, person_id: str, first: str, last: str
+    ) -> list[staff_pb2.AttendanceDay]:
+        try:
+            answer = await self._staff.ListAttendance(
+                staff_pb2.ListAttendanceRequest(person_id=person_id, **{"from": first}, to=last),
+                timeout=LOOKUP_SECONDS,
+            )
+        except grpc.aio.AioRpcError as err:
+            raise self._failure(err, f"no attendance can be read for {person_id!r}") from None
+        return list(answer.days)
+
+    async def region_tier(self, code: str) -> staff_pb2.RegionTier.ValueType:
+        try:
+            region = await self._staff.GetRegion(
+                staff_pb2.GetRegionRequest(code=code), timeout=LOOKUP_SECONDS
+            )
+        except grpc.aio.AioRpcError as err:
+            raise self._failure(err, f"region {code!r} is not in the staff directory") from None
+        tier: staff_pb2.RegionTier.ValueType = region.tier
+        return tier
+
+    @staticmethod
+    def _failure(err: grpc.aio.AioRpcError, missing: str) -> Exception:
+        if err.code() == grpc.StatusCode.NOT_FOUND:
+            return FailedPrecondition(missing)
+        return Unavailable("the staff directory cannot answer now; retry shortly")
 
     @staticmethod
     async def _exists(call: object, missing: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import repository
+from services.finance.claim_rpcs import ClaimRpcs
 from services.finance.convert import (
     entry_message,
     item_name,
@@ -54,7 +55,7 @@ def _caller(context: grpc.aio.ServicerContext) -> str:
     return ""
 
 
-class FinanceServicer(finance_pb2_grpc.FinanceServiceServicer):
+class FinanceServicer(ClaimRpcs, finance_pb2_grpc.FinanceServiceServicer):
     """The allowance policy by version and date, and the regional ledger."""
 
     def __init__(

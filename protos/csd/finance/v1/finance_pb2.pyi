@@ -518,3 +518,188 @@ class RegionMonthSummary(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegionMonthSummary: _TypeAlias = RegionMonthSummary  # noqa: Y015
+
+@_typing.final
+class ClaimLine(_message.Message):
+    """The audit of an expense claim (RB-1..RB-5, PAY-3..PAY-7), line by line, against the claimant's
+    attendance (from staff) and the policy in force on each line's date. It writes nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    OVERTIME_OR_EMERGENCY_FIELD_NUMBER: _builtins.int
+    PRE_APPROVAL_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    category: _builtins.str
+    """travel_allowance, lodging, communication, transport, taxi, hospitality, business"""
+    date: _builtins.str
+    """YYYY-MM-DD, within the claim's month"""
+    city: _builtins.str
+    amount_fen: _builtins.int
+    reason: _builtins.str
+    """taxi: the reason written on the receipt"""
+    overtime_or_emergency: _builtins.bool
+    pre_approval: _builtins.str
+    """hospitality, business: the approval's reference"""
+    @_builtins.property
+    def shared_with(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """lodging: the others in the room"""
+
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        category: _builtins.str = ...,
+        date: _builtins.str = ...,
+        city: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        shared_with: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
+        overtime_or_emergency: _builtins.bool = ...,
+        pre_approval: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "category", b"category", "city", b"city", "date", b"date", "number", b"number", "overtime_or_emergency", b"overtime_or_emergency", "pre_approval", b"pre_approval", "reason", b"reason", "shared_with", b"shared_with"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimLine: _TypeAlias = ClaimLine  # noqa: Y015
+
+@_typing.final
+class AuditClaimRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    """YYYY-MM"""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLine]: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lines: _abc.Iterable[Global___ClaimLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditClaimRequest: _TypeAlias = AuditClaimRequest  # noqa: Y015
+
+@_typing.final
+class LineException(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    WORDS_FIELD_NUMBER: _builtins.int
+    FEN_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """e.g. over_lodging_cap, no_attendance, taxi_without_reason"""
+    rule: _builtins.str
+    """the rule that decides it, e.g. PAY-4"""
+    level: _builtins.str
+    """"warn" or "refuse" """
+    words: _builtins.str
+    """what a person reads"""
+    fen: _builtins.int
+    """the amount it refuses (0 for a warning)"""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        level: _builtins.str = ...,
+        words: _builtins.str = ...,
+        fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "fen", b"fen", "level", b"level", "rule", b"rule", "words", b"words"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LineException: _TypeAlias = LineException  # noqa: Y015
+
+@_typing.final
+class AuditedLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CLAIMED_FEN_FIELD_NUMBER: _builtins.int
+    SANCTIONED_FEN_FIELD_NUMBER: _builtins.int
+    EXCEPTIONS_FIELD_NUMBER: _builtins.int
+    POLICY_VERSION_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    category: _builtins.str
+    claimed_fen: _builtins.int
+    sanctioned_fen: _builtins.int
+    policy_version: _builtins.str
+    """the version in force on the line's date"""
+    @_builtins.property
+    def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineException]: ...
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        category: _builtins.str = ...,
+        claimed_fen: _builtins.int = ...,
+        sanctioned_fen: _builtins.int = ...,
+        exceptions: _abc.Iterable[Global___LineException] | None = ...,
+        policy_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "claimed_fen", b"claimed_fen", "exceptions", b"exceptions", "number", b"number", "policy_version", b"policy_version", "sanctioned_fen", b"sanctioned_fen"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditedLine: _TypeAlias = AuditedLine  # noqa: Y015
+
+@_typing.final
+class ClaimAudit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    CLAIMED_FEN_FIELD_NUMBER: _builtins.int
+    SANCTIONED_FEN_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    claimed_fen: _builtins.int
+    sanctioned_fen: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditedLine]: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lines: _abc.Iterable[Global___AuditedLine] | None = ...,
+        claimed_fen: _builtins.int = ...,
+        sanctioned_fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimed_fen", b"claimed_fen", "lines", b"lines", "month", b"month", "person_id", b"person_id", "sanctioned_fen", b"sanctioned_fen"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimAudit: _TypeAlias = ClaimAudit  # noqa: Y015

@@ -64,6 +64,11 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesResponse.FromString,
                 _registered_method=True)
+        self.AuditClaim = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/AuditClaim',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.FromString,
+                _registered_method=True)
         self.SummarizeRegionMonth = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/SummarizeRegionMonth',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SummarizeRegionMonthRequest.SerializeToString,
@@ -110,6 +115,12 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuditClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeRegionMonth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -148,6 +159,11 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.ListEntries,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesResponse.SerializeToString,
+            ),
+            'AuditClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuditClaim,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.SerializeToString,
             ),
             'SummarizeRegionMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeRegionMonth,
@@ -317,6 +333,33 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/ListEntries',
             csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.ListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuditClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/AuditClaim',
+            csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,7 @@ class FinanceServiceStub:
     LookupRate: _grpc.UnaryUnaryMultiCallable[_finance_pb2.LookupRateRequest, _finance_pb2.LookupRateResponse]
     RecordEntry: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordEntryRequest, _finance_pb2.LedgerEntry]
     ListEntries: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]
+    AuditClaim: _grpc.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]
     SummarizeRegionMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]
 
 @_typing.type_check_only
@@ -51,6 +52,7 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     LookupRate: _aio.UnaryUnaryMultiCallable[_finance_pb2.LookupRateRequest, _finance_pb2.LookupRateResponse]  # type: ignore[assignment]
     RecordEntry: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordEntryRequest, _finance_pb2.LedgerEntry]  # type: ignore[assignment]
     ListEntries: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]  # type: ignore[assignment]
+    AuditClaim: _aio.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]  # type: ignore[assignment]
     SummarizeRegionMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]  # type: ignore[assignment]
 
 class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -95,6 +97,13 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.ListEntriesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.ListEntriesResponse, _abc.Awaitable[_finance_pb2.ListEntriesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AuditClaim(
+        self,
+        request: _finance_pb2.AuditClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.ClaimAudit, _abc.Awaitable[_finance_pb2.ClaimAudit]]: ...
 
     @_abc_1.abstractmethod
     def SummarizeRegionMonth(

@@ -1,0 +1,156 @@
+"""`FinanceService.AuditClaim`: the claim audit (services/finance/claim_audit.py) fed with the
+claimant's role and attendance from the staff service and the policy in force on each line's
+date. It reads only; a claim process records what a decision approves (issue 13, to come)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import grpc
+from csd.finance.v1 import finance_pb2
+from csd.staff.v1 import staff_pb2
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.finance import claim_audit, repository
+from services.finance.claim_audit import AttendanceDay, ClaimError, Line
+from services.finance.directory import Directory
+from services.finance.models import PolicyVersion
+from services.runtime.dates import parse_date, parse_month
+from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
+from services.runtime.validation import limit_text, require_id
+
+F, S = finance_pb2, staff_pb2
+MAX_LINES = 500
+
+# The pay group a role's claims are audited under (the policy tables' columns).
+PAY_GROUPS = {
+    S.ROLE_TECHNICAL_SERVICE_ENGINEER: "engineer",
+    S.ROLE_SENIOR_SUPPORT_ENGINEER: "engineer",
+    S.ROLE_TECHNICAL_SERVICE_TEAM_LEAD: "lead_or_technical_manager",
+    S.ROLE_TECHNICAL_SERVICE_MANAGER: "lead_or_technical_manager",
+    S.ROLE_CUSTOMER_SERVICE_MANAGER: "customer_service_manager",
+    S.ROLE_DEPARTMENT_MANAGER: "department_manager",
+}
+_TIERS = {
+    S.REGION_TIER_1: "1",
+    S.REGION_TIER_2: "2",
+    S.REGION_TIER_OTHER: "other",
+    S.REGION_TIER_HEAD_OFFICE: "head_office",
+}
+_STATUSES = {
+    S.ATTENDANCE_STATUS_OFFICE: "office",
+    S.ATTENDANCE_STATUS_ON_SITE: "on_site",
+    S.ATTENDANCE_STATUS_TRAVELLING: "travelling",
+    S.ATTENDANCE_STATUS_ON_LEAVE: "on_leave",
+    S.ATTENDANCE_STATUS_REST_DAY: "rest_day",
+}
+
+
+def _lines(request: finance_pb2.AuditClaimRequest) -> list[Line]:
+    if not 1 <= len(request.lines) <= MAX_LINES:
+        raise InvalidArgument(f"a claim has 1 to {MAX_LINES} lines")
+    lines = []
+    for line in request.lines:
+        limit_text(line.city, "city", limit=100)
+        limit_text(line.reason, "reason", limit=500)
+        limit_text(line.pre_approval, "pre_approval", limit=120)
+        if len(line.shared_with) > 10:
+            raise InvalidArgument(f"line {line.number}: a room is shared by at most 10 others")
+        lines.append(
+            Line(
+                number=line.number,
+                category=line.category,
+                day=parse_date(line.date, f"line {line.number} date"),
+                city=line.city.strip(),
+                amount_fen=line.amount_fen,
+                shared_with=tuple(line.shared_with),
+                reason=line.reason,
+                overtime_or_emergency=line.overtime_or_emergency,
+                pre_approval=line.pre_approval,
+            )
+        )
+    return lines
+
+
+class ClaimRpcs:
+    """Mixed into FinanceServicer."""
+
+    _sessions: async_sessionmaker[AsyncSession]
+    _directory: Directory | None
+
+    async def AuditClaim(
+        self, request: finance_pb2.AuditClaimRequest, context: grpc.aio.ServicerContext
+    ) -> finance_pb2.ClaimAudit:
+        require_id(request.person_id, "person_id")
+        month = parse_month(request.month)
+        lines = _lines(request)
+        directory = self._directory
+        if directory is None:
+            raise Unavailable("this finance service has no staff directory to audit against")
+        person = await directory.person(request.person_id)
+        group = PAY_GROUPS.get(person.role)
+        if group is None:
+            raise FailedPrecondition(
+                f"{person.id}'s role has no column in the travel policy (PAY-3..PAY-7): "
+                "their expenses are not claimed here"
+            )
+        first = date.fromisoformat(f"{month}-01")
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        tiers: dict[str, str] = {}
+        attendance: dict[date, AttendanceDay] = {}
+        for day in await directory.attendance(person.id, first.isoformat(), last.isoformat()):
+            region = day.place_region_code
+            if region and region not in tiers:
+                tiers[region] = _TIERS.get(await directory.region_tier(region), "other")
+            attendance[date.fromisoformat(day.date)] = AttendanceDay(
+                _STATUSES.get(day.status, ""), day.city, tiers.get(region, "")
+            )
+        async with self._sessions() as session:
+            policies: dict[date, PolicyVersion] = {}
+            rates: dict[tuple[str, str, str], int | None] = {}
+            for line in lines:
+                policy = await repository.policy_in_force(line.day, session=session)
+                if policy is None:
+                    raise FailedPrecondition(
+                        f"line {line.number}: no policy version is in force on "
+                        f"{line.day.isoformat()}"
+                    )
+                policies[line.day] = policy
+            for policy in {p.version: p for p in policies.values()}.values():
+                for row in policy.rates:
+                    if row.pay_group == group:
+                        rates[(policy.version, row.item, row.tier)] = row.amount_fen
+
+        def rate(item: str, tier: str, day: date) -> int | None:
+            version = policies[day].version
+            return rates.get((version, item, tier if item == "travel_daily" else "any"))
+
+        try:
+            result = claim_audit.audit(
+                lines, month=month, attendance=attendance, rate=rate, pre_approvals={}
+            )
+        except ClaimError as err:
+            raise InvalidArgument(str(err)) from None
+        by_number = {line.number: line for line in lines}
+        return F.ClaimAudit(
+            person_id=person.id,
+            month=month,
+            claimed_fen=result.claimed_fen,
+            sanctioned_fen=result.sanctioned_fen,
+            lines=[
+                F.AuditedLine(
+                    number=o.number,
+                    category=o.category,
+                    claimed_fen=o.claimed_fen,
+                    sanctioned_fen=o.sanctioned_fen,
+                    policy_version=policies[by_number[o.number].day].version,
+                    exceptions=[
+                        F.LineException(
+                            code=e.code, rule=e.rule, level=e.level, words=e.words, fen=e.fen
+                        )
+                        for e in o.exceptions
+                    ],
+                )
+                for o in result.lines
+            ],
+        )
