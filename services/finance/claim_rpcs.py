@@ -37,13 +37,11 @@ _TIERS = {
     S.REGION_TIER_OTHER: "other",
     S.REGION_TIER_HEAD_OFFICE: "head_office",
 }
-_STATUSES = {
-    S.ATTENDANCE_STATUS_OFFICE: "office",
-    S.ATTENDANCE_STATUS_ON_SITE: "on_site",
-    S.ATTENDANCE_STATUS_TRAVELLING: "travelling",
-    S.ATTENDANCE_STATUS_ON_LEAVE: "on_leave",
-    S.ATTENDANCE_STATUS_REST_DAY: "rest_day",
-}
+
+
+def _status(value: S.AttendanceStatus.ValueType) -> str:
+    """ATTENDANCE_STATUS_ON_SITE -> "on_site": the staff service's own names."""
+    return S.AttendanceStatus.Name(value).removeprefix("ATTENDANCE_STATUS_").lower()
 
 
 def _lines(request: finance_pb2.AuditClaimRequest) -> list[Line]:
@@ -103,7 +101,7 @@ class ClaimRpcs:
             if region and region not in tiers:
                 tiers[region] = _TIERS.get(await directory.region_tier(region), "other")
             attendance[date.fromisoformat(day.date)] = AttendanceDay(
-                _STATUSES.get(day.status, ""), day.city, tiers.get(region, "")
+                _status(day.status), day.city, tiers.get(region, "")
             )
         async with self._sessions() as session:
             policies: dict[date, PolicyVersion] = {}

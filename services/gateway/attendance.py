@@ -31,14 +31,14 @@ READS_EVERY_SHEET = frozenset({"department_clerk", "department_manager"})
 READS_THEIR_REGION = frozenset({"technical_service_manager", "customer_service_manager"})
 IMPORT_TIMEOUT_SECONDS = 30.0
 
-_STATUS = {
-    "office": S.ATTENDANCE_STATUS_OFFICE,
-    "on_site": S.ATTENDANCE_STATUS_ON_SITE,
-    "travelling": S.ATTENDANCE_STATUS_TRAVELLING,
-    "on_leave": S.ATTENDANCE_STATUS_ON_LEAVE,
-    "rest_day": S.ATTENDANCE_STATUS_REST_DAY,
+# The staff service's statuses by their own names: ATTENDANCE_STATUS_ON_SITE is "on_site".
+_PREFIX = "ATTENDANCE_STATUS_"
+_NAMES = {
+    value: name.removeprefix(_PREFIX).lower()
+    for name, value in S.AttendanceStatus.items()
+    if value != S.ATTENDANCE_STATUS_UNSPECIFIED
 }
-_NAMES = {value: name for name, value in _STATUS.items()}
+_STATUS = {name: value for value, name in _NAMES.items()}
 # The staff service's refusals are the caller's to read; anything else is an outage.
 _RELAYED = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
