@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
@@ -59,3 +59,100 @@ class FinanceActivities:
             )
         )
         return LedgerEntryResult(entry_id=entry.id, recorded_at=entry.recorded_at)
+
+
+@dataclass
+class ClaimLineInput:
+    number: int
+    category: str
+    date: str
+    city: str
+    amount_fen: int
+    shared_with: list[str] = field(default_factory=list)
+    reason: str = ""
+    overtime_or_emergency: bool = False
+    pre_approval: str = ""
+
+
+@dataclass
+class AuditClaimInput:
+    person_id: str
+    month: str
+    lines: list[ClaimLineInput]
+
+
+@dataclass
+class LineExceptionView:
+    code: str
+    rule: str
+    level: str
+    words: str
+    fen: int = 0
+
+
+@dataclass
+class AuditedLineView:
+    number: int
+    category: str
+    claimed_fen: int
+    sanctioned_fen: int
+    policy_version: str
+    exceptions: list[LineExceptionView] = field(default_factory=list)
+
+
+@dataclass
+class ClaimAuditResult:
+    claimed_fen: int
+    sanctioned_fen: int
+    lines: list[AuditedLineView] = field(default_factory=list)
+
+
+class ClaimActivities:
+    """The claim audit in the finance service (reads only)."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = finance_pb2_grpc.FinanceServiceStub(channel)
+
+    @activity.defn(name="finance.audit_claim")
+    async def audit_claim(self, input: AuditClaimInput) -> ClaimAuditResult:
+        audit = await call(
+            self._stub.AuditClaim(
+                finance_pb2.AuditClaimRequest(
+                    person_id=input.person_id,
+                    month=input.month,
+                    lines=[
+                        finance_pb2.ClaimLine(
+                            number=line.number,
+                            category=line.category,
+                            date=line.date,
+                            city=line.city,
+                            amount_fen=line.amount_fen,
+                            shared_with=line.shared_with,
+                            reason=line.reason,
+                            overtime_or_emergency=line.overtime_or_emergency,
+                            pre_approval=line.pre_approval,
+                        )
+                        for line in input.lines
+                    ],
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return ClaimAuditResult(
+            claimed_fen=audit.claimed_fen,
+            sanctioned_fen=audit.sanctioned_fen,
+            lines=[
+                AuditedLineView(
+                    number=line.number,
+                    category=line.category,
+                    claimed_fen=line.claimed_fen,
+                    sanctioned_fen=line.sanctioned_fen,
+                    policy_version=line.policy_version,
+                    exceptions=[
+                        LineExceptionView(e.code, e.rule, e.level, e.words, e.fen)
+                        for e in line.exceptions
+                    ],
+                )
+                for line in audit.lines
+            ],
+        )

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
-from activities.finance import FinanceActivities
+from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
 from activities.staff import (
@@ -31,6 +31,7 @@ from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.attendance_check import AttendanceCheckWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow
+from workflows.claim import ClaimWorkflow
 from workflows.dismissal import DismissalWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
@@ -48,6 +49,7 @@ WORKFLOWS: Sequence[type] = (
     AssistanceWorkflow,
     AttendanceCheckWorkflow,
     CadencePlannerWorkflow,
+    ClaimWorkflow,
     DismissalWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
@@ -95,7 +97,9 @@ def activities_for(
     leave_activities = LeaveActivities(staff)
     calendar_activities = CalendarActivities(staff)
     attendance_activities = AttendanceActivities(staff)
+    claim_activities = ClaimActivities(finance)
     return [
+        claim_activities.audit_claim,
         attendance_activities.open_missing_reports,
         attendance_activities.missing_reports,
         attendance_activities.record_absence,
