@@ -22,6 +22,7 @@ from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime.errors import Unavailable
 from workflows import (
     assistance,
+    claim,
     dismissal,
     leave,
     major_problem,
@@ -44,6 +45,7 @@ class ReadRule:
 
 READ_RULES: dict[str, ReadRule] = {
     "AssistanceWorkflow": ReadRule(assistance.AssistanceWorkflow.status, assistance.may_read),
+    "ClaimWorkflow": ReadRule(claim.ClaimWorkflow.status, claim.may_read),
     "DismissalWorkflow": ReadRule(dismissal.DismissalWorkflow.status, dismissal.may_read),
     "LeaveWorkflow": ReadRule(leave.LeaveWorkflow.status, leave.may_read_reason),
     "MajorProblemWorkflow": ReadRule(

@@ -126,20 +126,6 @@ class PenaltyGateway(ProcessGateway):
         )
         return person
 
-    async def _head_office(self) -> str:
-        """Department-wide staff are booked to the head office region: ACC-1 keeps every fine
-        in some region's ledger."""
-        regions: staff_pb2.ListRegionsResponse = await ask_staff(
-            self._staff.ListRegions(
-                staff_pb2.ListRegionsRequest(), timeout=LOOKUP_DEADLINE_SECONDS
-            ),
-            purpose="find the head office to book the fine to",
-        )
-        for region in regions.regions:
-            if region.tier == staff_pb2.REGION_TIER_HEAD_OFFICE:
-                return str(region.code)
-        raise FailedPrecondition("no head office region exists to book the fine to")
-
 
 def _occurred_on(value: str) -> date:
     if not value:

@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
-from services.runtime.errors import InvalidArgument, NotFound, PermissionDenied
+from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from workflows import task_queues
 
 StatusT = TypeVar("StatusT")
@@ -69,3 +69,17 @@ class ProcessGateway:
         if not may_read(status, caller):
             raise PermissionDenied(f"{caller.id} may not read {what}: {readers}")
         return status
+
+    async def _head_office(self) -> str:
+        """Department-wide staff are booked to the head office region: ACC-1 keeps every fine
+        in some region's ledger."""
+        regions: staff_pb2.ListRegionsResponse = await ask_staff(
+            self._staff.ListRegions(
+                staff_pb2.ListRegionsRequest(), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="find the head office to book the fine to",
+        )
+        for region in regions.regions:
+            if region.tier == staff_pb2.REGION_TIER_HEAD_OFFICE:
+                return str(region.code)
+        raise FailedPrecondition("no head office region exists to book the fine to")

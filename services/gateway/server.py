@@ -16,6 +16,7 @@ from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import AuthenticationInterceptor
 from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.case_access import GatewayCaseAccess
+from services.gateway.claims import ClaimGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
@@ -107,6 +108,7 @@ async def start(
         part(DepartmentCalendarGateway),
         part(AttendanceGateway),
         part(SpotCheckGateway),
+        part(ClaimGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -9,6 +9,7 @@ from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.gateway.assistance import AssistanceGateway
 from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import current_caller
+from services.gateway.claims import ClaimGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
@@ -30,6 +31,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         department_calendar: DepartmentCalendarGateway,
         attendance: AttendanceGateway,
         spot_checks: SpotCheckGateway,
+        claims: ClaimGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -39,6 +41,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._calendar = department_calendar
         self._attendance = attendance
         self._spot_checks = spot_checks
+        self._claims = claims
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -250,3 +253,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetDismissalRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Dismissal:
         return await self._spot_checks.get(request, current_caller())
+
+    async def SubmitClaim(
+        self, request: gateway_pb2.SubmitClaimRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._claims.submit(request, current_caller())
+
+    async def ReviewClaim(
+        self, request: gateway_pb2.ReviewClaimRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Claim:
+        return await self._claims.review(request, current_caller())
+
+    async def GetClaim(
+        self, request: gateway_pb2.GetClaimRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Claim:
+        return await self._claims.get(request, current_caller())

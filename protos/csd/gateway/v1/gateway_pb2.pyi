@@ -2311,3 +2311,259 @@ class Dismissal(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Dismissal: _TypeAlias = Dismissal  # noqa: Y015
+
+@_typing.final
+class ClaimLine(_message.Message):
+    """RB-1..RB-5: a monthly expense claim. Each line is audited by finance against attendance and
+    the policy; RB-2 routes the review; the sanctioned amount is reimbursed once.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    SHARED_WITH_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    OVERTIME_OR_EMERGENCY_FIELD_NUMBER: _builtins.int
+    PRE_APPROVAL_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    category: _builtins.str
+    """travel_allowance, lodging, communication, transport, taxi, hospitality, business"""
+    date: _builtins.str
+    """YYYY-MM-DD within the month"""
+    city: _builtins.str
+    amount_fen: _builtins.int
+    reason: _builtins.str
+    overtime_or_emergency: _builtins.bool
+    pre_approval: _builtins.str
+    @_builtins.property
+    def shared_with(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        category: _builtins.str = ...,
+        date: _builtins.str = ...,
+        city: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        shared_with: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
+        overtime_or_emergency: _builtins.bool = ...,
+        pre_approval: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "category", b"category", "city", b"city", "date", b"date", "number", b"number", "overtime_or_emergency", b"overtime_or_emergency", "pre_approval", b"pre_approval", "reason", b"reason", "shared_with", b"shared_with"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimLine: _TypeAlias = ClaimLine  # noqa: Y015
+
+@_typing.final
+class SubmitClaimRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MONTH_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    month: _builtins.str
+    """YYYY-MM; one claim per person and month"""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLine]: ...
+    def __init__(
+        self,
+        *,
+        month: _builtins.str = ...,
+        lines: _abc.Iterable[Global___ClaimLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "month", b"month"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitClaimRequest: _TypeAlias = SubmitClaimRequest  # noqa: Y015
+
+@_typing.final
+class ReviewClaimRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    approve: _builtins.bool
+    note: _builtins.str
+    """required to reject"""
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "month", b"month", "note", b"note", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviewClaimRequest: _TypeAlias = ReviewClaimRequest  # noqa: Y015
+
+@_typing.final
+class GetClaimRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    """empty: yourself"""
+    month: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClaimRequest: _TypeAlias = GetClaimRequest  # noqa: Y015
+
+@_typing.final
+class ClaimLineException(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    WORDS_FIELD_NUMBER: _builtins.int
+    FEN_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    rule: _builtins.str
+    level: _builtins.str
+    """warn or refuse"""
+    words: _builtins.str
+    fen: _builtins.int
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        level: _builtins.str = ...,
+        words: _builtins.str = ...,
+        fen: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "fen", b"fen", "level", b"level", "rule", b"rule", "words", b"words"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimLineException: _TypeAlias = ClaimLineException  # noqa: Y015
+
+@_typing.final
+class ClaimLineOutcome(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    CLAIMED_FEN_FIELD_NUMBER: _builtins.int
+    SANCTIONED_FEN_FIELD_NUMBER: _builtins.int
+    POLICY_VERSION_FIELD_NUMBER: _builtins.int
+    EXCEPTIONS_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    category: _builtins.str
+    claimed_fen: _builtins.int
+    sanctioned_fen: _builtins.int
+    policy_version: _builtins.str
+    @_builtins.property
+    def exceptions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLineException]: ...
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        category: _builtins.str = ...,
+        claimed_fen: _builtins.int = ...,
+        sanctioned_fen: _builtins.int = ...,
+        policy_version: _builtins.str = ...,
+        exceptions: _abc.Iterable[Global___ClaimLineException] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "claimed_fen", b"claimed_fen", "exceptions", b"exceptions", "number", b"number", "policy_version", b"policy_version", "sanctioned_fen", b"sanctioned_fen"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimLineOutcome: _TypeAlias = ClaimLineOutcome  # noqa: Y015
+
+@_typing.final
+class Claim(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    CLAIMED_FEN_FIELD_NUMBER: _builtins.int
+    SANCTIONED_FEN_FIELD_NUMBER: _builtins.int
+    APPROVED_FEN_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    REVIEWED_BY_FIELD_NUMBER: _builtins.int
+    REJECTION_FIELD_NUMBER: _builtins.int
+    ENTRY_ID_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    SLAS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    stage: _builtins.str
+    """audited, awaiting_clerk, awaiting_department_manager, approved, rejected"""
+    claimed_fen: _builtins.int
+    sanctioned_fen: _builtins.int
+    approved_fen: _builtins.int
+    rejection: _builtins.str
+    entry_id: _builtins.str
+    sla_state: _builtins.str
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLineOutcome]: ...
+    @_builtins.property
+    def reviewed_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def slas(self) -> _containers.RepeatedCompositeFieldContainer[Global___SlaClockView]: ...
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        claimed_fen: _builtins.int = ...,
+        sanctioned_fen: _builtins.int = ...,
+        approved_fen: _builtins.int = ...,
+        lines: _abc.Iterable[Global___ClaimLineOutcome] | None = ...,
+        reviewed_by: _abc.Iterable[_builtins.str] | None = ...,
+        rejection: _builtins.str = ...,
+        entry_id: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+        slas: _abc.Iterable[Global___SlaClockView] | None = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_fen", b"approved_fen", "claimed_fen", b"claimed_fen", "entry_id", b"entry_id", "lines", b"lines", "month", b"month", "notices", b"notices", "person_id", b"person_id", "rejection", b"rejection", "reviewed_by", b"reviewed_by", "sanctioned_fen", b"sanctioned_fen", "sla_state", b"sla_state", "slas", b"slas", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Claim: _TypeAlias = Claim  # noqa: Y015

@@ -219,6 +219,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
                 _registered_method=True)
+        self.SubmitClaim = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/SubmitClaim',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitClaimRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.ReviewClaim = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ReviewClaim',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReviewClaimRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
+                _registered_method=True)
+        self.GetClaim = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetClaim',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -446,6 +461,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -633,6 +666,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetDismissal,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.SerializeToString,
+            ),
+            'SubmitClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitClaim,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitClaimRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'ReviewClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewClaim,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ReviewClaimRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.SerializeToString,
+            ),
+            'GetClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClaim,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1634,6 +1682,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetDismissal',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetDismissalRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Dismissal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/SubmitClaim',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SubmitClaimRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ReviewClaim',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ReviewClaimRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetClaim',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
             options,
             channel_credentials,
             insecure,

@@ -71,6 +71,9 @@ class GatewayServiceStub:
     RecordSpotCheck: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSpotCheckRequest, _gateway_pb2.SpotCheck]
     DecideDismissal: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideDismissalRequest, _gateway_pb2.Dismissal]
     GetDismissal: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetDismissalRequest, _gateway_pb2.Dismissal]
+    SubmitClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SubmitClaimRequest, _gateway_pb2.WorkflowRef]
+    ReviewClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReviewClaimRequest, _gateway_pb2.Claim]
+    GetClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetClaimRequest, _gateway_pb2.Claim]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -112,6 +115,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RecordSpotCheck: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSpotCheckRequest, _gateway_pb2.SpotCheck]  # type: ignore[assignment]
     DecideDismissal: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideDismissalRequest, _gateway_pb2.Dismissal]  # type: ignore[assignment]
     GetDismissal: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetDismissalRequest, _gateway_pb2.Dismissal]  # type: ignore[assignment]
+    SubmitClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SubmitClaimRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    ReviewClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReviewClaimRequest, _gateway_pb2.Claim]  # type: ignore[assignment]
+    GetClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetClaimRequest, _gateway_pb2.Claim]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -372,5 +378,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetDismissalRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Dismissal, _abc.Awaitable[_gateway_pb2.Dismissal]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitClaim(
+        self,
+        request: _gateway_pb2.SubmitClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def ReviewClaim(
+        self,
+        request: _gateway_pb2.ReviewClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Claim, _abc.Awaitable[_gateway_pb2.Claim]]: ...
+
+    @_abc_1.abstractmethod
+    def GetClaim(
+        self,
+        request: _gateway_pb2.GetClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Claim, _abc.Awaitable[_gateway_pb2.Claim]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
