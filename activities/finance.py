@@ -31,6 +31,16 @@ class LedgerEntryResult:
     recorded_at: str
 
 
+@dataclass
+class PreApprovalInput:
+    idempotency_key: str
+    reference: str
+    person_id: str
+    category: str
+    approved_fen: int
+    approved_by: str
+
+
 class FinanceActivities:
     """Ledger writes."""
 
@@ -59,6 +69,25 @@ class FinanceActivities:
             )
         )
         return LedgerEntryResult(entry_id=entry.id, recorded_at=entry.recorded_at)
+
+    @activity.defn(name="finance.record_pre_approval")
+    async def record_pre_approval(self, input: PreApprovalInput) -> str:
+        recorded = await call(
+            self._stub.RecordPreApproval(
+                finance_pb2.RecordPreApprovalRequest(
+                    idempotency_key=input.idempotency_key,
+                    pre_approval=finance_pb2.PreApproval(
+                        reference=input.reference,
+                        person_id=input.person_id,
+                        category=input.category,
+                        approved_fen=input.approved_fen,
+                        approved_by=input.approved_by,
+                    ),
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return str(recorded.approved_at)
 
 
 @dataclass

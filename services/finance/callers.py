@@ -20,4 +20,6 @@ CALLERS: dict[str, frozenset[str]] = {
     "SummarizeRegionMonth": _READERS,
     # Reads only: the claim process (worker) and a claimant's preview (gateway).
     "AuditClaim": _READERS,
+    # Written by the pre-approval process only.
+    "RecordPreApproval": frozenset({WORKER}),
 }

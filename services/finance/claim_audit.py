@@ -37,6 +37,9 @@ CATEGORIES = (TRAVEL_ALLOWANCE, LODGING, COMMUNICATION, TRANSPORT, TAXI, HOSPITA
 # PAY-7: "covering business, transport, communication and lodging together".
 UNDER_MONTHLY_CAP = (BUSINESS, TRANSPORT, COMMUNICATION, LODGING)
 NEEDS_PRE_APPROVAL = (HOSPITALITY, BUSINESS)
+# PAY-4: "a higher cap needs the department manager's approval".
+LODGING_UPLIFT = "lodging_uplift"
+PRE_APPROVAL_CATEGORIES = (HOSPITALITY, BUSINESS, LODGING_UPLIFT)
 AT_A_PLACE = ("on_site", "travelling")
 
 WARN, REFUSE = "warn", "refuse"
@@ -144,7 +147,7 @@ def audit(
         if line.category == TRAVEL_ALLOWANCE:
             _travel(line, outcome, day, rate)
         elif line.category == LODGING:
-            _lodging(line, outcome, day, rate, dormitory_cities)
+            _lodging(line, outcome, rate, dormitory_cities, pre_approvals)
         elif line.category == TAXI:
             _taxi(line, outcome)
         elif line.category == TRANSPORT:
@@ -237,12 +240,15 @@ def _travel(line: Line, outcome: LineOutcome, day: AttendanceDay | None, rate: R
 def _lodging(
     line: Line,
     outcome: LineOutcome,
-    day: AttendanceDay | None,
     rate: Rate,
     dormitory_cities: frozenset[str],
+    pre_approvals: Mapping[str, PreApproval],
 ) -> None:
     cap = rate("lodging_nightly_cap", "", line.day)
     what = "nightly lodging cap"
+    uplift = pre_approvals.get(line.pre_approval) if line.pre_approval else None
+    if uplift is not None and uplift.category == LODGING_UPLIFT:
+        cap, what = uplift.approved_fen, f"nightly cap {uplift.reference} approved"
     if line.shared_with and cap is not None:
         what += f" for a room shared with {', '.join(line.shared_with)} (one person's cap)"
     _capped(outcome, cap, "lodging_cap", "PAY-4", what)

@@ -4,20 +4,24 @@ date. It reads only; a claim process records what a decision approves (issue 13,
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 from csd.finance.v1 import finance_pb2
 from csd.staff.v1 import staff_pb2
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import claim_audit, repository
 from services.finance.claim_audit import AttendanceDay, ClaimError, Line
 from services.finance.directory import Directory
-from services.finance.models import PolicyVersion
+from services.finance.models import IdempotencyRecord, PolicyVersion
+from services.finance.models import PreApproval as PreApprovalRow
+from services.finance.validation import check_amount
 from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
-from services.runtime.validation import limit_text, require_id
+from services.runtime.idempotency import run_once
+from services.runtime.validation import limit_text, require_id, require_text
 
 F, S = finance_pb2, staff_pb2
 MAX_LINES = 500
@@ -123,9 +127,23 @@ class ClaimRpcs:
             version = policies[day].version
             return rates.get((version, item, tier if item == "travel_daily" else "any"))
 
+        named = {line.pre_approval for line in lines if line.pre_approval}
+        async with self._sessions() as session:
+            # The claimant's own: another person's approval is no approval of this claim.
+            approvals = {
+                row.reference: claim_audit.PreApproval(
+                    row.reference, row.category, row.approved_fen
+                )
+                for row in await session.scalars(
+                    select(PreApprovalRow).where(
+                        PreApprovalRow.reference.in_(named),
+                        PreApprovalRow.person_id == person.id,
+                    )
+                )
+            }
         try:
             result = claim_audit.audit(
-                lines, month=month, attendance=attendance, rate=rate, pre_approvals={}
+                lines, month=month, attendance=attendance, rate=rate, pre_approvals=approvals
             )
         except ClaimError as err:
             raise InvalidArgument(str(err)) from None
@@ -151,4 +169,51 @@ class ClaimRpcs:
                 )
                 for o in result.lines
             ],
+        )
+
+    async def RecordPreApproval(
+        self, request: finance_pb2.RecordPreApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> finance_pb2.PreApproval:
+        p = request.pre_approval
+        require_text(p.reference, "reference", limit=120)
+        require_id(p.person_id, "person_id")
+        require_id(p.approved_by, "approved_by")
+        if p.category not in claim_audit.PRE_APPROVAL_CATEGORIES:
+            raise InvalidArgument(
+                f"category {p.category!r}: use {', '.join(claim_audit.PRE_APPROVAL_CATEGORIES)}"
+            )
+        if p.approved_fen <= 0:
+            raise InvalidArgument("approved_fen must be positive")
+        check_amount(p.approved_fen, "approved_fen")
+
+        async def apply(session: AsyncSession) -> finance_pb2.PreApproval:
+            if self._directory is not None:
+                await self._directory.require_person(p.person_id, "person_id")
+            row = PreApprovalRow(
+                reference=p.reference,
+                person_id=p.person_id,
+                category=p.category,
+                approved_fen=p.approved_fen,
+                approved_by=p.approved_by,
+                approved_at=datetime.now(UTC),
+            )
+            session.add(row)
+            await session.flush()
+            return F.PreApproval(
+                reference=row.reference,
+                person_id=row.person_id,
+                category=row.category,
+                approved_fen=row.approved_fen,
+                approved_by=row.approved_by,
+                approved_at=row.approved_at.isoformat(),
+            )
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="RecordPreApproval",
+            request=request,
+            response_type=F.PreApproval,
+            apply=apply,
         )

@@ -98,3 +98,19 @@ class IdempotencyRecord(IdempotencyRecordMixin, Base):
     """The finance service's record of applied idempotency keys."""
 
     __tablename__ = "finance_idempotency"
+
+
+class PreApproval(Base):
+    """What a department manager approved before the spending (RB-5, PAY-4, PAY-7)."""
+
+    __tablename__ = "finance_pre_approvals"
+    __table_args__ = (
+        CheckConstraint("approved_fen > 0", name="ck_finance_pre_approvals_amount_positive"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(120), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    category: Mapped[str] = mapped_column(String(20))  # hospitality, business, lodging_uplift
+    approved_fen: Mapped[int] = mapped_column(BigInteger)
+    approved_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -38,6 +38,7 @@ from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.missing_reports import MissingReportsWorkflow
 from workflows.penalty import PenaltyWorkflow
+from workflows.pre_approval import PreApprovalWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.spot_check import SpotCheckWorkflow
@@ -56,6 +57,7 @@ WORKFLOWS: Sequence[type] = (
     MeetingWorkflow,
     MissingReportsWorkflow,
     PenaltyWorkflow,
+    PreApprovalWorkflow,
     RequirementDigestWorkflow,
     RequirementWorkflow,
     SpotCheckWorkflow,
@@ -110,6 +112,7 @@ def activities_for(
         notify_activities.place_call,
         notify_activities.send_alert,
         finance_activities.record_entry,
+        finance_activities.record_pre_approval,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
         leave_activities.record_leave,

@@ -703,3 +703,66 @@ class ClaimAudit(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ClaimAudit: _TypeAlias = ClaimAudit  # noqa: Y015
+
+@_typing.final
+class PreApproval(_message.Message):
+    """RB-5, PAY-4, PAY-7: what a department manager approved before the spending. Recorded by the
+    pre-approval process; the claim audit reads the claimant's own.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    APPROVED_FEN_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    APPROVED_AT_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    person_id: _builtins.str
+    category: _builtins.str
+    """hospitality, business, lodging_uplift (a nightly cap above PAY-4's)"""
+    approved_fen: _builtins.int
+    approved_by: _builtins.str
+    approved_at: _builtins.str
+    """the service's"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        category: _builtins.str = ...,
+        approved_fen: _builtins.int = ...,
+        approved_by: _builtins.str = ...,
+        approved_at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "approved_by", b"approved_by", "approved_fen", b"approved_fen", "category", b"category", "person_id", b"person_id", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreApproval: _TypeAlias = PreApproval  # noqa: Y015
+
+@_typing.final
+class RecordPreApprovalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PRE_APPROVAL_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def pre_approval(self) -> Global___PreApproval: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        pre_approval: Global___PreApproval | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pre_approval", b"pre_approval"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "pre_approval", b"pre_approval"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPreApprovalRequest: _TypeAlias = RecordPreApprovalRequest  # noqa: Y015

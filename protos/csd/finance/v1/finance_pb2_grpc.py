@@ -69,6 +69,11 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.FromString,
                 _registered_method=True)
+        self.RecordPreApproval = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/RecordPreApproval',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
+                _registered_method=True)
         self.SummarizeRegionMonth = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/SummarizeRegionMonth',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SummarizeRegionMonthRequest.SerializeToString,
@@ -121,6 +126,12 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPreApproval(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeRegionMonth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -164,6 +175,11 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.AuditClaim,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.SerializeToString,
+            ),
+            'RecordPreApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPreApproval,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.SerializeToString,
             ),
             'SummarizeRegionMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeRegionMonth,
@@ -360,6 +376,33 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/AuditClaim',
             csd_dot_finance_dot_v1_dot_finance__pb2.AuditClaimRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.ClaimAudit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPreApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/RecordPreApproval',
+            csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,7 @@ class FinanceServiceStub:
     RecordEntry: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordEntryRequest, _finance_pb2.LedgerEntry]
     ListEntries: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]
     AuditClaim: _grpc.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]
+    RecordPreApproval: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]
     SummarizeRegionMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]
 
 @_typing.type_check_only
@@ -53,6 +54,7 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     RecordEntry: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordEntryRequest, _finance_pb2.LedgerEntry]  # type: ignore[assignment]
     ListEntries: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]  # type: ignore[assignment]
     AuditClaim: _aio.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]  # type: ignore[assignment]
+    RecordPreApproval: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]  # type: ignore[assignment]
     SummarizeRegionMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]  # type: ignore[assignment]
 
 class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -104,6 +106,13 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.AuditClaimRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.ClaimAudit, _abc.Awaitable[_finance_pb2.ClaimAudit]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordPreApproval(
+        self,
+        request: _finance_pb2.RecordPreApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.PreApproval, _abc.Awaitable[_finance_pb2.PreApproval]]: ...
 
     @_abc_1.abstractmethod
     def SummarizeRegionMonth(
