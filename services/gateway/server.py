@@ -22,6 +22,7 @@ from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
+from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.process import ProcessGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.servicer import GatewayServicer
@@ -109,6 +110,7 @@ async def start(
         part(AttendanceGateway),
         part(SpotCheckGateway),
         part(ClaimGateway),
+        part(PreApprovalGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -14,6 +14,7 @@ from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.penalties import PenaltyGateway
+from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.spot_checks import SpotCheckGateway
 
@@ -32,6 +33,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         attendance: AttendanceGateway,
         spot_checks: SpotCheckGateway,
         claims: ClaimGateway,
+        pre_approvals: PreApprovalGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -42,6 +44,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._attendance = attendance
         self._spot_checks = spot_checks
         self._claims = claims
+        self._pre_approvals = pre_approvals
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -268,3 +271,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetClaimRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Claim:
         return await self._claims.get(request, current_caller())
+
+    async def RequestPreApproval(
+        self, request: gateway_pb2.RequestPreApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._pre_approvals.request(request, current_caller())
+
+    async def DecidePreApproval(
+        self, request: gateway_pb2.DecidePreApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.PreApproval:
+        return await self._pre_approvals.decide(request, current_caller())
+
+    async def GetPreApproval(
+        self, request: gateway_pb2.GetPreApprovalRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.PreApproval:
+        return await self._pre_approvals.get(request, current_caller())

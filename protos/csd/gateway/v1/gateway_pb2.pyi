@@ -2567,3 +2567,140 @@ class Claim(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Claim: _TypeAlias = Claim  # noqa: Y015
+
+@_typing.final
+class RequestPreApprovalRequest(_message.Message):
+    """RB-5, PAY-4, PAY-7: a request before spending, decided by a department manager."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    WHY_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    WHO_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    category: _builtins.str
+    """hospitality, business, lodging_uplift"""
+    amount_fen: _builtins.int
+    """a lodging uplift: the nightly cap asked for"""
+    why: _builtins.str
+    customer: _builtins.str
+    """hospitality: which customer"""
+    who: _builtins.str
+    """hospitality: who is entertained"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        category: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        why: _builtins.str = ...,
+        customer: _builtins.str = ...,
+        who: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "category", b"category", "customer", b"customer", "reference", b"reference", "who", b"who", "why", b"why"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestPreApprovalRequest: _TypeAlias = RequestPreApprovalRequest  # noqa: Y015
+
+@_typing.final
+class DecidePreApprovalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    APPROVED_FEN_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    approve: _builtins.bool
+    approved_fen: _builtins.int
+    """0: what was asked"""
+    note: _builtins.str
+    """required to refuse"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        approved_fen: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "approved_fen", b"approved_fen", "note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecidePreApprovalRequest: _TypeAlias = DecidePreApprovalRequest  # noqa: Y015
+
+@_typing.final
+class GetPreApprovalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPreApprovalRequest: _TypeAlias = GetPreApprovalRequest  # noqa: Y015
+
+@_typing.final
+class PreApproval(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    APPROVED_FEN_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    person_id: _builtins.str
+    category: _builtins.str
+    amount_fen: _builtins.int
+    approved_fen: _builtins.int
+    stage: _builtins.str
+    """awaiting_decision, approved, refused"""
+    decided_by: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        category: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        approved_fen: _builtins.int = ...,
+        stage: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        note: _builtins.str = ...,
+        notices: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "approved_fen", b"approved_fen", "category", b"category", "decided_by", b"decided_by", "note", b"note", "notices", b"notices", "person_id", b"person_id", "reference", b"reference", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PreApproval: _TypeAlias = PreApproval  # noqa: Y015

@@ -234,6 +234,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
                 _registered_method=True)
+        self.RequestPreApproval = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RequestPreApproval',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestPreApprovalRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.DecidePreApproval = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/DecidePreApproval',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecidePreApprovalRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
+                _registered_method=True)
+        self.GetPreApproval = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetPreApproval',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -479,6 +494,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestPreApproval(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecidePreApproval(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPreApproval(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -681,6 +714,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetClaim,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.SerializeToString,
+            ),
+            'RequestPreApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestPreApproval,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestPreApprovalRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'DecidePreApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecidePreApproval,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecidePreApprovalRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.SerializeToString,
+            ),
+            'GetPreApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreApproval,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1763,6 +1811,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetClaim',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetClaimRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Claim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestPreApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RequestPreApproval',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestPreApprovalRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecidePreApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/DecidePreApproval',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.DecidePreApprovalRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPreApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetPreApproval',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
             options,
             channel_credentials,
             insecure,

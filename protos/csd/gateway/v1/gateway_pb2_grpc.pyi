@@ -74,6 +74,9 @@ class GatewayServiceStub:
     SubmitClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SubmitClaimRequest, _gateway_pb2.WorkflowRef]
     ReviewClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ReviewClaimRequest, _gateway_pb2.Claim]
     GetClaim: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetClaimRequest, _gateway_pb2.Claim]
+    RequestPreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RequestPreApprovalRequest, _gateway_pb2.WorkflowRef]
+    DecidePreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecidePreApprovalRequest, _gateway_pb2.PreApproval]
+    GetPreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPreApprovalRequest, _gateway_pb2.PreApproval]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -118,6 +121,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     SubmitClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SubmitClaimRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     ReviewClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ReviewClaimRequest, _gateway_pb2.Claim]  # type: ignore[assignment]
     GetClaim: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetClaimRequest, _gateway_pb2.Claim]  # type: ignore[assignment]
+    RequestPreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RequestPreApprovalRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    DecidePreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecidePreApprovalRequest, _gateway_pb2.PreApproval]  # type: ignore[assignment]
+    GetPreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPreApprovalRequest, _gateway_pb2.PreApproval]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -399,5 +405,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetClaimRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Claim, _abc.Awaitable[_gateway_pb2.Claim]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestPreApproval(
+        self,
+        request: _gateway_pb2.RequestPreApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def DecidePreApproval(
+        self,
+        request: _gateway_pb2.DecidePreApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.PreApproval, _abc.Awaitable[_gateway_pb2.PreApproval]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPreApproval(
+        self,
+        request: _gateway_pb2.GetPreApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.PreApproval, _abc.Awaitable[_gateway_pb2.PreApproval]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
