@@ -41,6 +41,13 @@ class PreApprovalInput:
     approved_by: str
 
 
+@dataclass
+class RateInput:
+    item: str  # e.g. "communication_monthly"
+    pay_group: str  # e.g. "engineer"
+    as_of: str  # YYYY-MM-DD
+
+
 class FinanceActivities:
     """Ledger writes."""
 
@@ -69,6 +76,21 @@ class FinanceActivities:
             )
         )
         return LedgerEntryResult(entry_id=entry.id, recorded_at=entry.recorded_at)
+
+    @activity.defn(name="finance.lookup_rate")
+    async def lookup_rate(self, input: RateInput) -> int:
+        """The rate in fen; NOT_FOUND (a refusal) where the policy sets none."""
+        answer = await call(
+            self._stub.LookupRate(
+                finance_pb2.LookupRateRequest(
+                    item=finance_pb2.PolicyItem.Value("POLICY_ITEM_" + input.item.upper()),
+                    pay_group=finance_pb2.PayGroup.Value("PAY_GROUP_" + input.pay_group.upper()),
+                    as_of=input.as_of,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return int(answer.amount_fen)
 
     @activity.defn(name="finance.record_pre_approval")
     async def record_pre_approval(self, input: PreApprovalInput) -> str:

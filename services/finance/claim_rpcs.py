@@ -22,19 +22,11 @@ from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id, require_text
+from workflows.regulation.allowances import PAY_GROUP_OF_ROLE
 
 F, S = finance_pb2, staff_pb2
 MAX_LINES = 500
 
-# The pay group a role's claims are audited under (the policy tables' columns).
-PAY_GROUPS = {
-    S.ROLE_TECHNICAL_SERVICE_ENGINEER: "engineer",
-    S.ROLE_SENIOR_SUPPORT_ENGINEER: "engineer",
-    S.ROLE_TECHNICAL_SERVICE_TEAM_LEAD: "lead_or_technical_manager",
-    S.ROLE_TECHNICAL_SERVICE_MANAGER: "lead_or_technical_manager",
-    S.ROLE_CUSTOMER_SERVICE_MANAGER: "customer_service_manager",
-    S.ROLE_DEPARTMENT_MANAGER: "department_manager",
-}
 _TIERS = {
     S.REGION_TIER_1: "1",
     S.REGION_TIER_2: "2",
@@ -90,7 +82,8 @@ class ClaimRpcs:
         if directory is None:
             raise Unavailable("this finance service has no staff directory to audit against")
         person = await directory.person(request.person_id)
-        group = PAY_GROUPS.get(person.role)
+        role = S.Role.Name(person.role).removeprefix("ROLE_").lower()
+        group = PAY_GROUP_OF_ROLE.get(role)
         if group is None:
             raise FailedPrecondition(
                 f"{person.id}'s role has no column in the travel policy (PAY-3..PAY-7): "

@@ -37,6 +37,7 @@ from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.missing_reports import MissingReportsWorkflow
+from workflows.on_call_miss import OnCallMissWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.pre_approval import PreApprovalWorkflow
 from workflows.requirement import RequirementWorkflow
@@ -56,6 +57,7 @@ WORKFLOWS: Sequence[type] = (
     MajorProblemWorkflow,
     MeetingWorkflow,
     MissingReportsWorkflow,
+    OnCallMissWorkflow,
     PenaltyWorkflow,
     PreApprovalWorkflow,
     RequirementDigestWorkflow,
@@ -113,6 +115,7 @@ def activities_for(
         notify_activities.send_alert,
         finance_activities.record_entry,
         finance_activities.record_pre_approval,
+        finance_activities.lookup_rate,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
         leave_activities.record_leave,

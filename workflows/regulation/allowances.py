@@ -40,3 +40,15 @@ ALLOWANCES_2024 = AllowanceTables(
     transport_monthly={ENGINEER: 150, LEAD_OR_MANAGER: 200, CUSTOMER_SERVICE_MANAGER: 200},
     reimbursement_monthly_cap={LEAD_OR_MANAGER: 2000, CUSTOMER_SERVICE_MANAGER: 4000},
 )
+
+
+# The pay group each role's allowances and claims follow (the tables' columns). Roles without
+# one (the assistant, the clerk, sales...) are not paid from these tables.
+PAY_GROUP_OF_ROLE = {
+    "technical_service_engineer": ENGINEER,
+    "senior_support_engineer": ENGINEER,
+    "technical_service_team_lead": LEAD_OR_MANAGER,
+    "technical_service_manager": LEAD_OR_MANAGER,
+    "customer_service_manager": CUSTOMER_SERVICE_MANAGER,
+    "department_manager": "department_manager",
+}
