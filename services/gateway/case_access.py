@@ -28,6 +28,7 @@ from workflows import (
     major_problem,
     meeting,
     missing_reports,
+    on_call_miss,
     pre_approval,
     requirement,
     spot_check,
@@ -56,6 +57,7 @@ READ_RULES: dict[str, ReadRule] = {
     "MissingReportsWorkflow": ReadRule(
         missing_reports.MissingReportsWorkflow.status, missing_reports.may_read
     ),
+    "OnCallMissWorkflow": ReadRule(on_call_miss.OnCallMissWorkflow.status, on_call_miss.may_read),
     "PreApprovalWorkflow": ReadRule(pre_approval.PreApprovalWorkflow.status, pre_approval.may_read),
     "RequirementWorkflow": ReadRule(requirement.RequirementWorkflow.status, requirement.may_read),
     "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),

@@ -21,6 +21,7 @@ from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
+from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.process import ProcessGateway
@@ -111,6 +112,7 @@ async def start(
         part(SpotCheckGateway),
         part(ClaimGateway),
         part(PreApprovalGateway),
+        part(MissedCallGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -13,6 +13,7 @@ from services.gateway.claims import ClaimGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
+from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.requirements import RequirementGateway
@@ -34,6 +35,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         spot_checks: SpotCheckGateway,
         claims: ClaimGateway,
         pre_approvals: PreApprovalGateway,
+        missed_calls: MissedCallGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -45,6 +47,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._spot_checks = spot_checks
         self._claims = claims
         self._pre_approvals = pre_approvals
+        self._missed_calls = missed_calls
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -286,3 +289,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetPreApprovalRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.PreApproval:
         return await self._pre_approvals.get(request, current_caller())
+
+    async def RecordMissedCall(
+        self, request: gateway_pb2.RecordMissedCallRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._missed_calls.record(request, current_caller())
+
+    async def VerifyMissedCall(
+        self, request: gateway_pb2.VerifyMissedCallRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MissedCall:
+        return await self._missed_calls.verify(request, current_caller())
+
+    async def GetMissedCall(
+        self, request: gateway_pb2.GetMissedCallRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.MissedCall:
+        return await self._missed_calls.get(request, current_caller())

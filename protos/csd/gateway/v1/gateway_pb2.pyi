@@ -2704,3 +2704,134 @@ class PreApproval(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PreApproval: _TypeAlias = PreApproval  # noqa: Y015
+
+@_typing.final
+class RecordMissedCallRequest(_message.Message):
+    """OC-1: a missed (unanswered, unreturned) on-call call, recorded by the caller and verified by
+    the person's manager.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CALLED_AT_FIELD_NUMBER: _builtins.int
+    WHAT_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    person_id: _builtins.str
+    """who did not answer"""
+    called_at: _builtins.str
+    """RFC 3339"""
+    what: _builtins.str
+    """what the call was about"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        called_at: _builtins.str = ...,
+        what: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_at", b"called_at", "person_id", b"person_id", "reference", b"reference", "what", b"what"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMissedCallRequest: _TypeAlias = RecordMissedCallRequest  # noqa: Y015
+
+@_typing.final
+class VerifyMissedCallRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    VERIFIED_FIELD_NUMBER: _builtins.int
+    FINE_FEN_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    verified: _builtins.bool
+    fine_fen: _builtins.int
+    """a further penalty according to impact (0: none)"""
+    note: _builtins.str
+    """required with a fine or when not verified"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        verified: _builtins.bool = ...,
+        fine_fen: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fine_fen", b"fine_fen", "note", b"note", "reference", b"reference", "verified", b"verified"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyMissedCallRequest: _TypeAlias = VerifyMissedCallRequest  # noqa: Y015
+
+@_typing.final
+class GetMissedCallRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMissedCallRequest: _TypeAlias = GetMissedCallRequest  # noqa: Y015
+
+@_typing.final
+class MissedCall(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CALLED_BY_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    VERIFIED_BY_FIELD_NUMBER: _builtins.int
+    FORFEIT_FEN_FIELD_NUMBER: _builtins.int
+    FINE_FEN_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    person_id: _builtins.str
+    called_by: _builtins.str
+    month: _builtins.str
+    stage: _builtins.str
+    """awaiting_verification, verified, not_verified"""
+    verified_by: _builtins.str
+    forfeit_fen: _builtins.int
+    fine_fen: _builtins.int
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        called_by: _builtins.str = ...,
+        month: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        verified_by: _builtins.str = ...,
+        forfeit_fen: _builtins.int = ...,
+        fine_fen: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_by", b"called_by", "fine_fen", b"fine_fen", "forfeit_fen", b"forfeit_fen", "month", b"month", "note", b"note", "person_id", b"person_id", "reference", b"reference", "stage", b"stage", "verified_by", b"verified_by", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MissedCall: _TypeAlias = MissedCall  # noqa: Y015

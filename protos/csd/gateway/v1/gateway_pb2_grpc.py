@@ -249,6 +249,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
                 _registered_method=True)
+        self.RecordMissedCall = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordMissedCall',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMissedCallRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.VerifyMissedCall = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/VerifyMissedCall',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.VerifyMissedCallRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
+                _registered_method=True)
+        self.GetMissedCall = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetMissedCall',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -512,6 +527,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordMissedCall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyMissedCall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMissedCall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -729,6 +762,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetPreApproval,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.SerializeToString,
+            ),
+            'RecordMissedCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMissedCall,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMissedCallRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'VerifyMissedCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyMissedCall,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.VerifyMissedCallRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.SerializeToString,
+            ),
+            'GetMissedCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMissedCall,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1892,6 +1940,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetPreApproval',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPreApprovalRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.PreApproval.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMissedCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordMissedCall',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordMissedCallRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyMissedCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/VerifyMissedCall',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.VerifyMissedCallRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMissedCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetMissedCall',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,9 @@ class GatewayServiceStub:
     RequestPreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RequestPreApprovalRequest, _gateway_pb2.WorkflowRef]
     DecidePreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecidePreApprovalRequest, _gateway_pb2.PreApproval]
     GetPreApproval: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPreApprovalRequest, _gateway_pb2.PreApproval]
+    RecordMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordMissedCallRequest, _gateway_pb2.WorkflowRef]
+    VerifyMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.VerifyMissedCallRequest, _gateway_pb2.MissedCall]
+    GetMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMissedCallRequest, _gateway_pb2.MissedCall]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -124,6 +127,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RequestPreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RequestPreApprovalRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     DecidePreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecidePreApprovalRequest, _gateway_pb2.PreApproval]  # type: ignore[assignment]
     GetPreApproval: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPreApprovalRequest, _gateway_pb2.PreApproval]  # type: ignore[assignment]
+    RecordMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordMissedCallRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    VerifyMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.VerifyMissedCallRequest, _gateway_pb2.MissedCall]  # type: ignore[assignment]
+    GetMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMissedCallRequest, _gateway_pb2.MissedCall]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -426,5 +432,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetPreApprovalRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.PreApproval, _abc.Awaitable[_gateway_pb2.PreApproval]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordMissedCall(
+        self,
+        request: _gateway_pb2.RecordMissedCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def VerifyMissedCall(
+        self,
+        request: _gateway_pb2.VerifyMissedCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MissedCall, _abc.Awaitable[_gateway_pb2.MissedCall]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMissedCall(
+        self,
+        request: _gateway_pb2.GetMissedCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.MissedCall, _abc.Awaitable[_gateway_pb2.MissedCall]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
