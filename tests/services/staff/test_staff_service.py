@@ -647,6 +647,18 @@ BAD_REQUESTS = [
         R.GetMissingReportOccurrenceRequest(id="nobody:2026-01-01"),
         grpc.StatusCode.NOT_FOUND,
     ),
+    (
+        "RecordAbsence",
+        R.RecordAbsenceRequest(
+            idempotency_key="k", person_id="zhao.lei", days=[], reference="SC-1", recorded_by="x"
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "CountAbsence",
+        R.CountAbsenceRequest(person_id="zhao.lei", window_months=0),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
 ]
 
 
