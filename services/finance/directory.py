@@ -29,6 +29,8 @@ class Directory(Protocol):
 
     async def region_tier(self, code: str) -> staff_pb2.RegionTier.ValueType: ...
 
+    async def attendance_sheet(self, person_id: str, month: str) -> staff_pb2.AttendanceSheet: ...
+
 
 class StaffDirectory:
     """The staff service, asked as the finance part (GetPerson, GetRegion)."""
@@ -78,6 +80,16 @@ class StaffDirectory:
             raise self._failure(err, f"region {code!r} is not in the staff directory") from None
         tier: staff_pb2.RegionTier.ValueType = region.tier
         return tier
+
+    async def attendance_sheet(self, person_id: str, month: str) -> staff_pb2.AttendanceSheet:
+        try:
+            sheet: staff_pb2.AttendanceSheet = await self._staff.GetAttendanceSheet(
+                staff_pb2.GetAttendanceSheetRequest(person_id=person_id, month=month),
+                timeout=LOOKUP_SECONDS,
+            )
+        except grpc.aio.AioRpcError as err:
+            raise self._failure(err, f"{person_id!r} is not in the staff directory") from None
+        return sheet
 
     @staticmethod
     def _failure(err: grpc.aio.AioRpcError, missing: str) -> Exception:

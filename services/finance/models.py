@@ -114,3 +114,32 @@ class PreApproval(Base):
     approved_fen: Mapped[int] = mapped_column(BigInteger)
     approved_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Salary(Base):
+    """A base salary from its effective date (PAY-1 executes a change by adding one)."""
+
+    __tablename__ = "finance_salaries"
+    __table_args__ = (CheckConstraint("base_fen > 0", name="ck_finance_salaries_base_positive"),)
+
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    base_fen: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+    recorded_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PerformancePay(Base):
+    """The performance pay a department manager entered for a person's month (PAY-2)."""
+
+    __tablename__ = "finance_performance_pay"
+    __table_args__ = (
+        CheckConstraint("amount_fen >= 0", name="ck_finance_performance_pay_not_negative"),
+    )
+
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    recorded_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,7 @@ from services.finance.convert import (
 )
 from services.finance.directory import Directory
 from services.finance.models import IdempotencyRecord, LedgerEntry, PolicyRate, PolicyVersion
+from services.finance.pay_rpcs import PayRpcs
 from services.finance.regulation import absent_rate_message
 from services.finance.validation import (
     check_entry,
@@ -55,7 +56,7 @@ def _caller(context: grpc.aio.ServicerContext) -> str:
     return ""
 
 
-class FinanceServicer(ClaimRpcs, finance_pb2_grpc.FinanceServiceServicer):
+class FinanceServicer(ClaimRpcs, PayRpcs, finance_pb2_grpc.FinanceServiceServicer):
     """The allowance policy by version and date, and the regional ledger."""
 
     def __init__(

@@ -766,3 +766,227 @@ class RecordPreApprovalRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordPreApprovalRequest: _TypeAlias = RecordPreApprovalRequest  # noqa: Y015
+
+@_typing.final
+class RecordSalaryRequest(_message.Message):
+    """PAY-1, PAY-2: base salaries (a change is a new record from its effective date) and the
+    performance pay a department manager enters per person and month.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    BASE_FEN_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    person_id: _builtins.str
+    effective_from: _builtins.str
+    """YYYY-MM-DD"""
+    base_fen: _builtins.int
+    reference: _builtins.str
+    """e.g. the salary change that approved it"""
+    recorded_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        effective_from: _builtins.str = ...,
+        base_fen: _builtins.int = ...,
+        reference: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_fen", b"base_fen", "effective_from", b"effective_from", "idempotency_key", b"idempotency_key", "person_id", b"person_id", "recorded_by", b"recorded_by", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSalaryRequest: _TypeAlias = RecordSalaryRequest  # noqa: Y015
+
+@_typing.final
+class Salary(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    BASE_FEN_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    effective_from: _builtins.str
+    base_fen: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        effective_from: _builtins.str = ...,
+        base_fen: _builtins.int = ...,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_fen", b"base_fen", "effective_from", b"effective_from", "person_id", b"person_id", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Salary: _TypeAlias = Salary  # noqa: Y015
+
+@_typing.final
+class RecordPerformancePayRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    amount_fen: _builtins.int
+    recorded_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "idempotency_key", b"idempotency_key", "month", b"month", "person_id", b"person_id", "recorded_by", b"recorded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPerformancePayRequest: _TypeAlias = RecordPerformancePayRequest  # noqa: Y015
+
+@_typing.final
+class PerformancePay(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    amount_fen: _builtins.int
+    recorded_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        recorded_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "month", b"month", "person_id", b"person_id", "recorded_by", b"recorded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PerformancePay: _TypeAlias = PerformancePay  # noqa: Y015
+
+@_typing.final
+class GetSettlementRequest(_message.Message):
+    """PAY-2, PAY-3, PAY-5, PAY-6: the month's statement, computed from the salary in force, the
+    performance pay entered, attendance (from staff) and the ledger's forfeits. It writes nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSettlementRequest: _TypeAlias = GetSettlementRequest  # noqa: Y015
+
+@_typing.final
+class SettlementLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    WORDS_FIELD_NUMBER: _builtins.int
+    item: _builtins.str
+    """base_salary, performance_pay, travel_allowance, communication_allowance..."""
+    rule: _builtins.str
+    amount_fen: _builtins.int
+    words: _builtins.str
+    def __init__(
+        self,
+        *,
+        item: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        words: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "item", b"item", "rule", b"rule", "words", b"words"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SettlementLine: _TypeAlias = SettlementLine  # noqa: Y015
+
+@_typing.final
+class Settlement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    NOT_PAID_FIELD_NUMBER: _builtins.int
+    TOTAL_FEN_FIELD_NUMBER: _builtins.int
+    POLICY_VERSION_FIELD_NUMBER: _builtins.int
+    CSV_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    total_fen: _builtins.int
+    policy_version: _builtins.str
+    csv: _builtins.str
+    """the statement as CSV: item,rule,amount_fen,words"""
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___SettlementLine]: ...
+    @_builtins.property
+    def not_paid(self) -> _containers.RepeatedCompositeFieldContainer[Global___SettlementLine]:
+        """with the reason, amount 0"""
+
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        lines: _abc.Iterable[Global___SettlementLine] | None = ...,
+        not_paid: _abc.Iterable[Global___SettlementLine] | None = ...,
+        total_fen: _builtins.int = ...,
+        policy_version: _builtins.str = ...,
+        csv: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "lines", b"lines", "month", b"month", "not_paid", b"not_paid", "person_id", b"person_id", "policy_version", b"policy_version", "total_fen", b"total_fen"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Settlement: _TypeAlias = Settlement  # noqa: Y015

@@ -74,6 +74,21 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
                 _registered_method=True)
+        self.RecordSalary = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/RecordSalary',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordSalaryRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.Salary.FromString,
+                _registered_method=True)
+        self.RecordPerformancePay = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/RecordPerformancePay',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPerformancePayRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.PerformancePay.FromString,
+                _registered_method=True)
+        self.GetSettlement = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/GetSettlement',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
+                _registered_method=True)
         self.SummarizeRegionMonth = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/SummarizeRegionMonth',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SummarizeRegionMonthRequest.SerializeToString,
@@ -132,6 +147,24 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordSalary(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPerformancePay(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSettlement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeRegionMonth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -180,6 +213,21 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.RecordPreApproval,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.SerializeToString,
+            ),
+            'RecordSalary': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSalary,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordSalaryRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.Salary.SerializeToString,
+            ),
+            'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPerformancePay,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPerformancePayRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.PerformancePay.SerializeToString,
+            ),
+            'GetSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettlement,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.SerializeToString,
             ),
             'SummarizeRegionMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeRegionMonth,
@@ -403,6 +451,87 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/RecordPreApproval',
             csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSalary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/RecordSalary',
+            csd_dot_finance_dot_v1_dot_finance__pb2.RecordSalaryRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.Salary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPerformancePay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/RecordPerformancePay',
+            csd_dot_finance_dot_v1_dot_finance__pb2.RecordPerformancePayRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.PerformancePay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/GetSettlement',
+            csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,9 @@ class FinanceServiceStub:
     ListEntries: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]
     AuditClaim: _grpc.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]
     RecordPreApproval: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]
+    RecordSalary: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]
+    RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]
+    GetSettlement: _grpc.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]
     SummarizeRegionMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]
 
 @_typing.type_check_only
@@ -55,6 +58,9 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     ListEntries: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]  # type: ignore[assignment]
     AuditClaim: _aio.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]  # type: ignore[assignment]
     RecordPreApproval: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]  # type: ignore[assignment]
+    RecordSalary: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]  # type: ignore[assignment]
+    RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]  # type: ignore[assignment]
+    GetSettlement: _aio.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
     SummarizeRegionMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]  # type: ignore[assignment]
 
 class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -113,6 +119,27 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.RecordPreApprovalRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.PreApproval, _abc.Awaitable[_finance_pb2.PreApproval]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSalary(
+        self,
+        request: _finance_pb2.RecordSalaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.Salary, _abc.Awaitable[_finance_pb2.Salary]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordPerformancePay(
+        self,
+        request: _finance_pb2.RecordPerformancePayRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.PerformancePay, _abc.Awaitable[_finance_pb2.PerformancePay]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSettlement(
+        self,
+        request: _finance_pb2.GetSettlementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.Settlement, _abc.Awaitable[_finance_pb2.Settlement]]: ...
 
     @_abc_1.abstractmethod
     def SummarizeRegionMonth(
