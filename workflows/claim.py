@@ -247,6 +247,9 @@ class ClaimWorkflow:
         status.reviewed_by.append(input.actor_id)
         if input.approve:
             case.record(input.actor_id, f"approved_{STEP_ROLE[step]}", input.note.strip())
+            if status.route:
+                # The reply says where the claim went; the run moves it there in the Web UI.
+                status.stage = status.route[0]
         else:
             status.rejection = input.note.strip()
             status.route = []

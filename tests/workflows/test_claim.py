@@ -111,7 +111,8 @@ async def test_an_engineers_claim_goes_to_the_clerk_then_a_manager_and_is_paid_o
         assert "with the department clerk" in await _refused(
             handle, ReviewInput("huang.aiping", True)
         )
-        await handle.execute_update(ClaimWorkflow.review, ReviewInput("chen.jing", True))
+        after = await handle.execute_update(ClaimWorkflow.review, ReviewInput("chen.jing", True))
+        assert after.stage == AWAITING_DEPARTMENT_MANAGER  # the reply says where it went
         await _stage(handle, AWAITING_DEPARTMENT_MANAGER)
         await handle.execute_update(ClaimWorkflow.review, ReviewInput("huang.aiping", True))
         result: ClaimStatus = await handle.result()
