@@ -48,6 +48,16 @@ class RateInput:
     as_of: str  # YYYY-MM-DD
 
 
+@dataclass
+class SalaryInput:
+    idempotency_key: str
+    person_id: str
+    effective_from: str
+    base_fen: int
+    reference: str
+    recorded_by: str
+
+
 class FinanceActivities:
     """Ledger writes."""
 
@@ -76,6 +86,23 @@ class FinanceActivities:
             )
         )
         return LedgerEntryResult(entry_id=entry.id, recorded_at=entry.recorded_at)
+
+    @activity.defn(name="finance.record_salary")
+    async def record_salary(self, input: SalaryInput) -> str:
+        recorded = await call(
+            self._stub.RecordSalary(
+                finance_pb2.RecordSalaryRequest(
+                    idempotency_key=input.idempotency_key,
+                    person_id=input.person_id,
+                    effective_from=input.effective_from,
+                    base_fen=input.base_fen,
+                    reference=input.reference,
+                    recorded_by=input.recorded_by,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return str(recorded.effective_from)
 
     @activity.defn(name="finance.lookup_rate")
     async def lookup_rate(self, input: RateInput) -> int:

@@ -42,6 +42,7 @@ from workflows.penalty import PenaltyWorkflow
 from workflows.pre_approval import PreApprovalWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
+from workflows.salary_change import SalaryChangeWorkflow
 from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
 
@@ -62,6 +63,7 @@ WORKFLOWS: Sequence[type] = (
     PreApprovalWorkflow,
     RequirementDigestWorkflow,
     RequirementWorkflow,
+    SalaryChangeWorkflow,
     SpotCheckWorkflow,
     WeeklyReportWorkflow,
 )
@@ -116,6 +118,7 @@ def activities_for(
         finance_activities.record_entry,
         finance_activities.record_pre_approval,
         finance_activities.lookup_rate,
+        finance_activities.record_salary,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
         leave_activities.record_leave,

@@ -57,6 +57,8 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     ROLE_RND_LEAD: _Role.ValueType  # 9
     ROLE_QUALITY_OFFICE: _Role.ValueType  # 10
     ROLE_SALES: _Role.ValueType  # 11
+    ROLE_EXECUTIVE: _Role.ValueType  # 12
+    """the executive (general manager) team: approves salary changes (PAY-1)"""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """ORG-2. R&D lead, quality office and sales belong to other departments but are recipients of
@@ -75,6 +77,8 @@ ROLE_SENIOR_SUPPORT_ENGINEER: Role.ValueType  # 8
 ROLE_RND_LEAD: Role.ValueType  # 9
 ROLE_QUALITY_OFFICE: Role.ValueType  # 10
 ROLE_SALES: Role.ValueType  # 11
+ROLE_EXECUTIVE: Role.ValueType  # 12
+"""the executive (general manager) team: approves salary changes (PAY-1)"""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 class _RegionTier:
