@@ -31,6 +31,7 @@ from workflows import (
     on_call_miss,
     pre_approval,
     requirement,
+    salary_change,
     spot_check,
     weekly_report,
 )
@@ -60,6 +61,9 @@ READ_RULES: dict[str, ReadRule] = {
     "OnCallMissWorkflow": ReadRule(on_call_miss.OnCallMissWorkflow.status, on_call_miss.may_read),
     "PreApprovalWorkflow": ReadRule(pre_approval.PreApprovalWorkflow.status, pre_approval.may_read),
     "RequirementWorkflow": ReadRule(requirement.RequirementWorkflow.status, requirement.may_read),
+    "SalaryChangeWorkflow": ReadRule(
+        salary_change.SalaryChangeWorkflow.status, salary_change.may_read
+    ),
     "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read

@@ -26,6 +26,7 @@ from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.process import ProcessGateway
 from services.gateway.requirements import RequirementGateway
+from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.spot_checks import SpotCheckGateway
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
@@ -113,6 +114,7 @@ async def start(
         part(ClaimGateway),
         part(PreApprovalGateway),
         part(MissedCallGateway),
+        part(SalaryChangeGateway),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -17,6 +17,7 @@ from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.requirements import RequirementGateway
+from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.spot_checks import SpotCheckGateway
 
 
@@ -36,6 +37,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         claims: ClaimGateway,
         pre_approvals: PreApprovalGateway,
         missed_calls: MissedCallGateway,
+        salary_changes: SalaryChangeGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -48,6 +50,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._claims = claims
         self._pre_approvals = pre_approvals
         self._missed_calls = missed_calls
+        self._salary_changes = salary_changes
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -304,3 +307,18 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetMissedCallRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.MissedCall:
         return await self._missed_calls.get(request, current_caller())
+
+    async def ProposeSalaryChange(
+        self, request: gateway_pb2.ProposeSalaryChangeRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._salary_changes.propose(request, current_caller())
+
+    async def DecideSalaryChange(
+        self, request: gateway_pb2.DecideSalaryChangeRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SalaryChange:
+        return await self._salary_changes.decide(request, current_caller())
+
+    async def GetSalaryChange(
+        self, request: gateway_pb2.GetSalaryChangeRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SalaryChange:
+        return await self._salary_changes.get(request, current_caller())

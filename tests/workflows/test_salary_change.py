@@ -71,7 +71,7 @@ async def test_a_salary_change_is_approved_by_the_executive_and_executed_by_fina
         mail = await stack.mail.wait_for(
             lambda m: "A salary change to approve" in str(m["Subject"])
         )
-        assert mail["To"] == "gm.zhou@csd.example"
+        assert "gm.zhou@csd.example" in str(mail["To"])
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(
                 SalaryChangeWorkflow.decide, DecisionInput("jiang.chengzhao", True)

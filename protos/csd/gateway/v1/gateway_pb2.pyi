@@ -2835,3 +2835,128 @@ class MissedCall(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MissedCall: _TypeAlias = MissedCall  # noqa: Y015
+
+@_typing.final
+class ProposeSalaryChangeRequest(_message.Message):
+    """PAY-1: a salary change, proposed by a department manager, approved by the executive team,
+    executed by finance.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    BASE_FEN_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    WHY_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    person_id: _builtins.str
+    base_fen: _builtins.int
+    effective_from: _builtins.str
+    """YYYY-MM-DD"""
+    why: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        base_fen: _builtins.int = ...,
+        effective_from: _builtins.str = ...,
+        why: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_fen", b"base_fen", "effective_from", b"effective_from", "person_id", b"person_id", "reference", b"reference", "why", b"why"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProposeSalaryChangeRequest: _TypeAlias = ProposeSalaryChangeRequest  # noqa: Y015
+
+@_typing.final
+class DecideSalaryChangeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    approve: _builtins.bool
+    note: _builtins.str
+    """required to refuse"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideSalaryChangeRequest: _TypeAlias = DecideSalaryChangeRequest  # noqa: Y015
+
+@_typing.final
+class GetSalaryChangeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSalaryChangeRequest: _TypeAlias = GetSalaryChangeRequest  # noqa: Y015
+
+@_typing.final
+class SalaryChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    PROPOSED_BY_FIELD_NUMBER: _builtins.int
+    BASE_FEN_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    person_id: _builtins.str
+    proposed_by: _builtins.str
+    base_fen: _builtins.int
+    effective_from: _builtins.str
+    stage: _builtins.str
+    """awaiting_approval, approved, refused, executed"""
+    decided_by: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        proposed_by: _builtins.str = ...,
+        base_fen: _builtins.int = ...,
+        effective_from: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_fen", b"base_fen", "decided_by", b"decided_by", "effective_from", b"effective_from", "note", b"note", "person_id", b"person_id", "proposed_by", b"proposed_by", "reference", b"reference", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SalaryChange: _TypeAlias = SalaryChange  # noqa: Y015

@@ -264,6 +264,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
                 _registered_method=True)
+        self.ProposeSalaryChange = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ProposeSalaryChange',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ProposeSalaryChangeRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.DecideSalaryChange = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/DecideSalaryChange',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideSalaryChangeRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
+                _registered_method=True)
+        self.GetSalaryChange = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetSalaryChange',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -545,6 +560,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProposeSalaryChange(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideSalaryChange(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSalaryChange(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -777,6 +810,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetMissedCall,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.SerializeToString,
+            ),
+            'ProposeSalaryChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProposeSalaryChange,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ProposeSalaryChangeRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'DecideSalaryChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideSalaryChange,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideSalaryChangeRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.SerializeToString,
+            ),
+            'GetSalaryChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSalaryChange,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2021,6 +2069,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetMissedCall',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetMissedCallRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.MissedCall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProposeSalaryChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ProposeSalaryChange',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ProposeSalaryChangeRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideSalaryChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/DecideSalaryChange',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideSalaryChangeRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSalaryChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetSalaryChange',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
             options,
             channel_credentials,
             insecure,

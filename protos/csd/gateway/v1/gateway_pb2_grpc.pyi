@@ -80,6 +80,9 @@ class GatewayServiceStub:
     RecordMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordMissedCallRequest, _gateway_pb2.WorkflowRef]
     VerifyMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.VerifyMissedCallRequest, _gateway_pb2.MissedCall]
     GetMissedCall: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetMissedCallRequest, _gateway_pb2.MissedCall]
+    ProposeSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]
+    DecideSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]
+    GetSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -130,6 +133,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RecordMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordMissedCallRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     VerifyMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.VerifyMissedCallRequest, _gateway_pb2.MissedCall]  # type: ignore[assignment]
     GetMissedCall: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetMissedCallRequest, _gateway_pb2.MissedCall]  # type: ignore[assignment]
+    ProposeSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    DecideSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
+    GetSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -453,5 +459,26 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetMissedCallRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.MissedCall, _abc.Awaitable[_gateway_pb2.MissedCall]]: ...
+
+    @_abc_1.abstractmethod
+    def ProposeSalaryChange(
+        self,
+        request: _gateway_pb2.ProposeSalaryChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideSalaryChange(
+        self,
+        request: _gateway_pb2.DecideSalaryChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SalaryChange, _abc.Awaitable[_gateway_pb2.SalaryChange]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSalaryChange(
+        self,
+        request: _gateway_pb2.GetSalaryChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SalaryChange, _abc.Awaitable[_gateway_pb2.SalaryChange]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
