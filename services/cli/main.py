@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     policy_commands.add_parser(
         "publish", help="publish the regulation package's policy tables to finance"
     )
+    accounts = commands.add_parser(
+        "accounts", help="a region's year of accounts (ACC-1) as CSV, and as a chart with --out"
+    )
+    accounts.add_argument("--region", required=True)
+    accounts.add_argument("--year", type=int, required=True)
+    accounts.add_argument("--out", default="", help="write the chart here (SVG)")
     token = commands.add_parser(
         "token", help="sign a bearer token with this machine's local key (jwt mode, csd dev)"
     )
@@ -133,6 +139,22 @@ def main(argv: list[str] | None = None) -> int:
         except grpc.RpcError as err:
             print(f"csd: {err.code().name}: {err.details()}", file=sys.stderr)
             return 1
+        return 0
+    if args.command == "accounts":
+        from services.cli.accounts import accounts as year_of_accounts
+        from services.cli.accounts import as_csv, as_svg
+
+        if not 2000 <= args.year <= 2099:
+            print("csd: --year is 2000 to 2099", file=sys.stderr)
+            return 2
+        try:
+            months = asyncio.run(year_of_accounts(settings, args.region, args.year))
+        except grpc.RpcError as err:
+            print(f"csd: {err.code().name}: {err.details()}", file=sys.stderr)
+            return 1
+        sys.stdout.write(as_csv(months))
+        if args.out:
+            Path(args.out).write_text(as_svg(args.region, args.year, months), encoding="utf-8")
         return 0
     if args.command == "token":
         from services.gateway.local_keys import ensure_local_keys, local_token
