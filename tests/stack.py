@@ -49,6 +49,10 @@ class Stack:
     def staff_address(self) -> str:
         return f"127.0.0.1:{self.servers[0].port}"
 
+    @property
+    def finance_address(self) -> str:
+        return f"127.0.0.1:{self.servers[1].port}"
+
     async def aclose(self) -> None:
         for channel in (self.staff, self.finance, self.notify):
             await channel.close()

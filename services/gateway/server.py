@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
+from csd.finance.v1 import finance_pb2_grpc
 from csd.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from csd.staff.v1 import staff_pb2_grpc
 from temporalio.client import Client
@@ -22,6 +23,7 @@ from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
+from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.process import ProcessGateway
@@ -42,7 +44,7 @@ from services.runtime.server import (
     start_server,
 )
 from services.runtime.settings import Settings
-from services.runtime.tls import STAFF, TlsFiles, open_channel
+from services.runtime.tls import FINANCE, STAFF, TlsFiles, open_channel
 from workflows import task_queues
 
 P = TypeVar("P", bound=ProcessGateway)
@@ -81,6 +83,7 @@ async def start(
     tls: TlsFiles | None = None,
     codec_address: str = "",
     ui_origins: Sequence[str] = (),
+    finance_address: str = "",
 ) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
     or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE. Dev authentication
@@ -90,6 +93,10 @@ async def start(
     UI's codec endpoint there (HTTP POST /decode for `ui_origins`): in jwt mode per case, by the
     same read rules as the Get RPCs (services/gateway/case_access.py)."""
     staff_channel = open_channel(staff_address, to=STAFF, tls=tls)
+    # Pay statements and performance pay are finance's (PAY-2); the rest goes through Temporal.
+    finance_channel = (
+        open_channel(finance_address, to=FINANCE, tls=tls) if finance_address else None
+    )
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     authenticator = authentication(staff)
     if isinstance(authenticator, DevAuthenticator) and not is_loopback(address):
@@ -115,6 +122,9 @@ async def start(
         part(PreApprovalGateway),
         part(MissedCallGateway),
         part(SalaryChangeGateway),
+        PayGateway(
+            finance_pb2_grpc.FinanceServiceStub(finance_channel) if finance_channel else None
+        ),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []
@@ -143,6 +153,8 @@ async def start(
 
     async def close_channel() -> None:
         await staff_channel.close()
+        if finance_channel is not None:
+            await finance_channel.close()
 
     cleanup.append(close_channel)
 
@@ -179,6 +191,7 @@ async def serve(settings: Settings) -> None:
             tls=listening_tls(settings, settings.gateway_address),
             codec_address=settings.codec_address,
             ui_origins=settings.ui_origins(),
+            finance_address=settings.finance_address,
         )
     except ValueError as err:
         raise SystemExit(str(err)) from None

@@ -14,6 +14,7 @@ from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
+from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.requirements import RequirementGateway
@@ -38,6 +39,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         pre_approvals: PreApprovalGateway,
         missed_calls: MissedCallGateway,
         salary_changes: SalaryChangeGateway,
+        pay: PayGateway,
     ) -> None:
         self._assistance = assistance
         self._penalties = penalties
@@ -51,6 +53,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._pre_approvals = pre_approvals
         self._missed_calls = missed_calls
         self._salary_changes = salary_changes
+        self._pay = pay
 
     async def StartAssistance(
         self, request: gateway_pb2.StartAssistanceRequest, context: grpc.aio.ServicerContext
@@ -322,3 +325,13 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetSalaryChangeRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.SalaryChange:
         return await self._salary_changes.get(request, current_caller())
+
+    async def RecordPerformancePay(
+        self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.PerformancePay:
+        return await self._pay.record_performance_pay(request, current_caller())
+
+    async def GetPayStatement(
+        self, request: gateway_pb2.GetPayStatementRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.PayStatement:
+        return await self._pay.statement(request, current_caller())

@@ -29,6 +29,7 @@ async def gateway_for(
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
     )
     try:

@@ -279,6 +279,16 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
                 _registered_method=True)
+        self.RecordPerformancePay = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordPerformancePay',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PerformancePay.FromString,
+                _registered_method=True)
+        self.GetPayStatement = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetPayStatement',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPayStatementRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PayStatement.FromString,
+                _registered_method=True)
 
 
 class GatewayServiceServicer:
@@ -578,6 +588,18 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPerformancePay(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayStatement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -825,6 +847,16 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetSalaryChange,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.SerializeToString,
+            ),
+            'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPerformancePay,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PerformancePay.SerializeToString,
+            ),
+            'GetPayStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayStatement,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPayStatementRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PayStatement.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2150,6 +2182,60 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetSalaryChange',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPerformancePay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordPerformancePay',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PerformancePay.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetPayStatement',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetPayStatementRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PayStatement.FromString,
             options,
             channel_credentials,
             insecure,

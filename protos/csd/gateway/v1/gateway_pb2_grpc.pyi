@@ -83,6 +83,8 @@ class GatewayServiceStub:
     ProposeSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]
     DecideSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]
     GetSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]
+    RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
+    GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
 @_typing.type_check_only
 class GatewayServiceAsyncStub(GatewayServiceStub):
@@ -136,6 +138,8 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ProposeSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     DecideSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
     GetSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
+    RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
+    GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
 class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -480,5 +484,19 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetSalaryChangeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.SalaryChange, _abc.Awaitable[_gateway_pb2.SalaryChange]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordPerformancePay(
+        self,
+        request: _gateway_pb2.RecordPerformancePayRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.PerformancePay, _abc.Awaitable[_gateway_pb2.PerformancePay]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPayStatement(
+        self,
+        request: _gateway_pb2.GetPayStatementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.PayStatement, _abc.Awaitable[_gateway_pb2.PayStatement]]: ...
 
 def add_GatewayServiceServicer_to_server(servicer: GatewayServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
