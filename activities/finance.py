@@ -157,6 +157,30 @@ class AuditClaimInput:
     person_id: str
     month: str
     lines: list[ClaimLineInput]
+    claim: str = ""  # the claim's own reference (its workflow id)
+
+
+@dataclass
+class ClaimUsageInput:
+    idempotency_key: str
+    claim: str
+    person_id: str
+    lodging: list[ClaimLineInput]
+    pre_approvals: list[str]
+
+
+def _line(line: ClaimLineInput) -> finance_pb2.ClaimLine:
+    return finance_pb2.ClaimLine(
+        number=line.number,
+        category=line.category,
+        date=line.date,
+        city=line.city,
+        amount_fen=line.amount_fen,
+        shared_with=line.shared_with,
+        reason=line.reason,
+        overtime_or_emergency=line.overtime_or_emergency,
+        pre_approval=line.pre_approval,
+    )
 
 
 @dataclass
@@ -198,20 +222,8 @@ class ClaimActivities:
                 finance_pb2.AuditClaimRequest(
                     person_id=input.person_id,
                     month=input.month,
-                    lines=[
-                        finance_pb2.ClaimLine(
-                            number=line.number,
-                            category=line.category,
-                            date=line.date,
-                            city=line.city,
-                            amount_fen=line.amount_fen,
-                            shared_with=line.shared_with,
-                            reason=line.reason,
-                            overtime_or_emergency=line.overtime_or_emergency,
-                            pre_approval=line.pre_approval,
-                        )
-                        for line in input.lines
-                    ],
+                    lines=[_line(line) for line in input.lines],
+                    claim=input.claim,
                 ),
                 timeout=CALL_DEADLINE_SECONDS,
             )
@@ -234,3 +246,19 @@ class ClaimActivities:
                 for line in audit.lines
             ],
         )
+
+    @activity.defn(name="finance.record_claim_usage")
+    async def record_claim_usage(self, input: ClaimUsageInput) -> int:
+        usage = await call(
+            self._stub.RecordClaimUsage(
+                finance_pb2.RecordClaimUsageRequest(
+                    idempotency_key=input.idempotency_key,
+                    claim=input.claim,
+                    person_id=input.person_id,
+                    lodging=[_line(line) for line in input.lodging],
+                    pre_approvals=input.pre_approvals,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return int(usage.room_nights)

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         AuditedLineView,
         ClaimActivities,
         ClaimLineInput,
+        ClaimUsageInput,
         FinanceActivities,
         LedgerEntryInput,
     )
@@ -42,6 +43,9 @@ MAX_LINES = 500
 # RB-2: these roles' claims go to a department manager personally.
 REVIEWED_BY_MANAGER_ONLY = ("technical_service_manager", "customer_service_manager")
 STEP_ROLE = {AWAITING_CLERK: "department_clerk", AWAITING_DEPARTMENT_MANAGER: "department_manager"}
+# Patch (README: patches and their retirement): approved claims record the rooms and
+# pre-approvals they used, so that neither is paid twice across claims.
+RECORDS_USAGE = "claim-records-usage"
 
 
 def workflow_id(person_id: str, month: str) -> str:
@@ -155,9 +159,17 @@ class ClaimWorkflow:
         )
         self._case = case
         case.open(region=input.region_code, rule_version=input.rule_version)
+        # Since claims record what they used (rooms, pre-approvals), the audit is told which
+        # claim it audits, so that its own usage is not held against it.
+        records_usage = workflow.patched(RECORDS_USAGE)
         audit = await workflow.execute_activity_method(
             ClaimActivities.audit_claim,
-            AuditClaimInput(input.person_id, input.month, input.lines),
+            AuditClaimInput(
+                input.person_id,
+                input.month,
+                input.lines,
+                claim=workflow.info().workflow_id if records_usage else "",
+            ),
             start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
             retry_policy=retry_policies.DIRECTORY_LOOKUP,
         )
@@ -199,6 +211,8 @@ class ClaimWorkflow:
 
         if status.stage != REJECTED:
             status.approved_fen = status.sanctioned_fen
+            if records_usage:
+                await self._record_usage(case, input, status)
             if status.approved_fen:
                 entry = await workflow.execute_activity_method(
                     FinanceActivities.record_entry,
@@ -239,6 +253,30 @@ class ClaimWorkflow:
             ),
         )
         return status
+
+    async def _record_usage(
+        self, case: CaseFile[ClaimStatus], input: ClaimInput, status: ClaimStatus
+    ) -> None:
+        """The rooms and pre-approvals this claim is paid for: never paid again elsewhere."""
+        paid = {line.number for line in status.lines if line.sanctioned_fen > 0}
+        lodging = [li for li in input.lines if li.category == "lodging" and li.number in paid]
+        spent = sorted(
+            {
+                li.pre_approval
+                for li in input.lines
+                if li.pre_approval and li.number in paid and li.category != "lodging"
+            }
+        )
+        if not lodging and not spent:
+            return
+        await workflow.execute_activity_method(
+            ClaimActivities.record_claim_usage,
+            ClaimUsageInput(
+                case.key("usage"), workflow.info().workflow_id, input.person_id, lodging, spent
+            ),
+            start_to_close_timeout=retry_policies.LEDGER_WRITE_TIMEOUT,
+            retry_policy=retry_policies.LEDGER_WRITE,
+        )
 
     @workflow.update
     def review(self, input: ReviewInput) -> ClaimStatus:

@@ -22,6 +22,8 @@ CALLERS: dict[str, frozenset[str]] = {
     "AuditClaim": _READERS,
     # Written by the pre-approval process only.
     "RecordPreApproval": frozenset({WORKER}),
+    # What an approved claim used, recorded by the claim process.
+    "RecordClaimUsage": frozenset({WORKER}),
     # PAY-1: a salary change is executed by its process (worker); admin loads the first ones.
     "RecordSalary": frozenset({WORKER, ADMIN}),
     # PAY-2: entered by a department manager through the gateway.

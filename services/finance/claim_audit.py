@@ -74,6 +74,7 @@ class PreApproval:
     reference: str
     category: str
     approved_fen: int
+    used_by: str = ""  # the approved claim that already spent it
 
 
 @dataclass
@@ -134,8 +135,12 @@ def audit(
     rate: Rate,
     pre_approvals: Mapping[str, PreApproval],
     dormitory_cities: frozenset[str] = frozenset(),
+    settled_nights: Mapping[tuple[date, str], str] = {},
+    claim: str = "",
 ) -> Audit:
-    """Every line's outcome, in the claim's order."""
+    """Every line's outcome, in the claim's order. `settled_nights` are the claimant's nights
+    (day, case-folded city) whose room another approved claim already paid, by that claim;
+    `claim` is this claim's own reference, whose earlier settlement is not held against it."""
     _check(lines, month)
     outcomes = [LineOutcome(li.number, li.category, li.amount_fen, li.amount_fen) for li in lines]
     used: dict[str, int] = {}
@@ -147,13 +152,23 @@ def audit(
         if line.category == TRAVEL_ALLOWANCE:
             _travel(line, outcome, day, rate)
         elif line.category == LODGING:
+            paid_by = settled_nights.get((line.day, line.city.casefold()), claim)
+            if paid_by != claim:
+                outcome.refuse(
+                    "room_already_reimbursed",
+                    "PAY-4",
+                    f"the room of {line.day.isoformat()} in {line.city} was reimbursed on "
+                    f"{paid_by}: a room is paid once, however many shared it",
+                    outcome.sanctioned_fen,
+                )
+                continue
             _lodging(line, outcome, rate, dormitory_cities, pre_approvals)
         elif line.category == TAXI:
             _taxi(line, outcome)
         elif line.category == TRANSPORT:
             _transport(line, outcome, day)
         if line.category in NEEDS_PRE_APPROVAL:
-            _pre_approved(line, outcome, pre_approvals, used)
+            _pre_approved(line, outcome, pre_approvals, used, claim)
     _monthly_cap(lines, outcomes, month, rate)
     return Audit(outcomes)
 
@@ -293,9 +308,18 @@ def _pre_approved(
     outcome: LineOutcome,
     pre_approvals: Mapping[str, PreApproval],
     used: dict[str, int],
+    claim: str,
 ) -> None:
     rule = "RB-5" if line.category == HOSPITALITY else "PAY-7"
     approval = pre_approvals.get(line.pre_approval) if line.pre_approval else None
+    if approval is not None and approval.used_by and approval.used_by != claim:
+        outcome.refuse(
+            "pre_approval_used",
+            rule,
+            f"{approval.reference} was already spent on {approval.used_by}",
+            outcome.sanctioned_fen,
+        )
+        return
     if approval is None or approval.category != line.category:
         outcome.refuse(
             "no_pre_approval",

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.finance import claim_audit, repository
 from services.finance.claim_audit import AttendanceDay, ClaimError, Line
 from services.finance.directory import Directory
-from services.finance.models import IdempotencyRecord, PolicyVersion
+from services.finance.models import IdempotencyRecord, PolicyVersion, SettledRoom
 from services.finance.models import PreApproval as PreApprovalRow
 from services.finance.validation import check_amount
 from services.runtime.dates import parse_date, parse_month
@@ -125,7 +125,7 @@ class ClaimRpcs:
             # The claimant's own: another person's approval is no approval of this claim.
             approvals = {
                 row.reference: claim_audit.PreApproval(
-                    row.reference, row.category, row.approved_fen
+                    row.reference, row.category, row.approved_fen, row.used_by or ""
                 )
                 for row in await session.scalars(
                     select(PreApprovalRow).where(
@@ -134,9 +134,24 @@ class ClaimRpcs:
                     )
                 )
             }
+            nights = {line.day for line in lines if line.category == claim_audit.LODGING}
+            settled = {
+                (row.night, row.city): row.claim
+                for row in await session.scalars(
+                    select(SettledRoom).where(
+                        SettledRoom.person_id == person.id, SettledRoom.night.in_(nights)
+                    )
+                )
+            }
         try:
             result = claim_audit.audit(
-                lines, month=month, attendance=attendance, rate=rate, pre_approvals=approvals
+                lines,
+                month=month,
+                attendance=attendance,
+                rate=rate,
+                pre_approvals=approvals,
+                settled_nights=settled,
+                claim=request.claim,
             )
         except ClaimError as err:
             raise InvalidArgument(str(err)) from None
@@ -208,5 +223,49 @@ class ClaimRpcs:
             operation="RecordPreApproval",
             request=request,
             response_type=F.PreApproval,
+            apply=apply,
+        )
+
+    async def RecordClaimUsage(
+        self, request: finance_pb2.RecordClaimUsageRequest, context: grpc.aio.ServicerContext
+    ) -> finance_pb2.ClaimUsage:
+        require_text(request.claim, "claim", limit=200)
+        require_id(request.person_id, "person_id")
+        rooms = []
+        for line in request.lodging:
+            night = parse_date(line.date, "lodging date")
+            city = line.city.strip().casefold()
+            limit_text(city, "city", limit=100)
+            for person in {request.person_id, *line.shared_with}:
+                require_id(person, "shared_with")
+                rooms.append(
+                    SettledRoom(night=night, city=city, person_id=person, claim=request.claim)
+                )
+
+        async def apply(session: AsyncSession) -> finance_pb2.ClaimUsage:
+            # A room night already settled for one of its occupants is a conflict the audit
+            # should have refused: the unique key refuses it here too (ALREADY_EXISTS).
+            session.add_all(rooms)
+            used = 0
+            for reference in request.pre_approvals:
+                row = await session.get(PreApprovalRow, reference)
+                if row is None or row.person_id != request.person_id:
+                    raise FailedPrecondition(
+                        f"{reference} is no pre-approval of {request.person_id}"
+                    )
+                if row.used_by and row.used_by != request.claim:
+                    raise FailedPrecondition(f"{reference} was already spent on {row.used_by}")
+                row.used_by = request.claim
+                used += 1
+            await session.flush()
+            return F.ClaimUsage(claim=request.claim, room_nights=len(rooms), pre_approvals=used)
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="RecordClaimUsage",
+            request=request,
+            response_type=F.ClaimUsage,
             apply=apply,
         )

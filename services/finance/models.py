@@ -114,6 +114,7 @@ class PreApproval(Base):
     approved_fen: Mapped[int] = mapped_column(BigInteger)
     approved_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH), nullable=True)
 
 
 class Salary(Base):
@@ -143,3 +144,15 @@ class PerformancePay(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     recorded_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SettledRoom(Base):
+    """A night's room reimbursed on an approved claim, one row per person in it: a room shared
+    is settled once, and nobody in it has that night paid again on another claim (PAY-4)."""
+
+    __tablename__ = "finance_settled_rooms"
+
+    night: Mapped[date] = mapped_column(Date, primary_key=True)
+    city: Mapped[str] = mapped_column(String(100), primary_key=True)  # case-folded
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    claim: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))

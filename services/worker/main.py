@@ -106,6 +106,7 @@ def activities_for(
     claim_activities = ClaimActivities(finance)
     return [
         claim_activities.audit_claim,
+        claim_activities.record_claim_usage,
         attendance_activities.open_missing_reports,
         attendance_activities.missing_reports,
         attendance_activities.record_absence,

@@ -149,3 +149,69 @@ def test_money_is_never_a_float() -> None:
     line = ClaimLineInput(1, "lodging", "2026-06-01", "Shanghai", 99.5)  # type: ignore[arg-type]
     with pytest.raises(regulation.InvalidInput, match="whole positive fen"):
         validate(ClaimInput("zhao.lei", "engineer", "east", MONTH, [line], "2024-v1"))
+
+
+async def _approve(handle: WorkflowHandle[Any, Any]) -> ClaimStatus:
+    await _stage(handle, AWAITING_CLERK)
+    await handle.execute_update(ClaimWorkflow.review, ReviewInput("chen.jing", True))
+    await _stage(handle, AWAITING_DEPARTMENT_MANAGER)
+    await handle.execute_update(ClaimWorkflow.review, ReviewInput("huang.aiping", True))
+    result: ClaimStatus = await handle.result()
+    return result
+
+
+async def test_a_shared_room_and_a_pre_approval_are_paid_once_across_claims(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    env = time_skipping_env
+    for person in ("zhao.lei", "liu.yang"):
+        await _on_site(stack, person, "2026-06-01")
+    await FinanceServiceStub(stack.finance).RecordPreApproval(
+        finance_pb2.RecordPreApprovalRequest(
+            idempotency_key="pa",
+            pre_approval=finance_pb2.PreApproval(
+                reference="PA-DINNER", person_id="zhao.lei", category="hospitality",
+                approved_fen=300_00, approved_by="huang.aiping",
+            ),
+        )
+    )  # fmt: skip
+    room = ClaimLineInput(1, "lodging", "2026-06-01", "Shanghai", 90_00, shared_with=["liu.yang"])
+    dinner = ClaimLineInput(
+        2, "hospitality", "2026-06-01", "Shanghai", 200_00, pre_approval="PA-DINNER"
+    )
+    async with stack.worker(env.client, task_queue):
+        first = await env.client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimInput(
+                "zhao.lei", "technical_service_engineer", "east", MONTH, [room, dinner], "2024-v1"
+            ),
+            id=f"claim-first-{uuid.uuid4().hex[:6]}",
+            task_queue=task_queue,
+        )
+        paid = await _approve(first)
+        assert paid.approved_fen == 290_00
+        await record_history(first, "claim_records_usage")
+        # liu.yang shared that room: it is not paid again on her claim.
+        second = await env.client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimInput("liu.yang", "technical_service_engineer", "east", MONTH,
+                       [ClaimLineInput(1, "lodging", "2026-06-01", "Shanghai", 90_00)], "2024-v1"),
+            id=f"claim-second-{uuid.uuid4().hex[:6]}",
+            task_queue=task_queue,
+        )  # fmt: skip
+        status = await _stage(second, AWAITING_CLERK)
+        [line] = status.lines
+        assert line.sanctioned_fen == 0 and line.exceptions[0].code == "room_already_reimbursed"
+        await second.terminate("test over")
+        # And the dinner's pre-approval is spent: a second claim naming it gets nothing.
+        again = await env.client.start_workflow(
+            ClaimWorkflow.run,
+            ClaimInput(
+                "zhao.lei", "technical_service_engineer", "east", MONTH, [dinner], "2024-v1"
+            ),
+            id=f"claim-again-{uuid.uuid4().hex[:6]}",
+            task_queue=task_queue,
+        )
+        status = await _stage(again, AWAITING_CLERK)
+        assert status.lines[0].exceptions[0].code == "pre_approval_used"
+        await again.terminate("test over")

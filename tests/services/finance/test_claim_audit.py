@@ -283,3 +283,35 @@ def test_a_dormitory_city_is_warned_not_refused() -> None:
 def test_a_malformed_claim_is_refused_before_any_rule(line: Line, words: str) -> None:
     with pytest.raises(ClaimError, match=words):
         one(line)
+
+
+def test_a_room_another_claim_paid_is_not_paid_again() -> None:
+    line = Line(1, LODGING, DAY, "Shanghai", 90_00)
+    result = audit(
+        [line],
+        month=MONTH,
+        attendance={DAY: SHANGHAI},
+        rate=rates(ENGINEER),
+        pre_approvals={},
+        settled_nights={(DAY, "shanghai"): "claim-liu.yang-2025-03"},
+        claim="claim-zhao.lei-2025-03",
+    )
+    assert result.sanctioned_fen == 0
+    assert "reimbursed on claim-liu.yang-2025-03" in result.lines[0].exceptions[0].words
+    # The claim that paid it is not refused its own night on a re-audit.
+    again = audit(
+        [line],
+        month=MONTH,
+        attendance={DAY: SHANGHAI},
+        rate=rates(ENGINEER),
+        pre_approvals={},
+        settled_nights={(DAY, "shanghai"): "claim-zhao.lei-2025-03"},
+        claim="claim-zhao.lei-2025-03",
+    )
+    assert again.sanctioned_fen == 90_00
+
+
+def test_a_pre_approval_spent_on_another_claim_is_spent() -> None:
+    spent = {"PA-1": PreApproval("PA-1", HOSPITALITY, 300_00, used_by="claim-a")}
+    line = Line(1, HOSPITALITY, DAY, "Shanghai", 100_00, pre_approval="PA-1")
+    assert codes(one(line, pre_approvals=spent)) == [("pre_approval_used", "RB-5", REFUSE)]

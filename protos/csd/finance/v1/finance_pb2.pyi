@@ -580,9 +580,12 @@ class AuditClaimRequest(_message.Message):
     PERSON_ID_FIELD_NUMBER: _builtins.int
     MONTH_FIELD_NUMBER: _builtins.int
     LINES_FIELD_NUMBER: _builtins.int
+    CLAIM_FIELD_NUMBER: _builtins.int
     person_id: _builtins.str
     month: _builtins.str
     """YYYY-MM"""
+    claim: _builtins.str
+    """The claim's own reference: what it already settled is not held against it."""
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLine]: ...
     def __init__(
@@ -591,14 +594,77 @@ class AuditClaimRequest(_message.Message):
         person_id: _builtins.str = ...,
         month: _builtins.str = ...,
         lines: _abc.Iterable[Global___ClaimLine] | None = ...,
+        claim: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "month", b"month", "person_id", b"person_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "lines", b"lines", "month", b"month", "person_id", b"person_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditClaimRequest: _TypeAlias = AuditClaimRequest  # noqa: Y015
+
+@_typing.final
+class RecordClaimUsageRequest(_message.Message):
+    """What an approved claim used: its rooms (with who shared them) and its pre-approvals."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    CLAIM_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    LODGING_FIELD_NUMBER: _builtins.int
+    PRE_APPROVALS_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    claim: _builtins.str
+    person_id: _builtins.str
+    @_builtins.property
+    def lodging(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClaimLine]:
+        """the approved lodging lines"""
+
+    @_builtins.property
+    def pre_approvals(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        claim: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        lodging: _abc.Iterable[Global___ClaimLine] | None = ...,
+        pre_approvals: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "idempotency_key", b"idempotency_key", "lodging", b"lodging", "person_id", b"person_id", "pre_approvals", b"pre_approvals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordClaimUsageRequest: _TypeAlias = RecordClaimUsageRequest  # noqa: Y015
+
+@_typing.final
+class ClaimUsage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    ROOM_NIGHTS_FIELD_NUMBER: _builtins.int
+    PRE_APPROVALS_FIELD_NUMBER: _builtins.int
+    claim: _builtins.str
+    room_nights: _builtins.int
+    pre_approvals: _builtins.int
+    def __init__(
+        self,
+        *,
+        claim: _builtins.str = ...,
+        room_nights: _builtins.int = ...,
+        pre_approvals: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "pre_approvals", b"pre_approvals", "room_nights", b"room_nights"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClaimUsage: _TypeAlias = ClaimUsage  # noqa: Y015
 
 @_typing.final
 class LineException(_message.Message):

@@ -74,6 +74,11 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
                 _registered_method=True)
+        self.RecordClaimUsage = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/RecordClaimUsage',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordClaimUsageRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimUsage.FromString,
+                _registered_method=True)
         self.RecordSalary = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/RecordSalary',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordSalaryRequest.SerializeToString,
@@ -147,6 +152,12 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordClaimUsage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordSalary(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -213,6 +224,11 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.RecordPreApproval,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.SerializeToString,
+            ),
+            'RecordClaimUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordClaimUsage,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordClaimUsageRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ClaimUsage.SerializeToString,
             ),
             'RecordSalary': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordSalary,
@@ -451,6 +467,33 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/RecordPreApproval',
             csd_dot_finance_dot_v1_dot_finance__pb2.RecordPreApprovalRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.PreApproval.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordClaimUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/RecordClaimUsage',
+            csd_dot_finance_dot_v1_dot_finance__pb2.RecordClaimUsageRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.ClaimUsage.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,7 @@ class FinanceServiceStub:
     ListEntries: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]
     AuditClaim: _grpc.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]
     RecordPreApproval: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]
+    RecordClaimUsage: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordClaimUsageRequest, _finance_pb2.ClaimUsage]
     RecordSalary: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]
     GetSettlement: _grpc.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]
@@ -58,6 +59,7 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     ListEntries: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListEntriesRequest, _finance_pb2.ListEntriesResponse]  # type: ignore[assignment]
     AuditClaim: _aio.UnaryUnaryMultiCallable[_finance_pb2.AuditClaimRequest, _finance_pb2.ClaimAudit]  # type: ignore[assignment]
     RecordPreApproval: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPreApprovalRequest, _finance_pb2.PreApproval]  # type: ignore[assignment]
+    RecordClaimUsage: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordClaimUsageRequest, _finance_pb2.ClaimUsage]  # type: ignore[assignment]
     RecordSalary: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]  # type: ignore[assignment]
     GetSettlement: _aio.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
@@ -119,6 +121,13 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.RecordPreApprovalRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.PreApproval, _abc.Awaitable[_finance_pb2.PreApproval]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordClaimUsage(
+        self,
+        request: _finance_pb2.RecordClaimUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.ClaimUsage, _abc.Awaitable[_finance_pb2.ClaimUsage]]: ...
 
     @_abc_1.abstractmethod
     def RecordSalary(
