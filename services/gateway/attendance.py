@@ -13,13 +13,13 @@ import hashlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
-import grpc
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
+from services.gateway.relay import relayed
 from services.runtime import errors
 from services.runtime.dates import today
 
@@ -39,25 +39,10 @@ _NAMES = {
     if value != S.ATTENDANCE_STATUS_UNSPECIFIED
 }
 _STATUS = {name: value for value, name in _NAMES.items()}
-# The staff service's refusals are the caller's to read; anything else is an outage.
-_RELAYED = {
-    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
-    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
-    grpc.StatusCode.NOT_FOUND: errors.NotFound,
-    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
-}
 
 
 async def _staff(call: Awaitable[T], purpose: str) -> T:
-    try:
-        return await call
-    except grpc.aio.AioRpcError as err:
-        refusal = _RELAYED.get(err.code())
-        if refusal is not None:
-            raise refusal(err.details() or err.code().name) from None
-        raise errors.Unavailable(
-            f"the staff service cannot {purpose} now ({err.code().name}); retry shortly"
-        ) from None
+    return await relayed(call, service="staff", purpose=purpose)
 
 
 def _day(day: S.AttendanceDay) -> G.AttendanceDay:

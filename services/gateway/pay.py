@@ -7,11 +7,11 @@ import hashlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
-import grpc
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
 from csd.gateway.v1 import gateway_pb2
 
 from services.gateway.identity import Caller
+from services.gateway.relay import relayed
 from services.runtime import errors
 from services.runtime.dates import parse_month
 from services.runtime.validation import require_id
@@ -21,23 +21,10 @@ G, F = gateway_pb2, finance_pb2
 ENTERS_PERFORMANCE_PAY = "department_manager"
 READS_EVERY_STATEMENT = frozenset({"department_manager", "department_clerk"})
 TIMEOUT_SECONDS = 5.0
-_RELAYED = {
-    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
-    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
-    grpc.StatusCode.NOT_FOUND: errors.NotFound,
-}
 
 
 async def _finance(call: Awaitable[T], purpose: str) -> T:
-    try:
-        return await call
-    except grpc.aio.AioRpcError as err:
-        refusal = _RELAYED.get(err.code())
-        if refusal is not None:
-            raise refusal(err.details() or err.code().name) from None
-        raise errors.Unavailable(
-            f"the finance service cannot {purpose} now ({err.code().name}); retry shortly"
-        ) from None
+    return await relayed(call, service="finance", purpose=purpose)
 
 
 class PayGateway:
