@@ -60,8 +60,6 @@ PEOPLE = [
     DemoPerson("zhang.bin", "張斌", R.ROLE_QUALITY_OFFICE),
     DemoPerson("pan.zhongdong", "潘仲冬", R.ROLE_QUALITY_OFFICE),
     DemoPerson("sun.li", "孫立", R.ROLE_SALES, region="east"),
-    # The executive (general manager) team: approves salary changes (PAY-1).
-    DemoPerson("zhou.guoqiang", "周國強", R.ROLE_EXECUTIVE),
     DemoPerson(
         "wang.qiang", "王強", R.ROLE_TECHNICAL_SERVICE_MANAGER, TS, 13, "east", "jiang.chengzhao"
     ),
@@ -85,6 +83,9 @@ PEOPLE = [
     DemoPerson(
         "luo.jie", "羅杰", R.ROLE_TECHNICAL_SERVICE_ENGINEER, TS, 1, "southwest", "yang.fan"
     ),
+    # Added last: a person's phone follows their place in this list, and the people loaded
+    # before keep theirs. The executive (general manager) team approves salary changes (PAY-1).
+    DemoPerson("zhou.guoqiang", "周國強", R.ROLE_EXECUTIVE),
 ]
 
 
