@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation.money import yuan as _yuan
     from workflows.regulation.readers import Reader
 
 PROCESS = "claim"
@@ -109,10 +110,6 @@ def may_read(status: ClaimStatus, reader: Reader) -> bool:
     """The claimant, those on its route, and the department managers."""
     on_route = any(reader.id in ids for ids in status.reviewers.values())
     return reader.id == status.person_id or on_route or reader.role == "department_manager"
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def _outcomes(lines: list[AuditedLineView]) -> str:

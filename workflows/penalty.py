@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup
     from workflows.regulation import InvalidInput, texts
+    from workflows.regulation.money import yuan
 
 PROCESS = "penalty"
 SUBMITTED = "submitted"
@@ -62,10 +63,6 @@ class PenaltyStatus(CaseRecord):
     amount_fen: int = 0
     entry_id: str = ""
     stage: str = SUBMITTED
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @workflow.defn

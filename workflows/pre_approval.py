@@ -13,7 +13,6 @@ finance service where the claim audit finds it for the claimant's lines that nam
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 
 from temporalio import workflow
@@ -24,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, retry_policies
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
+    from workflows.regulation import InvalidInput, NotAllowed, NotNow, money, texts
+    from workflows.regulation.money import yuan as _yuan
     from workflows.regulation.readers import Reader
 
 PROCESS = "pre_approval"
@@ -33,9 +33,6 @@ CATEGORIES = (HOSPITALITY, BUSINESS, LODGING_UPLIFT)
 RULES = {HOSPITALITY: "RB-5", BUSINESS: "PAY-7", LODGING_UPLIFT: "PAY-4"}
 AWAITING_DECISION, APPROVED, REFUSED = "awaiting_decision", "approved", "refused"
 DECIDERS = "department_manager"
-# 100 million yuan: the ledger's documented ceiling for one amount.
-MAX_FEN = 100_000_000_00
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def workflow_id(reference: str) -> str:
@@ -56,12 +53,10 @@ class PreApprovalRequest:
 
 
 def validate(input: PreApprovalRequest) -> None:
-    if not _REFERENCE.match(input.reference):
-        raise InvalidInput(f"reference {input.reference[:80]!r}: 1-64 letters, digits, . _ -")
+    texts.reference(input.reference)
     if input.category not in CATEGORIES:
         raise InvalidInput(f"category {input.category!r}: use {', '.join(CATEGORIES)}")
-    if type(input.amount_fen) is not int or not 0 < input.amount_fen <= MAX_FEN:
-        raise InvalidInput("amount_fen: whole fen, more than 0 and at most 100 million yuan")
+    money.whole_fen(input.amount_fen, "amount_fen")
     texts.required(input.why, "why", why="say what the money is for")
     if input.category == HOSPITALITY:
         texts.required(input.customer, "customer", why="RB-5 records which customer")
@@ -92,10 +87,6 @@ class PreApprovalStatus(CaseRecord):
 
 def may_read(status: PreApprovalStatus, reader: Reader) -> bool:
     return reader.id == status.person_id or reader.role in (DECIDERS, "department_clerk")
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @workflow.defn

@@ -9,7 +9,6 @@ new base salary is recorded in finance from its effective date, which the monthl
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from temporalio import workflow
@@ -20,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, retry_policies
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
-    from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
+    from workflows.regulation import NotAllowed, NotNow, dates, money, texts
+    from workflows.regulation.money import yuan as _yuan
     from workflows.regulation.readers import Reader
 
 PROCESS = "salary_change"
@@ -31,8 +31,6 @@ AWAITING_APPROVAL, APPROVED, REFUSED, EXECUTED = (
     "executed",
 )
 PROPOSERS, APPROVERS = "department_manager", "executive"
-MAX_FEN = 100_000_000_00
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def workflow_id(reference: str) -> str:
@@ -51,10 +49,8 @@ class SalaryChangeInput:
 
 
 def validate(input: SalaryChangeInput) -> None:
-    if not _REFERENCE.match(input.reference):
-        raise InvalidInput(f"reference {input.reference[:80]!r}: 1-64 letters, digits, . _ -")
-    if type(input.base_fen) is not int or not 0 < input.base_fen <= MAX_FEN:
-        raise InvalidInput("base_fen: whole fen, more than 0 and at most 100 million yuan")
+    texts.reference(input.reference)
+    money.whole_fen(input.base_fen, "base_fen")
     dates.day(input.effective_from, "effective_from")
     texts.required(input.why, "why", why="say why the salary changes")
     if input.person_id == input.proposed_by:
@@ -88,10 +84,6 @@ def may_read(status: SalaryChangeStatus, reader: Reader) -> bool:
         or reader.id in status.approvers
         or reader.role == PROPOSERS
     )
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @workflow.defn

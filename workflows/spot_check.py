@@ -12,7 +12,6 @@ rule's window reaches the rule's total, opens the one dismissal case for them
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from temporalio import workflow
@@ -40,7 +39,6 @@ RULE = "AT-3"
 FINED = "fined"
 DISMISSAL_OPENED = "dismissal_opened"
 MAX_DAYS = 31
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def workflow_id(reference: str) -> str:
@@ -62,10 +60,7 @@ class SpotCheckInput:
 def validate(input: SpotCheckInput, rules: regulation.RuleSet) -> None:
     """A finding a person can act on: which days, where they said they were, where they were."""
     rules.fine_fen(RULE)
-    if not _REFERENCE.match(input.reference):
-        raise InvalidInput(
-            f"reference {input.reference[:80]!r}: 1-64 letters, digits, '.', '_' or '-'"
-        )
+    texts.reference(input.reference)
     if not 1 <= len(input.days) <= MAX_DAYS:
         raise InvalidInput(f"days: name 1 to {MAX_DAYS} days found not at post")
     if len(set(input.days)) != len(input.days):

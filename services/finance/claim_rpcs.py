@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import claim_audit, repository
 from services.finance.claim_audit import AttendanceDay, ClaimError, Line
-from services.finance.directory import Directory
+from services.finance.directory import (
+    Directory,
+    attendance_status,
+    pay_group_of,
+    place_tiers,
+)
 from services.finance.models import IdempotencyRecord, PolicyVersion, SettledRoom
 from services.finance.models import PreApproval as PreApprovalRow
 from services.finance.validation import check_amount
@@ -22,22 +27,9 @@ from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id, require_text
-from workflows.regulation.allowances import PAY_GROUP_OF_ROLE
 
 F, S = finance_pb2, staff_pb2
 MAX_LINES = 500
-
-_TIERS = {
-    S.REGION_TIER_1: "1",
-    S.REGION_TIER_2: "2",
-    S.REGION_TIER_OTHER: "other",
-    S.REGION_TIER_HEAD_OFFICE: "head_office",
-}
-
-
-def _status(value: S.AttendanceStatus.ValueType) -> str:
-    """ATTENDANCE_STATUS_ON_SITE -> "on_site": the staff service's own names."""
-    return S.AttendanceStatus.Name(value).removeprefix("ATTENDANCE_STATUS_").lower()
 
 
 def _lines(request: finance_pb2.AuditClaimRequest) -> list[Line]:
@@ -82,8 +74,7 @@ class ClaimRpcs:
         if directory is None:
             raise Unavailable("this finance service has no staff directory to audit against")
         person = await directory.person(request.person_id)
-        role = S.Role.Name(person.role).removeprefix("ROLE_").lower()
-        group = PAY_GROUP_OF_ROLE.get(role)
+        group = pay_group_of(person)
         if group is None:
             raise FailedPrecondition(
                 f"{person.id}'s role has no column in the travel policy (PAY-3..PAY-7): "
@@ -91,19 +82,20 @@ class ClaimRpcs:
             )
         first = date.fromisoformat(f"{month}-01")
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        tiers: dict[str, str] = {}
-        attendance: dict[date, AttendanceDay] = {}
-        for day in await directory.attendance(person.id, first.isoformat(), last.isoformat()):
-            region = day.place_region_code
-            if region and region not in tiers:
-                tiers[region] = _TIERS.get(await directory.region_tier(region), "other")
-            attendance[date.fromisoformat(day.date)] = AttendanceDay(
-                _status(day.status), day.city, tiers.get(region, "")
+        days = await directory.attendance(person.id, first.isoformat(), last.isoformat())
+        tiers = await place_tiers(directory, days)
+        attendance = {
+            date.fromisoformat(day.date): AttendanceDay(
+                attendance_status(day.status), day.city, tiers.get(day.place_region_code, "")
             )
+            for day in days
+        }
         async with self._sessions() as session:
             policies: dict[date, PolicyVersion] = {}
             rates: dict[tuple[str, str, str], int | None] = {}
             for line in lines:
+                if line.day in policies:
+                    continue  # one lookup per day, however many lines it has
                 policy = await repository.policy_in_force(line.day, session=session)
                 if policy is None:
                     raise FailedPrecondition(
@@ -115,13 +107,7 @@ class ClaimRpcs:
                 for row in policy.rates:
                     if row.pay_group == group:
                         rates[(policy.version, row.item, row.tier)] = row.amount_fen
-
-        def rate(item: str, tier: str, day: date) -> int | None:
-            version = policies[day].version
-            return rates.get((version, item, tier if item == "travel_daily" else "any"))
-
-        named = {line.pre_approval for line in lines if line.pre_approval}
-        async with self._sessions() as session:
+            named = {line.pre_approval for line in lines if line.pre_approval}
             # The claimant's own: another person's approval is no approval of this claim.
             approvals = {
                 row.reference: claim_audit.PreApproval(
@@ -143,6 +129,11 @@ class ClaimRpcs:
                     )
                 )
             }
+
+        def rate(item: str, tier: str, day: date) -> int | None:
+            version = policies[day].version
+            return rates.get((version, item, tier if item == "travel_daily" else "any"))
+
         try:
             result = claim_audit.audit(
                 lines,

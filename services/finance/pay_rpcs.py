@@ -13,22 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import repository, settlement
-from services.finance.directory import Directory
+from services.finance.directory import (
+    Directory,
+    attendance_status,
+    pay_group_of,
+    place_tiers,
+)
 from services.finance.models import IdempotencyRecord, LedgerEntry, PerformancePay, Salary
 from services.finance.validation import check_amount
 from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id
-from workflows.regulation.allowances import PAY_GROUP_OF_ROLE
 
 F, S = finance_pb2, staff_pb2
-_TIERS = {
-    S.REGION_TIER_1: "1",
-    S.REGION_TIER_2: "2",
-    S.REGION_TIER_OTHER: "other",
-    S.REGION_TIER_HEAD_OFFICE: "head_office",
-}
 
 
 def _directory(directory: Directory | None) -> Directory:
@@ -134,16 +132,13 @@ class PayRpcs:
         month = parse_month(request.month)
         directory = _directory(self._directory)
         person = await directory.person(request.person_id)
-        group = PAY_GROUP_OF_ROLE.get(S.Role.Name(person.role).removeprefix("ROLE_").lower())
+        group = pay_group_of(person)
         sheet = await directory.attendance_sheet(person.id, month)
-        tiers: dict[str, str] = {}
-        days = []
-        for day in sheet.days:
-            region = day.place_region_code
-            if region and region not in tiers:
-                tiers[region] = _TIERS.get(await directory.region_tier(region), "other")
-            status = S.AttendanceStatus.Name(day.status).removeprefix("ATTENDANCE_STATUS_")
-            days.append(settlement.Day(status.lower(), tiers.get(region, "")))
+        tiers = await place_tiers(directory, sheet.days)
+        days = [
+            settlement.Day(attendance_status(d.status), tiers.get(d.place_region_code, ""))
+            for d in sheet.days
+        ]
         first = date.fromisoformat(f"{month}-01")
         async with self._sessions() as session:
             salary = (

@@ -20,6 +20,7 @@ from services.finance.models import (
 from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import InvalidArgument
 from services.runtime.validation import limit_text, require_id, require_known
+from workflows.regulation.money import MAX_AMOUNT_FEN
 
 F = finance_pb2
 
@@ -57,11 +58,9 @@ def check_rate_key(
         )
 
 
-# One ledger row or rate is at most 100 million yuan: far beyond any fine or allowance, and a
-# month's summary of even millions of such rows stays inside a 64-bit integer.
-MAX_AMOUNT_FEN = 100_000_000 * 100
-
-
+# One ledger row or rate is at most 100 million yuan (MAX_AMOUNT_FEN, the regulation package's):
+# far beyond any fine or allowance, and a month's summary of even millions of such rows stays
+# inside a 64-bit integer.
 def check_amount(amount_fen: int, what: str) -> None:
     if not 0 < amount_fen <= MAX_AMOUNT_FEN:
         raise InvalidArgument(

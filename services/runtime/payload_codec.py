@@ -17,6 +17,7 @@ and rule version only, never personal data.
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -98,8 +99,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         case = getattr(context, "workflow_id", None) or ""
         if case == self._case:
             return self
-        bound = EncryptionCodec.__new__(EncryptionCodec)
-        bound._keyring, bound._ciphers, bound._case = self._keyring, self._ciphers, case
+        bound = copy.copy(self)  # the ciphers are shared: only the case differs
+        bound._case = case
         return bound
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:

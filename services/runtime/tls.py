@@ -56,11 +56,9 @@ class TlsFiles:
     key: Path
 
     @classmethod
-    def from_paths(
-        cls, ca: str, cert: str, key: str, *, prefix: str = "CSD_TLS"
-    ) -> TlsFiles | None:
+    def from_paths(cls, ca: str, cert: str, key: str) -> TlsFiles | None:
         """All three or none: a half-configured TLS must not fall back to plain text."""
-        given = {f"{prefix}_CA": ca, f"{prefix}_CERT": cert, f"{prefix}_KEY": key}
+        given = {"CSD_TLS_CA": ca, "CSD_TLS_CERT": cert, "CSD_TLS_KEY": key}
         if not any(given.values()):
             return None
         missing = [name for name, value in given.items() if not value]

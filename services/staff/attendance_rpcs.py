@@ -394,18 +394,27 @@ class AttendanceRpcs:
                     Person.region_code == request.region_code, Person.active.is_(True)
                 )
             )
+            # The company calendar once for the whole region, not once per person.
+            calendar = CompanyCalendar(await calendar_repository.all_adjustments(session=session))
             answer = S.OpenMissingReportsResponse()
             for person in people:
                 answer.occurrences.extend(
-                    await self._occurrences_of(person, as_of, request.more_than, session)
+                    await self._occurrences_of(person, as_of, request.more_than, session, calendar)
                 )
             return answer
 
     async def _occurrences_of(
-        self, person: Person, as_of: date, more_than: int, session: AsyncSession
+        self,
+        person: Person,
+        as_of: date,
+        more_than: int,
+        session: AsyncSession,
+        calendar: CompanyCalendar,
     ) -> list[staff_pb2.MissingReportOccurrence]:
         start = person.attendance_from or as_of
-        due, reported, excused = await due_days(person, start, as_of - timedelta(1), session)
+        due, reported, excused = await due_days(
+            person, start, as_of - timedelta(1), session, calendar
+        )
         missing = {d for d in due if d not in reported and d not in excused}
         kept = list(
             await session.scalars(

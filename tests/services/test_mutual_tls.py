@@ -204,6 +204,40 @@ WRITES = [
         WORKER,
     ),
     Write(
+        STAFF,
+        "ReportAttendance",
+        lambda k: S.ReportAttendanceRequest(
+            idempotency_key=k,
+            day=S.AttendanceDay(
+                person_id="zhao.lei", date="2026-11-02", status=S.ATTENDANCE_STATUS_OFFICE
+            ),
+        ),
+        GATEWAY,
+    ),
+    Write(
+        STAFF,
+        "ImportAttendance",
+        lambda k: S.ImportAttendanceRequest(
+            idempotency_key=k,
+            csv="person_id,date,status,hospital,city,place_region_code,note\n"
+            "liu.yang,2026-11-03,office,,,,\n",
+            imported_by="chen.jing",
+        ),
+        GATEWAY,
+    ),
+    Write(
+        STAFF,
+        "RecordAbsence",
+        lambda k: S.RecordAbsenceRequest(
+            idempotency_key=k,
+            person_id="zhao.lei",
+            days=["2026-11-04"],
+            reference=f"SC-{k}"[:60],
+            recorded_by="chen.jing",
+        ),
+        WORKER,
+    ),
+    Write(
         FINANCE,
         "PublishPolicy",
         lambda k: F.PublishPolicyRequest(
@@ -216,6 +250,57 @@ WRITES = [
         "RecordEntry",
         lambda k: F.RecordEntryRequest(idempotency_key=k, entry=entry(reference=f"ref-{k}")),
         WORKER,
+    ),
+    Write(
+        FINANCE,
+        "RecordPreApproval",
+        lambda k: F.RecordPreApprovalRequest(
+            idempotency_key=k,
+            pre_approval=F.PreApproval(
+                reference=f"PA-{k}"[:100],
+                person_id="zhao.lei",
+                category="hospitality",
+                approved_fen=100_00,
+                approved_by="huang.aiping",
+            ),
+        ),
+        WORKER,
+    ),
+    Write(
+        FINANCE,
+        "RecordClaimUsage",
+        lambda k: F.RecordClaimUsageRequest(
+            idempotency_key=k,
+            claim=f"claim-{k}",
+            person_id="zhao.lei",
+            lodging=[F.ClaimLine(number=1, category="lodging", date="2026-11-02", city="Wuxi")],
+        ),
+        WORKER,
+    ),
+    Write(
+        FINANCE,
+        "RecordSalary",
+        lambda k: F.RecordSalaryRequest(
+            idempotency_key=k,
+            person_id="zhao.lei",
+            effective_from="2026-07-01",
+            base_fen=9_000_00,
+            reference="test",
+            recorded_by="huang.aiping",
+        ),
+        WORKER,
+    ),
+    Write(
+        FINANCE,
+        "RecordPerformancePay",
+        lambda k: F.RecordPerformancePayRequest(
+            idempotency_key=k,
+            person_id="zhao.lei",
+            month="2026-06",
+            amount_fen=500_00,
+            recorded_by="huang.aiping",
+        ),
+        GATEWAY,
     ),
     Write(
         NOTIFY,

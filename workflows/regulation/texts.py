@@ -3,6 +3,8 @@ workflow's start and in its update validators."""
 
 from __future__ import annotations
 
+import re
+
 from workflows.regulation.refusals import InvalidInput
 
 # A name, a reference, a version, a file reference: one line.
@@ -11,6 +13,8 @@ LINE = 200
 TEXT = 4_000
 # Minutes of a meeting, a weekly report's sections together.
 DOCUMENT = 20_000
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def required(value: str, field: str, *, limit: int = TEXT, why: str = "") -> str:
@@ -26,3 +30,10 @@ def bounded(value: str, field: str, *, limit: int = TEXT) -> str:
     if len(value) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters ({len(value)})")
     return value.strip()
+
+
+def reference(value: str, field: str = "reference") -> str:
+    """A case's own reference, part of its workflow id: 1-64 letters, digits, '.', '_', '-'."""
+    if not _REFERENCE.match(value):
+        raise InvalidInput(f"{field} {value[:80]!r}: 1-64 letters, digits, '.', '_' or '-'")
+    return value
