@@ -28,14 +28,8 @@ async def _finance(call: Awaitable[T], purpose: str) -> T:
 
 
 class PayGateway:
-    def __init__(self, finance: finance_pb2_grpc.FinanceServiceStub | None) -> None:
-        self._stub = finance
-
-    @property
-    def _finance(self) -> finance_pb2_grpc.FinanceServiceStub:
-        if self._stub is None:
-            raise errors.Unavailable("this gateway has no finance service configured")
-        return self._stub
+    def __init__(self, finance: finance_pb2_grpc.FinanceServiceStub) -> None:
+        self._finance = finance
 
     async def record_performance_pay(
         self, request: G.RecordPerformancePayRequest, caller: Caller

@@ -77,13 +77,13 @@ async def start(
     address: str,
     client: Client,
     staff_address: str,
+    finance_address: str,
     authentication: Authentication,
     task_queue: str = task_queues.MAIN,
     temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
     tls: TlsFiles | None = None,
     codec_address: str = "",
     ui_origins: Sequence[str] = (),
-    finance_address: str = "",
 ) -> RunningServer:
     """Serve the gateway on `address`, calling Temporal through `client`; a call that Temporal
     or its worker leaves unanswered for `temporal_timeout` is UNAVAILABLE. Dev authentication
@@ -94,9 +94,7 @@ async def start(
     same read rules as the Get RPCs (services/gateway/case_access.py)."""
     staff_channel = open_channel(staff_address, to=STAFF, tls=tls)
     # Pay statements and performance pay are finance's (PAY-2); the rest goes through Temporal.
-    finance_channel = (
-        open_channel(finance_address, to=FINANCE, tls=tls) if finance_address else None
-    )
+    finance_channel = open_channel(finance_address, to=FINANCE, tls=tls)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
     authenticator = authentication(staff)
     if isinstance(authenticator, DevAuthenticator) and not is_loopback(address):
@@ -122,9 +120,7 @@ async def start(
         part(PreApprovalGateway),
         part(MissedCallGateway),
         part(SalaryChangeGateway),
-        PayGateway(
-            finance_pb2_grpc.FinanceServiceStub(finance_channel) if finance_channel else None
-        ),
+        PayGateway(finance_pb2_grpc.FinanceServiceStub(finance_channel)),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []
@@ -153,8 +149,7 @@ async def start(
 
     async def close_channel() -> None:
         await staff_channel.close()
-        if finance_channel is not None:
-            await finance_channel.close()
+        await finance_channel.close()
 
     cleanup.append(close_channel)
 

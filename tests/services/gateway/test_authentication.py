@@ -191,6 +191,7 @@ async def test_health_answers_without_a_token(
         address="127.0.0.1:0",
         client=time_skipping_env.client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         authentication=lambda staff: JwtAuthenticator(
             source, issuer=keys.issuer, audience=keys.audience, staff=staff
         ),
@@ -218,6 +219,7 @@ async def test_dev_mode_refuses_to_listen_beyond_loopback(
             address="0.0.0.0:0",
             client=time_skipping_env.client,
             staff_address=stack.staff_address,
+            finance_address=stack.finance_address,
             authentication=gateway_server.dev_authentication,
         )
     assert gateway_server.is_loopback("127.0.0.1:50051")

@@ -69,6 +69,7 @@ async def served(
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
         codec_address=codec_address,
         ui_origins=[ORIGIN],

@@ -41,6 +41,7 @@ async def gateway_without_worker(
         address="127.0.0.1:0",
         client=time_skipping_env.client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
         temporal_timeout=NO_WORKER_TIMEOUT,
     )
@@ -195,6 +196,7 @@ async def test_temporal_down_is_unavailable(
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
     )
     try:
@@ -226,6 +228,7 @@ async def test_staff_down_is_unavailable(
         address="127.0.0.1:0",
         client=time_skipping_env.client,
         staff_address=staff_address,
+        finance_address=unused_address(),
         task_queue=task_queue,
     )
     try:

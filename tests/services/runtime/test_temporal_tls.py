@@ -84,6 +84,7 @@ async def test_a_request_runs_through_a_tls_frontend(
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
     )
     try:
