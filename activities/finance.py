@@ -58,6 +58,23 @@ class SalaryInput:
     recorded_by: str
 
 
+@dataclass
+class SettleMonthInput:
+    idempotency_key: str
+    person_id: str
+    month: str
+    region_code: str
+    settled_by: str
+    reference: str
+
+
+@dataclass
+class SettleMonthResult:
+    total_fen: int
+    allowances: int  # ledger entries written for the region (ACC-1)
+    not_paid: list[str] = field(default_factory=list)  # the statement's reasons, in words
+
+
 class FinanceActivities:
     """Ledger writes."""
 
@@ -86,6 +103,27 @@ class FinanceActivities:
             )
         )
         return LedgerEntryResult(entry_id=entry.id, recorded_at=entry.recorded_at)
+
+    @activity.defn(name="finance.settle_month")
+    async def settle_month(self, input: SettleMonthInput) -> SettleMonthResult:
+        settled = await call(
+            self._stub.SettleMonth(
+                finance_pb2.SettleMonthRequest(
+                    idempotency_key=input.idempotency_key,
+                    person_id=input.person_id,
+                    month=input.month,
+                    region_code=input.region_code,
+                    settled_by=input.settled_by,
+                    reference=input.reference,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return SettleMonthResult(
+            total_fen=settled.total_fen,
+            allowances=len(settled.entry_ids),
+            not_paid=[f"{line.item}: {line.words}" for line in settled.not_paid],
+        )
 
     @activity.defn(name="finance.record_salary")
     async def record_salary(self, input: SalaryInput) -> str:

@@ -49,6 +49,17 @@ class RegionInput:
 
 
 @dataclass
+class PayrollInput:
+    """Everyone active on the staff directory, for the monthly settlement (PAY-2)."""
+
+
+@dataclass
+class Payee:
+    person_id: str
+    region_code: str  # the region their allowances are booked to (ACC-1)
+
+
+@dataclass
 class MajorProblemRecipientsResult:
     owner: Contact
     cc: list[Contact] = field(default_factory=list)
@@ -80,6 +91,20 @@ class StaffActivities:
             )
         )
         return contact_from(person)
+
+    @activity.defn(name="staff.payroll")
+    async def payroll(self, input: PayrollInput) -> list[Payee]:
+        """Every active person, department-wide staff booked to the head office region."""
+        people = await call(
+            self._stub.ListPeople(staff_pb2.ListPeopleRequest(), timeout=CALL_DEADLINE_SECONDS)
+        )
+        regions = await call(
+            self._stub.ListRegions(staff_pb2.ListRegionsRequest(), timeout=CALL_DEADLINE_SECONDS)
+        )
+        head_office = next(
+            (r.code for r in regions.regions if r.tier == staff_pb2.REGION_TIER_HEAD_OFFICE), ""
+        )
+        return [Payee(p.id, p.region_code or head_office) for p in people.people]
 
     @activity.defn(name="staff.resolve_major_problem_recipients")
     async def resolve_major_problem_recipients(

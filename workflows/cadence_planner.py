@@ -1,5 +1,5 @@
 """The planner a Temporal Schedule starts every day for each department cadence (MT-1..MT-3,
-WR-2..WR-4, RQ-5, RQ-6).
+WR-2..WR-4, RQ-5, RQ-6, PAY-2).
 
 A schedule cannot express "the last Thursday of the month, or the working day before it": so the
 schedule only wakes the planner, the planner asks the company calendar for the next occurrence,
@@ -26,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.regulation import cadences
     from workflows.requirement_digest import DigestInput, RequirementDigestWorkflow
     from workflows.requirement_digest import workflow_id as digest_id
+    from workflows.settlement import MonthlySettlementWorkflow, SettlementInput, month_before
+    from workflows.settlement import workflow_id as settlement_id
     from workflows.weekly_report import WeeklyReportInput, WeeklyReportWorkflow
     from workflows.weekly_report import workflow_id as weekly_report_id
 
@@ -35,7 +37,7 @@ HORIZON = timedelta(days=8)
 MEETINGS = {cadences.MT1: "MT-1", cadences.MT2: "MT-2", cadences.MT3: "MT-3"}
 WEEKLY_REPORTS = cadences.WR_DUE
 DIGESTS = {cadences.RQ5: "weekly", cadences.RQ6: "monthly"}
-CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS)
+CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS, cadences.PAY2)
 
 
 @dataclass
@@ -86,6 +88,12 @@ class CadencePlannerWorkflow:
                 WeeklyReportWorkflow.run,
                 WeeklyReportInput(input.region_code, day, nxt.at, tally.at, rules),
                 wf_id,
+            )
+        elif input.cadence == cadences.PAY2:
+            month = month_before(day)
+            wf_id = settlement_id(month)
+            started = await self._start(
+                MonthlySettlementWorkflow.run, SettlementInput(month, nxt.at, rules), wf_id
             )
         else:
             kind = DIGESTS[input.cadence]

@@ -1,6 +1,7 @@
 """The department's calendar as Temporal Schedules: one per cadence (per region where the rule is
-regional), each waking its planner every morning (workflows/cadence_planner.py), and per region
-the AT-2 check for missing daily reports (workflows/attendance_check.py).
+regional), each waking its planner every morning (workflows/cadence_planner.py; the monthly
+settlement of PAY-2 among them), and per region the AT-2 check for missing daily reports
+(workflows/attendance_check.py).
 
 `sync_schedules` creates what is missing and updates what exists, so running it again (every
 `csd dev` does) leaves exactly one schedule per cadence and region. They are visible, pausable
@@ -44,6 +45,7 @@ DESCRIPTIONS = {
     "wr2-regional-weekly-report-due": "WR-1..WR-4 weekly reports: due Sunday, tallied Monday",
     "rq5-requirement-status-email": "RQ-5 requirement status email: Fridays 16:00",
     "rq6-requirement-monthly-briefing": "RQ-6 requirement briefing: first working day 10:00",
+    "pay2-monthly-settlement": "PAY-2 monthly settlement of the month before: the 5th 10:00",
     ATTENDANCE_CHECK: "AT-2 missing daily reports: checked every morning",
 }
 REGIONAL = (

@@ -29,4 +29,7 @@ CALLERS: dict[str, frozenset[str]] = {
     # PAY-2: entered by a department manager through the gateway.
     "RecordPerformancePay": frozenset({GATEWAY, ADMIN}),
     "GetSettlement": _READERS,
+    # PAY-2: the monthly settlement process (worker) closes a month; an operator may too.
+    "SettleMonth": frozenset({WORKER, ADMIN}),
+    "ListSettlements": _READERS,
 }

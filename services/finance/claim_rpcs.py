@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import claim_audit, repository
 from services.finance.claim_audit import AttendanceDay, ClaimError, Line
+from services.finance.convert import rfc3339
 from services.finance.directory import (
     Directory,
     attendance_status,
     pay_group_of,
     place_tiers,
 )
-from services.finance.models import IdempotencyRecord, PolicyVersion, SettledRoom
+from services.finance.models import IdempotencyRecord, PolicyVersion, SettledMonth, SettledRoom
 from services.finance.models import PreApproval as PreApprovalRow
 from services.finance.validation import check_amount
 from services.runtime.dates import parse_date, parse_month
@@ -91,6 +92,12 @@ class ClaimRpcs:
             for day in days
         }
         async with self._sessions() as session:
+            closed = await session.get(SettledMonth, (person.id, month))
+            if closed is not None:
+                raise FailedPrecondition(
+                    f"{person.id}'s {month} is settled (on {rfc3339(closed.settled_at)[:10]}): "
+                    "a month's expenses are claimed before it is settled (PAY-2, RB-1)"
+                )
             policies: dict[date, PolicyVersion] = {}
             rates: dict[tuple[str, str, str], int | None] = {}
             for line in lines:

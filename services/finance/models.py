@@ -7,8 +7,10 @@ ledger entry is never updated or deleted (ACC-1); corrections are new rows.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -156,3 +158,22 @@ class SettledRoom(Base):
     city: Mapped[str] = mapped_column(String(100), primary_key=True)  # case-folded
     person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     claim: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+
+
+class SettledMonth(Base):
+    """A person's month, settled once (PAY-2): the statement as it was computed then, and the
+    ledger entries its allowances became. A claim for a settled month is refused."""
+
+    __tablename__ = "finance_settled_months"
+    __table_args__ = (Index("ix_finance_settled_months_region_month", "region_code", "month"),)
+
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(ID_LENGTH))
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    policy_version: Mapped[str] = mapped_column(String(ID_LENGTH))
+    # {"lines": [[item, rule, amount_fen, words], ...], "not_paid": [...], "entry_ids": [...]}
+    statement: Mapped[dict[str, list[Any]]] = mapped_column(JSON)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+    settled_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+    settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -96,6 +96,7 @@ async def start(
     # Pay statements and performance pay are finance's (PAY-2); the rest goes through Temporal.
     finance_channel = open_channel(finance_address, to=FINANCE, tls=tls)
     staff = staff_pb2_grpc.StaffServiceStub(staff_channel)
+    finance = finance_pb2_grpc.FinanceServiceStub(finance_channel)
     authenticator = authentication(staff)
     if isinstance(authenticator, DevAuthenticator) and not is_loopback(address):
         await staff_channel.close()
@@ -116,11 +117,13 @@ async def start(
         part(DepartmentCalendarGateway),
         part(AttendanceGateway),
         part(SpotCheckGateway),
-        part(ClaimGateway),
+        ClaimGateway(
+            client, staff, finance, task_queue=task_queue, temporal_timeout=temporal_timeout
+        ),
         part(PreApprovalGateway),
         part(MissedCallGateway),
         part(SalaryChangeGateway),
-        PayGateway(finance_pb2_grpc.FinanceServiceStub(finance_channel)),
+        PayGateway(finance),
     )
 
     cleanup: list[Callable[[], Awaitable[None]]] = []

@@ -43,6 +43,7 @@ from workflows.pre_approval import PreApprovalWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.salary_change import SalaryChangeWorkflow
+from workflows.settlement import MonthlySettlementWorkflow
 from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
 
@@ -58,6 +59,7 @@ WORKFLOWS: Sequence[type] = (
     MajorProblemWorkflow,
     MeetingWorkflow,
     MissingReportsWorkflow,
+    MonthlySettlementWorkflow,
     OnCallMissWorkflow,
     PenaltyWorkflow,
     PreApprovalWorkflow,
@@ -120,11 +122,13 @@ def activities_for(
         finance_activities.record_pre_approval,
         finance_activities.lookup_rate,
         finance_activities.record_salary,
+        finance_activities.settle_month,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
         leave_activities.record_leave,
         leave_activities.cancel_leave_record,
         staff_activities.resolve_major_problem_recipients,
+        staff_activities.payroll,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
         calendar_activities.leave_deadlines,

@@ -303,6 +303,18 @@ WRITES = [
         GATEWAY,
     ),
     Write(
+        FINANCE,
+        "SettleMonth",
+        lambda k: F.SettleMonthRequest(
+            idempotency_key=k,
+            person_id="zhao.lei",
+            month="2026-05",
+            region_code="east",
+            settled_by="chen.jing",
+        ),
+        WORKER,
+    ),
+    Write(
         NOTIFY,
         "SendEmail",
         lambda k: N.SendEmailRequest(

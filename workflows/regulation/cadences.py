@@ -100,6 +100,7 @@ WR_TALLY = "wr4-weekly-report-tally"
 RQ5 = "rq5-requirement-status-email"
 RQ6 = "rq6-requirement-monthly-briefing"
 RQ2_SYNC = "rq2-requirement-sync"
+PAY2 = "pay2-monthly-settlement"
 
 CADENCES_2024: tuple[Cadence, ...] = (
     # MT-1 "last week of each month, an afternoon". The last week is the Monday-start week that
@@ -177,6 +178,17 @@ CADENCES_2024: tuple[Cadence, ...] = (
         rule_id="RQ-6",
         recurrence=Recurrence.MONTH_DAY,
         day_of_month=1,
+        at=time(10, 0),
+        on_holiday="next",
+    ),
+    # PAY-2: "settled monthly". The source names no day: the 5th at 10:00 (the next working day
+    # when it is not one) leaves the first working days of the month for the last daily reports
+    # (AT-2's backfill) and the month's claims before the month before is closed.
+    Cadence(
+        name=PAY2,
+        rule_id="PAY-2",
+        recurrence=Recurrence.MONTH_DAY,
+        day_of_month=5,
         at=time(10, 0),
         on_holiday="next",
     ),

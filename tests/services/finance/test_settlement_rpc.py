@@ -94,3 +94,101 @@ async def test_performance_pay_is_entered_once(stack: Stack) -> None:
                                           amount_fen=2_000_00, recorded_by="huang.aiping")
         )  # fmt: skip
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def _settle(key: str = "pay2:june", month: str = "2026-06") -> F.SettleMonthRequest:
+    return F.SettleMonthRequest(
+        idempotency_key=key,
+        person_id=PERSON,
+        month=month,
+        region_code="east",
+        settled_by="chen.jing",
+        reference="pay2-settlement-2026-06",
+    )
+
+
+async def test_a_month_is_settled_once_and_its_allowances_are_the_regions_costs(
+    stack: Stack,
+) -> None:
+    finance = await _month(stack)
+    computed = await finance.GetSettlement(
+        F.GetSettlementRequest(person_id=PERSON, month="2026-06")
+    )
+    settled = await finance.SettleMonth(_settle())
+    assert settled.settled_at and settled.settled_by == "chen.jing"
+    assert list(settled.lines) == list(computed.lines)
+    assert settled.total_fen == computed.total_fen
+    # A retry of the same settlement is answered as it was; another settlement is refused.
+    assert await finance.SettleMonth(_settle()) == settled
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await finance.SettleMonth(_settle("pay2:june:again"))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "settled once (PAY-2)" in (err.value.details() or "")
+
+    entries = (await finance.ListEntries(F.ListEntriesRequest(person_id=PERSON))).entries
+    allowances = {e.rule_id: e.amount_fen for e in entries}
+    assert allowances == {"PAY-3": len(JUNE) * 55_00, "PAY-5": 100_00, "PAY-6": 150_00}
+    assert all(e.kind == F.ENTRY_KIND_ALLOWANCE and e.region_code == "east" for e in entries)
+    assert sorted(settled.entry_ids) == sorted(e.id for e in entries)
+    # The region's month shows them as its expenses (ACC-1).
+    summary = await finance.SummarizeRegionMonth(
+        F.SummarizeRegionMonthRequest(region_code="east", month="2026-06")
+    )
+    assert summary.allowances_fen == sum(allowances.values())
+    # From now on the statement is the one settled.
+    again = await finance.GetSettlement(F.GetSettlementRequest(person_id=PERSON, month="2026-06"))
+    assert again == settled
+    listed = await finance.ListSettlements(
+        F.ListSettlementsRequest(region_code="east", month="2026-06")
+    )
+    assert list(listed.settlements) == [settled]
+
+
+async def test_a_claim_for_a_settled_month_is_refused(stack: Stack) -> None:
+    finance = await _month(stack)
+    await finance.SettleMonth(_settle())
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await finance.AuditClaim(
+            F.AuditClaimRequest(
+                person_id=PERSON,
+                month="2026-06",
+                lines=[F.ClaimLine(number=1, category="lodging", date="2026-06-02",
+                                   city="Shanghai", amount_fen=90_00)],
+            )
+        )  # fmt: skip
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "is settled" in (err.value.details() or "")
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        ({"month": "2099-12"}, grpc.StatusCode.FAILED_PRECONDITION, "is not over"),
+        ({"region_code": "atlantis"}, grpc.StatusCode.FAILED_PRECONDITION, "atlantis"),
+        ({"month": "2026-13"}, grpc.StatusCode.INVALID_ARGUMENT, "is not a month"),
+        ({"settled_by": ""}, grpc.StatusCode.INVALID_ARGUMENT, "settled_by"),
+        ({"idempotency_key": ""}, grpc.StatusCode.INVALID_ARGUMENT, "idempotency"),
+    ],
+)
+async def test_a_settlement_that_cannot_be_is_refused_and_writes_nothing(
+    stack: Stack, change: dict[str, str], code: grpc.StatusCode, words: str
+) -> None:
+    finance = await _month(stack)
+    request = _settle()
+    for field, value in change.items():
+        setattr(request, field, value)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await finance.SettleMonth(request)
+    assert err.value.code() == code
+    assert words in (err.value.details() or "")
+    assert not (await finance.ListEntries(F.ListEntriesRequest(person_id=PERSON))).entries
+    listed = await finance.ListSettlements(F.ListSettlementsRequest(person_id=PERSON))
+    assert not listed.settlements
+
+
+async def test_listing_settlements_names_whose(stack: Stack) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await FinanceServiceStub(stack.finance).ListSettlements(
+            F.ListSettlementsRequest(month="2026-06")
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

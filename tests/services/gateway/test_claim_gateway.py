@@ -8,10 +8,14 @@ import asyncio
 
 import grpc
 import pytest
+from csd.finance.v1 import finance_pb2 as F
+from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 from csd.staff.v1 import staff_pb2
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
 
@@ -98,3 +102,23 @@ async def test_a_bad_claim_is_refused_and_starts_nothing(
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await gateway.SubmitClaim(request_message, metadata=as_user("zhao.lei"))
     assert err.value.code() == code
+
+
+async def test_a_claim_for_a_settled_month_is_refused_and_starts_nothing(
+    time_skipping_env: WorkflowEnvironment, gateway: GatewayServiceStub, stack: Stack
+) -> None:
+    await FinanceServiceStub(stack.finance).SettleMonth(
+        F.SettleMonthRequest(idempotency_key="march", person_id="zhao.lei", month="2026-03",
+                             region_code="east", settled_by="chen.jing")
+    )  # fmt: skip
+    line = G.ClaimLine(number=1, category="lodging", date="2026-03-02", city="Shanghai",
+                       amount_fen=90_00)  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await gateway.SubmitClaim(
+            G.SubmitClaimRequest(month="2026-03", lines=[line]), metadata=as_user("zhao.lei")
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "claimed before it is settled (PAY-2, RB-1)" in (err.value.details() or "")
+    with pytest.raises(RPCError) as missing:
+        await time_skipping_env.client.get_workflow_handle("claim-zhao.lei-2026-03").describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND

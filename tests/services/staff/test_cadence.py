@@ -65,6 +65,7 @@ EXPECTED_RULES: dict[str, tuple[Callable[[date], bool], time, int]] = {
     "rq5-requirement-status-email": (lambda d: d.isoweekday() == 5, time(16, 0), -1),
     "rq6-requirement-monthly-briefing": (lambda d: d.day == 1, time(10, 0), 1),
     "rq2-requirement-sync": (lambda d: d.isoweekday() in (1, 4), time(10, 0), 1),
+    "pay2-monthly-settlement": (lambda d: d.day == 5, time(10, 0), 1),
 }
 
 
@@ -104,6 +105,7 @@ def test_every_regulation_cadence_is_defined_once() -> None:
         "RQ-5",
         "RQ-6",
         "RQ-2",
+        "PAY-2",
     }
 
 
@@ -133,6 +135,8 @@ def test_every_occurrence_of_2026_matches_an_independent_computation(name: str) 
         ("rq5-requirement-status-email", "2026-10-02", at("2026-09-30", 16)),
         # The Mid-Autumn Friday goes back one day.
         ("rq5-requirement-status-email", "2026-09-25", at("2026-09-24", 16)),
+        # The settlement's 5th in the National Day break moves to Thursday 8 October.
+        ("pay2-monthly-settlement", "2026-10-05", at("2026-10-08", 10)),
         # A Sunday deadline in a break stays on that Sunday.
         ("wr2-regional-weekly-report-due", "2026-10-04", at("2026-10-04", 23, 59, 59)),
     ],

@@ -963,7 +963,8 @@ Global___PerformancePay: _TypeAlias = PerformancePay  # noqa: Y015
 @_typing.final
 class GetSettlementRequest(_message.Message):
     """PAY-2, PAY-3, PAY-5, PAY-6: the month's statement, computed from the salary in force, the
-    performance pay entered, attendance (from staff) and the ledger's forfeits. It writes nothing.
+    performance pay entered, attendance (from staff) and the ledger's forfeits; once the month is
+    settled (SettleMonth), the statement as it was settled. It writes nothing.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -1026,18 +1027,35 @@ class Settlement(_message.Message):
     TOTAL_FEN_FIELD_NUMBER: _builtins.int
     POLICY_VERSION_FIELD_NUMBER: _builtins.int
     CSV_FIELD_NUMBER: _builtins.int
+    SETTLED_AT_FIELD_NUMBER: _builtins.int
+    SETTLED_BY_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    ENTRY_IDS_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     person_id: _builtins.str
     month: _builtins.str
     total_fen: _builtins.int
     policy_version: _builtins.str
     csv: _builtins.str
     """the statement as CSV: item,rule,amount_fen,words"""
+    settled_at: _builtins.str
+    """Set once the month is settled: the statement is then fixed, and its allowances are in the
+    ledger (ACC-1) as the entries named here.
+    RFC 3339, UTC
+    """
+    settled_by: _builtins.str
+    region_code: _builtins.str
+    """the region the allowances are booked to"""
+    reference: _builtins.str
+    """the settlement run, e.g. its workflow id"""
     @_builtins.property
     def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___SettlementLine]: ...
     @_builtins.property
     def not_paid(self) -> _containers.RepeatedCompositeFieldContainer[Global___SettlementLine]:
         """with the reason, amount 0"""
 
+    @_builtins.property
+    def entry_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -1048,11 +1066,103 @@ class Settlement(_message.Message):
         total_fen: _builtins.int = ...,
         policy_version: _builtins.str = ...,
         csv: _builtins.str = ...,
+        settled_at: _builtins.str = ...,
+        settled_by: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        entry_ids: _abc.Iterable[_builtins.str] | None = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "lines", b"lines", "month", b"month", "not_paid", b"not_paid", "person_id", b"person_id", "policy_version", b"policy_version", "total_fen", b"total_fen"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "entry_ids", b"entry_ids", "lines", b"lines", "month", b"month", "not_paid", b"not_paid", "person_id", b"person_id", "policy_version", b"policy_version", "reference", b"reference", "region_code", b"region_code", "settled_at", b"settled_at", "settled_by", b"settled_by", "total_fen", b"total_fen"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Settlement: _TypeAlias = Settlement  # noqa: Y015
+
+@_typing.final
+class SettleMonthRequest(_message.Message):
+    """PAY-2: the month closed for a person, once: the statement as computed now is kept, and its
+    allowances (PAY-3, PAY-5, PAY-6) become ledger entries of `region_code`. A month not yet over
+    is FAILED_PRECONDITION; so is a month already settled under another key. A claim for a
+    settled month is refused (AuditClaim).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    SETTLED_BY_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    """YYYY-MM, over"""
+    region_code: _builtins.str
+    settled_by: _builtins.str
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        settled_by: _builtins.str = ...,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "month", b"month", "person_id", b"person_id", "reference", b"reference", "region_code", b"region_code", "settled_by", b"settled_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SettleMonthRequest: _TypeAlias = SettleMonthRequest  # noqa: Y015
+
+@_typing.final
+class ListSettlementsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    """Either filter may be empty; at least one is given. The month is required with a region."""
+    month: _builtins.str
+    region_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "person_id", b"person_id", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSettlementsRequest: _TypeAlias = ListSettlementsRequest  # noqa: Y015
+
+@_typing.final
+class ListSettlementsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTLEMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settlements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Settlement]: ...
+    def __init__(
+        self,
+        *,
+        settlements: _abc.Iterable[Global___Settlement] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settlements", b"settlements"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSettlementsResponse: _TypeAlias = ListSettlementsResponse  # noqa: Y015

@@ -94,6 +94,16 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
                 _registered_method=True)
+        self.SettleMonth = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/SettleMonth',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
+                _registered_method=True)
+        self.ListSettlements = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/ListSettlements',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsResponse.FromString,
+                _registered_method=True)
         self.SummarizeRegionMonth = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/SummarizeRegionMonth',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SummarizeRegionMonthRequest.SerializeToString,
@@ -176,6 +186,18 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SettleMonth(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSettlements(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeRegionMonth(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -244,6 +266,16 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.GetSettlement,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.SerializeToString,
+            ),
+            'SettleMonth': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleMonth,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.SerializeToString,
+            ),
+            'ListSettlements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSettlements,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsResponse.SerializeToString,
             ),
             'SummarizeRegionMonth': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeRegionMonth,
@@ -575,6 +607,60 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/GetSettlement',
             csd_dot_finance_dot_v1_dot_finance__pb2.GetSettlementRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleMonth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/SettleMonth',
+            csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSettlements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/ListSettlements',
+            csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsResponse.FromString,
             options,
             channel_credentials,
             insecure,

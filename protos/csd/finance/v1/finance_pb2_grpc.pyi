@@ -46,6 +46,8 @@ class FinanceServiceStub:
     RecordSalary: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]
     GetSettlement: _grpc.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]
+    SettleMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SettleMonthRequest, _finance_pb2.Settlement]
+    ListSettlements: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListSettlementsRequest, _finance_pb2.ListSettlementsResponse]
     SummarizeRegionMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]
 
 @_typing.type_check_only
@@ -63,6 +65,8 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     RecordSalary: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordSalaryRequest, _finance_pb2.Salary]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]  # type: ignore[assignment]
     GetSettlement: _aio.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
+    SettleMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SettleMonthRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
+    ListSettlements: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListSettlementsRequest, _finance_pb2.ListSettlementsResponse]  # type: ignore[assignment]
     SummarizeRegionMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]  # type: ignore[assignment]
 
 class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -149,6 +153,20 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.GetSettlementRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.Settlement, _abc.Awaitable[_finance_pb2.Settlement]]: ...
+
+    @_abc_1.abstractmethod
+    def SettleMonth(
+        self,
+        request: _finance_pb2.SettleMonthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.Settlement, _abc.Awaitable[_finance_pb2.Settlement]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSettlements(
+        self,
+        request: _finance_pb2.ListSettlementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.ListSettlementsResponse, _abc.Awaitable[_finance_pb2.ListSettlementsResponse]]: ...
 
     @_abc_1.abstractmethod
     def SummarizeRegionMonth(
