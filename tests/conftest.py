@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.notify.phone import WebhookProvider
 from services.runtime.server import RunningServer
+from services.runtime.temporal_client import data_converter
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
 from tests.phone_gateway import PhoneGateway
@@ -122,7 +123,8 @@ def _binary(name: str) -> str:
 
 async def _start_time_skipping() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server")
+        test_server_existing_path=_binary("temporal-test-server"),
+        data_converter=data_converter(),
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -160,6 +162,7 @@ async def dev_server_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=_binary("temporal"),
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
+        data_converter=data_converter(),
     )
     yield env
     await env.shutdown()

@@ -26,6 +26,7 @@ async def test_assistance_request_end_to_end(
         address="127.0.0.1:0",
         client=client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
     )
     try:

@@ -18,8 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.staff import ContactInput, StaffActivities
     from workflows import regulation, retry_policies
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
+    from workflows.decision import DecisionInput, DecisionRule
     from workflows.lookups import lookup, people_in_role
-    from workflows.regulation import NotAllowed, NotNow, dates, money, texts
+    from workflows.regulation import NotAllowed, dates, money, texts
     from workflows.regulation.money import yuan as _yuan
     from workflows.regulation.readers import Reader
 
@@ -31,6 +32,7 @@ AWAITING_APPROVAL, APPROVED, REFUSED, EXECUTED = (
     "executed",
 )
 PROPOSERS, APPROVERS = "department_manager", "executive"
+DECISION = DecisionRule(AWAITING_APPROVAL, APPROVED, REFUSED, "the executive team", "PAY-1")
 
 
 def workflow_id(reference: str) -> str:
@@ -58,13 +60,6 @@ def validate(input: SalaryChangeInput) -> None:
 
 
 @dataclass
-class DecisionInput:
-    actor_id: str
-    approve: bool
-    note: str = ""
-
-
-@dataclass
 class SalaryChangeStatus(CaseRecord):
     reference: str
     person_id: str
@@ -72,7 +67,7 @@ class SalaryChangeStatus(CaseRecord):
     base_fen: int
     effective_from: str
     rule_version: str
-    approvers: list[str] = field(default_factory=list)
+    deciders: list[str] = field(default_factory=list)  # the executives, not the person
     decided_by: str = ""
     note: str = ""
     stage: str = AWAITING_APPROVAL
@@ -81,7 +76,7 @@ class SalaryChangeStatus(CaseRecord):
 def may_read(status: SalaryChangeStatus, reader: Reader) -> bool:
     return (
         reader.id in (status.person_id, status.proposed_by)
-        or reader.id in status.approvers
+        or reader.id in status.deciders
         or reader.role == PROPOSERS
     )
 
@@ -132,12 +127,12 @@ class SalaryChangeWorkflow:
                 )
         proposer = next(p for p in proposers if p.id == input.proposed_by)
         executives = await people_in_role(APPROVERS)
-        status.approvers = [e.id for e in executives if e.id != input.person_id]
+        status.deciders = [e.id for e in executives if e.id != input.person_id]
         case.record(input.proposed_by, "proposed", input.why.strip())
         await case.email(
             "proposed",
             Mail(
-                to=[e for e in executives if e.id in status.approvers],
+                to=[e for e in executives if e.id in status.deciders],
                 cc=[proposer],
                 what="A salary change to approve",
                 body=(
@@ -147,7 +142,7 @@ class SalaryChangeWorkflow:
                 ),
             ),
         )
-        await workflow.wait_condition(lambda: status.stage != AWAITING_APPROVAL)
+        await DECISION.awaited(status)
         if status.stage == APPROVED:
             await workflow.execute_activity_method(
                 FinanceActivities.record_salary,
@@ -185,27 +180,13 @@ class SalaryChangeWorkflow:
     @workflow.update
     def decide(self, input: DecisionInput) -> SalaryChangeStatus:
         case, status = self._cases()
-        status.decided_by, status.note = input.actor_id, input.note.strip()
-        stage = APPROVED if input.approve else REFUSED
-        case.record(input.actor_id, stage, status.note)
-        case.move_to(stage)
+        DECISION.take(case, input)
         return status
 
     @decide.validator
     def _validate_decide(self, input: DecisionInput) -> None:
         with rule_refusals():
-            status = self._cases()[1]
-            if not status.approvers:
-                raise NotNow("the proposal is still being sent; try again in a moment")
-            if input.actor_id not in status.approvers:
-                raise NotAllowed(
-                    f"{input.actor_id} may not approve a salary change: the executive team "
-                    "does (PAY-1)"
-                )
-            if status.stage != AWAITING_APPROVAL:
-                raise NotNow(f"already {status.stage}")
-            if not input.approve:
-                texts.required(input.note, "note", why="say why it is refused")
+            DECISION.check(self._cases()[1], input)
 
     @workflow.query
     def status(self) -> SalaryChangeStatus:

@@ -15,9 +15,9 @@ from services.runtime.dates import today
 from services.runtime.errors import PermissionDenied
 from services.runtime.validation import require_id
 from workflows import regulation
+from workflows.decision import DecisionInput
 from workflows.salary_change import (
     PROPOSERS,
-    DecisionInput,
     SalaryChangeInput,
     SalaryChangeStatus,
     SalaryChangeWorkflow,

@@ -13,11 +13,15 @@ from temporalio.service import TLSConfig
 
 from services.runtime.payload_codec import EncryptionCodec, Keyring
 from services.runtime.settings import Settings
+from workflows.payload_converter import StrictPayloadConverter
 
 
-def data_converter(payload_keys: str) -> temporalio.converter.DataConverter:
-    """The default converter, encrypting when `payload_keys` (CSD_PAYLOAD_KEYS) names keys."""
-    converter = temporalio.converter.default()
+def data_converter(payload_keys: str = "") -> temporalio.converter.DataConverter:
+    """The default converter with whole numbers kept whole (workflows/payload_converter.py),
+    encrypting when `payload_keys` (CSD_PAYLOAD_KEYS) names keys."""
+    converter = dataclasses.replace(
+        temporalio.converter.default(), payload_converter_class=StrictPayloadConverter
+    )
     if not payload_keys:
         return converter
     return dataclasses.replace(

@@ -19,10 +19,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
 from tests.workflows.recording import record_history
+from workflows.decision import DecisionInput
 from workflows.salary_change import (
     AWAITING_APPROVAL,
     EXECUTED,
-    DecisionInput,
     SalaryChangeInput,
     SalaryChangeStatus,
     SalaryChangeWorkflow,
@@ -56,7 +56,7 @@ async def _waiting(
     )
     for _ in range(200):
         status: SalaryChangeStatus = await handle.query(SalaryChangeWorkflow.status)
-        if status.stage == AWAITING_APPROVAL and status.approvers:
+        if status.stage == AWAITING_APPROVAL and status.deciders:
             return handle
         await asyncio.sleep(0.05)
     raise AssertionError("never waiting")
@@ -79,7 +79,7 @@ async def test_a_salary_change_is_approved_by_the_executive_and_executed_by_fina
         cause = err.value.cause
         assert (
             isinstance(cause, ApplicationError)
-            and "the executive team does (PAY-1)" in cause.message
+            and "the executive team does, and nobody their own case (PAY-1)" in cause.message
         )
         await handle.execute_update(SalaryChangeWorkflow.decide, DecisionInput(executive, True))
         result: SalaryChangeStatus = await handle.result()

@@ -26,6 +26,7 @@ async def test_the_sheet_as_csv_and_a_refusal(
         address="127.0.0.1:0",
         client=dev_server_env.client,
         staff_address=stack.staff_address,
+        finance_address=stack.finance_address,
         task_queue=task_queue,
     )
     try:
