@@ -38,10 +38,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy workflows activities services
 
-# The whole suite: generated code current, lint, types, then every test. The PostgreSQL half
-# runs when CSD_TEST_POSTGRES_URL is set (.ci/run sets it).
+# The whole suite: generated code current, lint, types, then every test, in TEST_WORKERS
+# processes (a file's tests stay together, so its module fixtures start once). The PostgreSQL
+# half runs when CSD_TEST_POSTGRES_URL is set (.ci/run sets it).
+TEST_WORKERS ?= 2
 test: $(STAMP) protos-check lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The fault suite: workers lost mid-activity and mid-wait, services and channels down, replies
 # lost after commit, the Temporal database gone (each test states its fault).
