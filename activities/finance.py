@@ -75,6 +75,17 @@ class SettleMonthResult:
     not_paid: list[str] = field(default_factory=list)  # the statement's reasons, in words
 
 
+@dataclass
+class RateAdjustmentInput:
+    idempotency_key: str
+    person_id: str
+    month: str
+    tier: str
+    daily_fen: int
+    reference: str
+    approved_by: str
+
+
 class FinanceActivities:
     """Ledger writes."""
 
@@ -124,6 +135,24 @@ class FinanceActivities:
             allowances=len(settled.entry_ids),
             not_paid=[f"{line.item}: {line.words}" for line in settled.not_paid],
         )
+
+    @activity.defn(name="finance.record_rate_adjustment")
+    async def record_rate_adjustment(self, input: RateAdjustmentInput) -> str:
+        recorded = await call(
+            self._stub.RecordRateAdjustment(
+                finance_pb2.RecordRateAdjustmentRequest(
+                    idempotency_key=input.idempotency_key,
+                    person_id=input.person_id,
+                    month=input.month,
+                    tier=input.tier,
+                    daily_fen=input.daily_fen,
+                    reference=input.reference,
+                    approved_by=input.approved_by,
+                ),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return str(recorded.reference)
 
     @activity.defn(name="finance.record_salary")
     async def record_salary(self, input: SalaryInput) -> str:

@@ -32,4 +32,6 @@ CALLERS: dict[str, frozenset[str]] = {
     # PAY-2: the monthly settlement process (worker) closes a month; an operator may too.
     "SettleMonth": frozenset({WORKER, ADMIN}),
     "ListSettlements": _READERS,
+    # PAY-3: an approved dispute, recorded by its process.
+    "RecordRateAdjustment": frozenset({WORKER}),
 }

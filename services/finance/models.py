@@ -177,3 +177,21 @@ class SettledMonth(Base):
     reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
     settled_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
     settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RateAdjustment(Base):
+    """A disputed travel allowance rate, approved for one person's month at one tier (PAY-3):
+    the statement pays it instead of the table's for the days at that tier."""
+
+    __tablename__ = "finance_rate_adjustments"
+    __table_args__ = (
+        CheckConstraint("daily_fen > 0", name="ck_finance_rate_adjustments_amount_positive"),
+    )
+
+    person_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(20), primary_key=True)
+    daily_fen: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(REFERENCE_LENGTH))
+    approved_by: Mapped[str] = mapped_column(String(RECORDED_BY_LENGTH))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

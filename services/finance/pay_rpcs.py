@@ -28,6 +28,7 @@ from services.finance.models import (
     IdempotencyRecord,
     LedgerEntry,
     PerformancePay,
+    RateAdjustment,
     Salary,
     SettledMonth,
 )
@@ -36,6 +37,7 @@ from services.runtime.dates import parse_date, parse_month
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id
+from workflows.regulation.allowances import PLACE_TIERS
 
 F, S = finance_pb2, staff_pb2
 # The statement's lines that are the region's costs (ACC-1: allowances are its expenses).
@@ -228,6 +230,64 @@ class PayRpcs:
             apply=apply,
         )
 
+    async def RecordRateAdjustment(
+        self, request: finance_pb2.RecordRateAdjustmentRequest, context: grpc.aio.ServicerContext
+    ) -> finance_pb2.RateAdjustment:
+        require_id(request.person_id, "person_id")
+        require_id(request.approved_by, "approved_by")
+        month = parse_month(request.month)
+        if request.tier not in PLACE_TIERS:
+            raise InvalidArgument(f"tier {request.tier!r}: use {', '.join(PLACE_TIERS)}")
+        if request.daily_fen <= 0:
+            raise InvalidArgument("daily_fen must be positive")
+        check_amount(request.daily_fen, "daily_fen")
+        limit_text(request.reference, "reference", limit=REFERENCE_LENGTH)
+        await _directory(self._directory).require_person(request.person_id, "person_id")
+
+        async def apply(session: AsyncSession) -> finance_pb2.RateAdjustment:
+            settled = await session.get(SettledMonth, (request.person_id, month))
+            if settled is not None:
+                raise FailedPrecondition(
+                    f"{request.person_id}'s {month} is settled: its rates can no longer change "
+                    "(PAY-2, PAY-3)"
+                )
+            earlier = await session.get(RateAdjustment, (request.person_id, month, request.tier))
+            if earlier is not None:
+                raise FailedPrecondition(
+                    f"{request.person_id}'s tier {request.tier} rate for {month} is already "
+                    f"adjusted ({earlier.reference}): one adjustment per tier and month (PAY-3)"
+                )
+            session.add(
+                RateAdjustment(
+                    person_id=request.person_id,
+                    month=month,
+                    tier=request.tier,
+                    daily_fen=request.daily_fen,
+                    reference=request.reference,
+                    approved_by=request.approved_by,
+                    recorded_at=datetime.now(UTC),
+                )
+            )
+            await session.flush()
+            return F.RateAdjustment(
+                person_id=request.person_id,
+                month=month,
+                tier=request.tier,
+                daily_fen=request.daily_fen,
+                reference=request.reference,
+                approved_by=request.approved_by,
+            )
+
+        return await run_once(
+            self._sessions,
+            IdempotencyRecord,
+            key=request.idempotency_key,
+            operation="RecordRateAdjustment",
+            request=request,
+            response_type=F.RateAdjustment,
+            apply=apply,
+        )
+
     async def ListSettlements(
         self, request: finance_pb2.ListSettlementsRequest, context: grpc.aio.ServicerContext
     ) -> finance_pb2.ListSettlementsResponse:
@@ -283,6 +343,13 @@ class PayRpcs:
                 )
             ).first() is not None
             policy = await repository.policy_in_force(first, session=session)
+            adjustments = (
+                await session.scalars(
+                    select(RateAdjustment).where(
+                        RateAdjustment.person_id == person.id, RateAdjustment.month == month
+                    )
+                )
+            ).all()
         if policy is None:
             raise FailedPrecondition(f"no policy version is in force on {first.isoformat()}")
         rates = {
@@ -290,6 +357,8 @@ class PayRpcs:
             for rate in policy.rates
             if rate.pay_group == group
         }
+        # PAY-3: an approved dispute's rate replaces the table's for its tier.
+        rates.update({("travel_daily", a.tier): a.daily_fen for a in adjustments})
         statement = settlement.settle(
             base_fen=salary.base_fen if salary else None,
             performance_fen=performance.amount_fen if performance else None,
@@ -297,6 +366,7 @@ class PayRpcs:
             full_month=sheet.complete,
             communication_forfeited=forfeited,
             rate=lambda item, tier: rates.get((item, tier)),
+            adjusted={a.tier: a.reference for a in adjustments},
         )
         return person, statement, policy.version
 

@@ -16,7 +16,7 @@ says its rule and, where something is not paid, why.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 AT_A_PLACE = ("on_site", "travelling")
@@ -56,7 +56,10 @@ def settle(
     full_month: bool,
     communication_forfeited: bool,
     rate: Rate,
+    adjusted: Mapping[str, str] = {},
 ) -> Statement:
+    """`adjusted` names the tiers whose travel rate `rate` answers from an approved dispute
+    (PAY-3), each with the adjustment's reference, so the statement says so."""
     statement = Statement()
 
     def pay(item: str, rule: str, fen: int, words: str) -> None:
@@ -90,11 +93,12 @@ def settle(
             if daily is None:
                 not_paid("travel_allowance", "PAY-3", f"PAY-3 sets no rate at tier {tier}")
             else:
+                why = f" (rate adjusted: {adjusted[tier]})" if tier in adjusted else ""
                 pay(
                     "travel_allowance",
                     "PAY-3",
                     daily * count,
-                    f"{count} day(s) at tier {tier}, {daily // 100}.{daily % 100:02d} a day",
+                    f"{count} day(s) at tier {tier}, {daily // 100}.{daily % 100:02d} a day{why}",
                 )
 
     communication = rate("communication_monthly", "any")

@@ -30,6 +30,7 @@ from workflows import (
     missing_reports,
     on_call_miss,
     pre_approval,
+    rate_adjustment,
     requirement,
     salary_change,
     spot_check,
@@ -60,6 +61,9 @@ READ_RULES: dict[str, ReadRule] = {
     ),
     "OnCallMissWorkflow": ReadRule(on_call_miss.OnCallMissWorkflow.status, on_call_miss.may_read),
     "PreApprovalWorkflow": ReadRule(pre_approval.PreApprovalWorkflow.status, pre_approval.may_read),
+    "RateAdjustmentWorkflow": ReadRule(
+        rate_adjustment.RateAdjustmentWorkflow.status, rate_adjustment.may_read
+    ),
     "RequirementWorkflow": ReadRule(requirement.RequirementWorkflow.status, requirement.may_read),
     "SalaryChangeWorkflow": ReadRule(
         salary_change.SalaryChangeWorkflow.status, salary_change.may_read

@@ -5,22 +5,17 @@ read every line's outcome (workflows/claim.py::may_read)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import timedelta
 
-from csd.finance.v1 import finance_pb2, finance_pb2_grpc
 from csd.gateway.v1 import gateway_pb2
-from csd.staff.v1 import staff_pb2_grpc
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 
 from activities.finance import ClaimLineInput
 from services.gateway.case_messages import case_fields
 from services.gateway.identity import Caller
-from services.gateway.process import ProcessGateway
-from services.gateway.relay import relayed
+from services.gateway.process import FinanceProcessGateway
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_month, today
-from services.runtime.errors import FailedPrecondition
 from services.runtime.validation import require_id
 from workflows import regulation
 from workflows.claim import (
@@ -35,7 +30,6 @@ from workflows.claim import (
 )
 
 G = gateway_pb2
-SETTLED_LOOKUP_SECONDS = 5.0
 
 
 def _same_claim(input: ClaimInput) -> tuple[object, ...]:
@@ -74,19 +68,7 @@ def claim_message(status: ClaimStatus) -> G.Claim:
     )
 
 
-class ClaimGateway(ProcessGateway):
-    def __init__(
-        self,
-        client: Client,
-        staff: staff_pb2_grpc.StaffServiceStub,
-        finance: finance_pb2_grpc.FinanceServiceStub,
-        *,
-        task_queue: str,
-        temporal_timeout: timedelta,
-    ) -> None:
-        super().__init__(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout)
-        self._finance = finance
-
+class ClaimGateway(FinanceProcessGateway):
     async def submit(self, request: G.SubmitClaimRequest, caller: Caller) -> G.WorkflowRef:
         month = parse_month(request.month)
         rules = regulation.in_force(today())
@@ -112,19 +94,11 @@ class ClaimGateway(ProcessGateway):
             rule_version=rules.version,
         )
         validate(claim)
-        settled = await relayed(
-            self._finance.ListSettlements(
-                finance_pb2.ListSettlementsRequest(person_id=caller.id, month=month),
-                timeout=SETTLED_LOOKUP_SECONDS,
-            ),
-            service="finance",
-            purpose="say whether the month is settled",
+        await self._refuse_if_settled(
+            caller.id,
+            month,
+            why="a month's expenses are claimed before it is settled (PAY-2, RB-1)",
         )
-        if settled.settlements:
-            raise FailedPrecondition(
-                f"your {month} was settled on {settled.settlements[0].settled_at[:10]}: a "
-                "month's expenses are claimed before it is settled (PAY-2, RB-1)"
-            )
         wf_id = workflow_id(caller.id, month)
         started = await start_once(
             self._client,

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from csd.finance.v1 import finance_pb2, finance_pb2_grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from temporalio.client import Client, WorkflowHandle
 
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.gateway.identity import Caller
+from services.gateway.relay import relayed
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from workflows import task_queues
@@ -83,3 +85,35 @@ class ProcessGateway:
             if region.tier == staff_pb2.REGION_TIER_HEAD_OFFICE:
                 return str(region.code)
         raise FailedPrecondition("no head office region exists to book the fine to")
+
+
+class FinanceProcessGateway(ProcessGateway):
+    """A process whose cases change what a person's month pays (claims, disputed rates): it
+    asks finance too, first of all whether the month is settled (PAY-2), which fixes it."""
+
+    def __init__(
+        self,
+        client: Client,
+        staff: staff_pb2_grpc.StaffServiceStub,
+        finance: finance_pb2_grpc.FinanceServiceStub,
+        *,
+        task_queue: str = task_queues.MAIN,
+        temporal_timeout: timedelta = TEMPORAL_TIMEOUT,
+    ) -> None:
+        super().__init__(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout)
+        self._finance = finance
+
+    async def _refuse_if_settled(self, person_id: str, month: str, *, why: str) -> None:
+        """FAILED_PRECONDITION naming the settlement when `month` is settled for `person_id`;
+        `why` says what a settled month rules out, with its rule."""
+        settled = await relayed(
+            self._finance.ListSettlements(
+                finance_pb2.ListSettlementsRequest(person_id=person_id, month=month),
+                timeout=LOOKUP_DEADLINE_SECONDS,
+            ),
+            service="finance",
+            purpose="say whether the month is settled",
+        )
+        if settled.settlements:
+            day = settled.settlements[0].settled_at[:10]
+            raise FailedPrecondition(f"{person_id}'s {month} was settled on {day}: {why}")

@@ -26,7 +26,8 @@ from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
-from services.gateway.process import ProcessGateway
+from services.gateway.process import FinanceProcessGateway, ProcessGateway
+from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.servicer import GatewayServicer
@@ -48,6 +49,7 @@ from services.runtime.tls import FINANCE, STAFF, TlsFiles, open_channel
 from workflows import task_queues
 
 P = TypeVar("P", bound=ProcessGateway)
+M = TypeVar("M", bound=FinanceProcessGateway)
 SERVICE_NAME = gateway_pb2.DESCRIPTOR.services_by_name["GatewayService"].full_name
 
 # How the gateway learns who calls, given the staff directory to vouch for them.
@@ -108,6 +110,11 @@ async def start(
     def part(kind: type[P]) -> P:
         return kind(client, staff, task_queue=task_queue, temporal_timeout=temporal_timeout)
 
+    def money(kind: type[M]) -> M:
+        return kind(
+            client, staff, finance, task_queue=task_queue, temporal_timeout=temporal_timeout
+        )
+
     servicer = GatewayServicer(
         part(AssistanceGateway),
         part(PenaltyGateway),
@@ -117,12 +124,11 @@ async def start(
         part(DepartmentCalendarGateway),
         part(AttendanceGateway),
         part(SpotCheckGateway),
-        ClaimGateway(
-            client, staff, finance, task_queue=task_queue, temporal_timeout=temporal_timeout
-        ),
+        money(ClaimGateway),
         part(PreApprovalGateway),
         part(MissedCallGateway),
         part(SalaryChangeGateway),
+        money(RateAdjustmentGateway),
         PayGateway(finance),
     )
 

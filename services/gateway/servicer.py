@@ -17,6 +17,7 @@ from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
+from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.spot_checks import SpotCheckGateway
@@ -39,6 +40,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         pre_approvals: PreApprovalGateway,
         missed_calls: MissedCallGateway,
         salary_changes: SalaryChangeGateway,
+        rate_adjustments: RateAdjustmentGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -53,6 +55,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._pre_approvals = pre_approvals
         self._missed_calls = missed_calls
         self._salary_changes = salary_changes
+        self._rate_adjustments = rate_adjustments
         self._pay = pay
 
     async def StartAssistance(
@@ -325,6 +328,21 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetSalaryChangeRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.SalaryChange:
         return await self._salary_changes.get(request, current_caller())
+
+    async def RequestRateAdjustment(
+        self, request: gateway_pb2.RequestRateAdjustmentRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._rate_adjustments.request(request, current_caller())
+
+    async def DecideRateAdjustment(
+        self, request: gateway_pb2.DecideRateAdjustmentRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.RateAdjustment:
+        return await self._rate_adjustments.decide(request, current_caller())
+
+    async def GetRateAdjustment(
+        self, request: gateway_pb2.GetRateAdjustmentRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.RateAdjustment:
+        return await self._rate_adjustments.get(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

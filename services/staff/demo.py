@@ -86,6 +86,8 @@ PEOPLE = [
     # Added last: a person's phone follows their place in this list, and the people loaded
     # before keep theirs. The executive (general manager) team approves salary changes (PAY-1).
     DemoPerson("zhou.guoqiang", "周國強", R.ROLE_EXECUTIVE),
+    # The vice-president in charge approves a disputed travel allowance rate (PAY-3).
+    DemoPerson("zheng.hua", "鄭華", R.ROLE_VICE_PRESIDENT),
 ]
 
 

@@ -40,6 +40,7 @@ from workflows.missing_reports import MissingReportsWorkflow
 from workflows.on_call_miss import OnCallMissWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.pre_approval import PreApprovalWorkflow
+from workflows.rate_adjustment import RateAdjustmentWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.salary_change import SalaryChangeWorkflow
@@ -63,6 +64,7 @@ WORKFLOWS: Sequence[type] = (
     OnCallMissWorkflow,
     PenaltyWorkflow,
     PreApprovalWorkflow,
+    RateAdjustmentWorkflow,
     RequirementDigestWorkflow,
     RequirementWorkflow,
     SalaryChangeWorkflow,
@@ -123,6 +125,7 @@ def activities_for(
         finance_activities.lookup_rate,
         finance_activities.record_salary,
         finance_activities.settle_month,
+        finance_activities.record_rate_adjustment,
         leave_activities.count_leave,
         leave_activities.resolve_leave_approval,
         leave_activities.record_leave,

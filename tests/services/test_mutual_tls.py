@@ -315,6 +315,20 @@ WRITES = [
         WORKER,
     ),
     Write(
+        FINANCE,
+        "RecordRateAdjustment",
+        lambda k: F.RecordRateAdjustmentRequest(
+            idempotency_key=k,
+            person_id="zhao.lei",
+            month="2026-04",
+            tier="1",
+            daily_fen=60_00,
+            reference=f"rate-{k}",
+            approved_by="zheng.hua",
+        ),
+        WORKER,
+    ),
+    Write(
         NOTIFY,
         "SendEmail",
         lambda k: N.SendEmailRequest(

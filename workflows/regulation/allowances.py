@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 ENGINEER = "engineer"
 LEAD_OR_MANAGER = "lead_or_technical_manager"
 CUSTOMER_SERVICE_MANAGER = "customer_service_manager"
+# A place's tier as the finance policy and the statement name it (PAY-3).
+PLACE_TIERS = ("1", "2", "other", "head_office")
 
 
 @dataclass(frozen=True)

@@ -1122,6 +1122,86 @@ class SettleMonthRequest(_message.Message):
 Global___SettleMonthRequest: _TypeAlias = SettleMonthRequest  # noqa: Y015
 
 @_typing.final
+class RecordRateAdjustmentRequest(_message.Message):
+    """PAY-3: a disputed travel allowance rate, adjusted for one person's month at one tier on the
+    department manager's request with the vice-president in charge approving (the process in
+    workflows/rate_adjustment.py records it). The month's statement pays that rate for its days at
+    the tier. A month already settled is FAILED_PRECONDITION; so is a second adjustment of one tier.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    DAILY_FEN_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    """YYYY-MM"""
+    tier: _builtins.str
+    """1, 2, other or head_office"""
+    daily_fen: _builtins.int
+    reference: _builtins.str
+    """the adjustment's case"""
+    approved_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        daily_fen: _builtins.int = ...,
+        reference: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "daily_fen", b"daily_fen", "idempotency_key", b"idempotency_key", "month", b"month", "person_id", b"person_id", "reference", b"reference", "tier", b"tier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordRateAdjustmentRequest: _TypeAlias = RecordRateAdjustmentRequest  # noqa: Y015
+
+@_typing.final
+class RateAdjustment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    DAILY_FEN_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    month: _builtins.str
+    tier: _builtins.str
+    daily_fen: _builtins.int
+    reference: _builtins.str
+    approved_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        daily_fen: _builtins.int = ...,
+        reference: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "daily_fen", b"daily_fen", "month", b"month", "person_id", b"person_id", "reference", b"reference", "tier", b"tier"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateAdjustment: _TypeAlias = RateAdjustment  # noqa: Y015
+
+@_typing.final
 class ListSettlementsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

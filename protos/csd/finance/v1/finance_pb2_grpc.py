@@ -99,6 +99,11 @@ class FinanceServiceStub:
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.SerializeToString,
                 response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
                 _registered_method=True)
+        self.RecordRateAdjustment = channel.unary_unary(
+                '/csd.finance.v1.FinanceService/RecordRateAdjustment',
+                request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordRateAdjustmentRequest.SerializeToString,
+                response_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RateAdjustment.FromString,
+                _registered_method=True)
         self.ListSettlements = channel.unary_unary(
                 '/csd.finance.v1.FinanceService/ListSettlements',
                 request_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.ListSettlementsRequest.SerializeToString,
@@ -192,6 +197,12 @@ class FinanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordRateAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSettlements(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -271,6 +282,11 @@ def add_FinanceServiceServicer_to_server(servicer, server):
                     servicer.SettleMonth,
                     request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.FromString,
                     response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.SerializeToString,
+            ),
+            'RecordRateAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRateAdjustment,
+                    request_deserializer=csd_dot_finance_dot_v1_dot_finance__pb2.RecordRateAdjustmentRequest.FromString,
+                    response_serializer=csd_dot_finance_dot_v1_dot_finance__pb2.RateAdjustment.SerializeToString,
             ),
             'ListSettlements': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSettlements,
@@ -634,6 +650,33 @@ class FinanceService:
             '/csd.finance.v1.FinanceService/SettleMonth',
             csd_dot_finance_dot_v1_dot_finance__pb2.SettleMonthRequest.SerializeToString,
             csd_dot_finance_dot_v1_dot_finance__pb2.Settlement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRateAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.finance.v1.FinanceService/RecordRateAdjustment',
+            csd_dot_finance_dot_v1_dot_finance__pb2.RecordRateAdjustmentRequest.SerializeToString,
+            csd_dot_finance_dot_v1_dot_finance__pb2.RateAdjustment.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,7 @@ class FinanceServiceStub:
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]
     GetSettlement: _grpc.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]
     SettleMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SettleMonthRequest, _finance_pb2.Settlement]
+    RecordRateAdjustment: _grpc.UnaryUnaryMultiCallable[_finance_pb2.RecordRateAdjustmentRequest, _finance_pb2.RateAdjustment]
     ListSettlements: _grpc.UnaryUnaryMultiCallable[_finance_pb2.ListSettlementsRequest, _finance_pb2.ListSettlementsResponse]
     SummarizeRegionMonth: _grpc.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]
 
@@ -66,6 +67,7 @@ class FinanceServiceAsyncStub(FinanceServiceStub):
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordPerformancePayRequest, _finance_pb2.PerformancePay]  # type: ignore[assignment]
     GetSettlement: _aio.UnaryUnaryMultiCallable[_finance_pb2.GetSettlementRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
     SettleMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SettleMonthRequest, _finance_pb2.Settlement]  # type: ignore[assignment]
+    RecordRateAdjustment: _aio.UnaryUnaryMultiCallable[_finance_pb2.RecordRateAdjustmentRequest, _finance_pb2.RateAdjustment]  # type: ignore[assignment]
     ListSettlements: _aio.UnaryUnaryMultiCallable[_finance_pb2.ListSettlementsRequest, _finance_pb2.ListSettlementsResponse]  # type: ignore[assignment]
     SummarizeRegionMonth: _aio.UnaryUnaryMultiCallable[_finance_pb2.SummarizeRegionMonthRequest, _finance_pb2.RegionMonthSummary]  # type: ignore[assignment]
 
@@ -160,6 +162,13 @@ class FinanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _finance_pb2.SettleMonthRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_finance_pb2.Settlement, _abc.Awaitable[_finance_pb2.Settlement]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordRateAdjustment(
+        self,
+        request: _finance_pb2.RecordRateAdjustmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_finance_pb2.RateAdjustment, _abc.Awaitable[_finance_pb2.RateAdjustment]]: ...
 
     @_abc_1.abstractmethod
     def ListSettlements(

@@ -2962,6 +2962,144 @@ class SalaryChange(_message.Message):
 Global___SalaryChange: _TypeAlias = SalaryChange  # noqa: Y015
 
 @_typing.final
+class RequestRateAdjustmentRequest(_message.Message):
+    """PAY-3: a disputed travel allowance rate, asked for by a department manager for one person's
+    month at one tier, approved by the vice-president in charge; approved, the month's statement
+    pays it for the days at that tier.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    DAILY_FEN_FIELD_NUMBER: _builtins.int
+    WHY_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    """YYYY-MM, not yet settled"""
+    tier: _builtins.str
+    """1, 2, other or head_office"""
+    daily_fen: _builtins.int
+    """the rate asked for"""
+    why: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        daily_fen: _builtins.int = ...,
+        why: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["daily_fen", b"daily_fen", "month", b"month", "person_id", b"person_id", "reference", b"reference", "tier", b"tier", "why", b"why"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestRateAdjustmentRequest: _TypeAlias = RequestRateAdjustmentRequest  # noqa: Y015
+
+@_typing.final
+class DecideRateAdjustmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    APPROVE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    approve: _builtins.bool
+    note: _builtins.str
+    """required to refuse"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        approve: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approve", b"approve", "note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideRateAdjustmentRequest: _TypeAlias = DecideRateAdjustmentRequest  # noqa: Y015
+
+@_typing.final
+class GetRateAdjustmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRateAdjustmentRequest: _TypeAlias = GetRateAdjustmentRequest  # noqa: Y015
+
+@_typing.final
+class RateAdjustment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    DAILY_FEN_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    person_id: _builtins.str
+    month: _builtins.str
+    tier: _builtins.str
+    daily_fen: _builtins.int
+    requested_by: _builtins.str
+    stage: _builtins.str
+    """awaiting_approval, refused, applied, not_applied"""
+    decided_by: _builtins.str
+    note: _builtins.str
+    outcome: _builtins.str
+    """why an approved adjustment could not be applied (a settled month)"""
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        person_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        daily_fen: _builtins.int = ...,
+        requested_by: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        note: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["daily_fen", b"daily_fen", "decided_by", b"decided_by", "month", b"month", "note", b"note", "outcome", b"outcome", "person_id", b"person_id", "reference", b"reference", "requested_by", b"requested_by", "stage", b"stage", "tier", b"tier", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateAdjustment: _TypeAlias = RateAdjustment  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

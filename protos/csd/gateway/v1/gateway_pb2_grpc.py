@@ -279,6 +279,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
                 _registered_method=True)
+        self.RequestRateAdjustment = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RequestRateAdjustment',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestRateAdjustmentRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.DecideRateAdjustment = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/DecideRateAdjustment',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideRateAdjustmentRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
+                _registered_method=True)
+        self.GetRateAdjustment = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetRateAdjustment',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -588,6 +603,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestRateAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideRateAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRateAdjustment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -847,6 +880,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetSalaryChange,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.SerializeToString,
+            ),
+            'RequestRateAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestRateAdjustment,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestRateAdjustmentRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'DecideRateAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideRateAdjustment,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideRateAdjustmentRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.SerializeToString,
+            ),
+            'GetRateAdjustment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRateAdjustment,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2182,6 +2230,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetSalaryChange',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalaryChangeRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.SalaryChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestRateAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RequestRateAdjustment',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RequestRateAdjustmentRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideRateAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/DecideRateAdjustment',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.DecideRateAdjustmentRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRateAdjustment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetRateAdjustment',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
             options,
             channel_credentials,
             insecure,

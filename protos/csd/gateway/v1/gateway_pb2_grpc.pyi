@@ -83,6 +83,9 @@ class GatewayServiceStub:
     ProposeSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]
     DecideSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]
     GetSalaryChange: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]
+    RequestRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RequestRateAdjustmentRequest, _gateway_pb2.WorkflowRef]
+    DecideRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideRateAdjustmentRequest, _gateway_pb2.RateAdjustment]
+    GetRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -138,6 +141,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ProposeSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ProposeSalaryChangeRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     DecideSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
     GetSalaryChange: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetSalaryChangeRequest, _gateway_pb2.SalaryChange]  # type: ignore[assignment]
+    RequestRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RequestRateAdjustmentRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    DecideRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideRateAdjustmentRequest, _gateway_pb2.RateAdjustment]  # type: ignore[assignment]
+    GetRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -484,6 +490,27 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetSalaryChangeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.SalaryChange, _abc.Awaitable[_gateway_pb2.SalaryChange]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestRateAdjustment(
+        self,
+        request: _gateway_pb2.RequestRateAdjustmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideRateAdjustment(
+        self,
+        request: _gateway_pb2.DecideRateAdjustmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.RateAdjustment, _abc.Awaitable[_gateway_pb2.RateAdjustment]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRateAdjustment(
+        self,
+        request: _gateway_pb2.GetRateAdjustmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.RateAdjustment, _abc.Awaitable[_gateway_pb2.RateAdjustment]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(

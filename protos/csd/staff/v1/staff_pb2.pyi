@@ -59,6 +59,8 @@ class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType],
     ROLE_SALES: _Role.ValueType  # 11
     ROLE_EXECUTIVE: _Role.ValueType  # 12
     """the executive (general manager) team: approves salary changes (PAY-1)"""
+    ROLE_VICE_PRESIDENT: _Role.ValueType  # 13
+    """the vice-president in charge: approves a disputed rate (PAY-3)"""
 
 class Role(_Role, metaclass=_RoleEnumTypeWrapper):
     """ORG-2. R&D lead, quality office and sales belong to other departments but are recipients of
@@ -79,6 +81,8 @@ ROLE_QUALITY_OFFICE: Role.ValueType  # 10
 ROLE_SALES: Role.ValueType  # 11
 ROLE_EXECUTIVE: Role.ValueType  # 12
 """the executive (general manager) team: approves salary changes (PAY-1)"""
+ROLE_VICE_PRESIDENT: Role.ValueType  # 13
+"""the vice-president in charge: approves a disputed rate (PAY-3)"""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
 class _RegionTier:
