@@ -32,8 +32,10 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from activities.finance import ClaimLineInput
 from services.cli.dev import temporal_argv
 from services.cli.health import temporal_health
+from services.finance import server as finance_server
 from services.notify import server as notify_server
 from services.notify.email import SmtpMailer
 from services.notify.phone import LogProvider
@@ -52,6 +54,14 @@ from workflows.assistance import (
     CloseInput,
 )
 from workflows.assistance import workflow_id as assistance_id
+from workflows.claim import (
+    APPROVED,
+    AWAITING_CLERK,
+    AWAITING_DEPARTMENT_MANAGER,
+    ClaimInput,
+    ClaimWorkflow,
+    ReviewInput,
+)
 from workflows.leave import (
     AWAITING_APPROVAL,
     CANCELLED,
@@ -771,3 +781,81 @@ async def test_the_dev_server_killed_and_restarted_keeps_timers_and_waiting_work
         "submitted",
     ]
     assert max(message_ids(stack).values()) == 1, message_ids(stack)
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_killed_while_the_ledger_write_is_retried_pays_the_claim_once(
+    dev_server: DevServer,
+    stack: Stack,
+    worker_processes: Callable[[str], Awaitable[WorkerProcess]],
+    tmp_path: Path,
+) -> None:
+    """Fault: the finance service is down when a department manager approves a claim, so the
+    worker retries the claim's writes to finance (what it used, then the reimbursement); the
+    worker running the activity is SIGKILLed between two attempts, and finance comes back on its
+    database. The other worker process finishes: one reimbursement row, the room recorded once,
+    one "approved" mail."""
+    client = await Client.connect(dev_server.address)
+    first = await worker_processes("first")
+    await polling(first)
+    await StaffServiceStub(stack.staff).ReportAttendance(
+        staff_pb2.ReportAttendanceRequest(
+            idempotency_key="zhao.lei:2026-06-01",
+            day=staff_pb2.AttendanceDay(
+                person_id="zhao.lei", date="2026-06-01", status=staff_pb2.ATTENDANCE_STATUS_ON_SITE,
+                hospital="上海第一醫院", city="Shanghai", place_region_code="east",
+            ),
+        )
+    )  # fmt: skip
+    lines = [ClaimLineInput(1, "lodging", "2026-06-01", "Shanghai", 90_00)]
+    handle = await client.start_workflow(
+        ClaimWorkflow.run,
+        ClaimInput("zhao.lei", "technical_service_engineer", "east", "2026-06", lines, "2024-v1"),
+        id="claim-zhao.lei-2026-06",
+        task_queue=task_queues.MAIN,
+    )
+
+    def at(stage: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            status = await handle.query(ClaimWorkflow.status)
+            return status.stage == stage and await quiet(handle)
+
+        return check
+
+    await until("with the clerk", at(AWAITING_CLERK), log=first.log)
+    await handle.execute_update(ClaimWorkflow.review, ReviewInput("chen.jing", True))
+    await until("with a department manager", at(AWAITING_DEPARTMENT_MANAGER))
+    second = await worker_processes("second")
+    await polling(second)
+
+    finance_port = stack.servers[1].port
+    await stack.servers[1].stop(grace=0)
+    await handle.execute_update(ClaimWorkflow.review, ReviewInput("huang.aiping", True))
+
+    async def retried() -> bool:
+        pending = (await handle.describe()).raw_description.pending_activities
+        return bool(pending) and pending[0].attempt >= 2
+
+    await until("the write to finance is being retried", retried, log=first.log)
+    [activity] = (await handle.describe()).raw_description.pending_activities
+    running = {first.identity: first, second.identity: second}
+    await running.pop(activity.last_worker_identity).kill()
+    [survivor] = running.values()
+
+    stack.servers[1] = await finance_server.start(
+        address=f"127.0.0.1:{finance_port}",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/finance.db",
+        staff_address=stack.staff_address,
+    )
+    result = await asyncio.wait_for(handle.result(), timeout=60)
+
+    assert result.stage == APPROVED and result.approved_fen == 90_00
+    entries = await FinanceServiceStub(stack.finance).ListEntries(
+        finance_pb2.ListEntriesRequest(person_id="zhao.lei")
+    )
+    assert [(e.kind, e.amount_fen, e.reference) for e in entries.entries] == [
+        (finance_pb2.ENTRY_KIND_REIMBURSEMENT, 90_00, handle.id)
+    ]
+    assert len(subjects(stack, "Claim approved")) == 1
+    assert max(message_ids(stack).values()) == 1, message_ids(stack)
+    assert await last_worker(handle) == survivor.identity
