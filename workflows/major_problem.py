@@ -11,7 +11,10 @@ Unacknowledged within the rule set's acknowledgement budget, the owner is called
 rule's number of calls the next level is called (the technical service team lead, then the
 department managers), like an incident tool's escalation policy. Status updates reach the
 reporter; the problem is resolved only with a root cause and a fix, and one left unresolved past
-its working-hours budget is escalated even though it was acknowledged. Both promises are SLA
+its working-hours budget is escalated even though it was acknowledged. A person called who does
+not acknowledge within the budget has not returned an on-call call: beyond the rule, csd-ops
+opens a candidate OC-1 miss for their manager to verify (workflows/on_call_miss.py), once per
+person and problem; nobody is fined for it unless the manager verifies it. Both promises are SLA
 clocks on the case file (workflows/sla.py): the acknowledgement one 24x7, the resolution one on
 the company calendar, whose deadline the staff service computes.
 """
@@ -25,6 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.staff import (
@@ -38,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import regulation, sla
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
+    from workflows.on_call_miss import MissInput, OnCallMissWorkflow
+    from workflows.on_call_miss import workflow_id as on_call_miss_id
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
     from workflows.regulation.readers import Reader
 
@@ -48,6 +55,10 @@ ACKNOWLEDGED = "acknowledged"
 RESOLVED = "resolved"
 # Recorded steps besides the stages.
 CALLED, ESCALATED, UPDATE = "called", "escalated", "update"
+CANDIDATE_MISS = "candidate_on_call_miss"
+# Patch (README: patches and their retirement): an unacknowledged call opens a candidate OC-1
+# miss for the called person's manager to verify.
+CANDIDATE_MISSES = "mi-candidate-on-call-misses"
 
 TEAM_LEAD = "technical_service_team_lead"
 DEPARTMENT_MANAGER = "department_manager"
@@ -146,6 +157,8 @@ class MajorProblemStatus(CaseRecord):
     escalation_level: int = 0
     calls: list[str] = field(default_factory=list)  # "person#n", in the order placed
     called_ids: list[str] = field(default_factory=list)
+    # The people whose unacknowledged calls became candidate OC-1 misses.
+    candidate_misses: list[str] = field(default_factory=list)
     acknowledged_by: str = ""
     acknowledged_at: str = ""
     root_cause: str = ""
@@ -322,17 +335,60 @@ class MajorProblemWorkflow:
                             ),
                         )
                     )
+                called_at = workflow.now()
                 await asyncio.gather(*sends)
                 try:
                     await workflow.wait_condition(
                         self._acknowledged, timeout=rules.major_problem_ack_budget
                     )
                 except TimeoutError:
+                    if workflow.patched(CANDIDATE_MISSES):
+                        await self._candidate_misses(level, called_at, rules)
                     continue
                 return
         if not self._acknowledged():
             case.say("Nobody acknowledged after the whole escalation chain.")
             await workflow.wait_condition(self._acknowledged)
+
+    async def _candidate_misses(
+        self, level: list[Contact], called_at: datetime, rules: regulation.RuleSet
+    ) -> None:
+        """OC-1, beyond the rule: each person called and silent for the whole acknowledgement
+        budget has a candidate miss, once, for their manager to verify. The reporter (who may
+        be the owner) and anyone without a manager to verify are left out."""
+        case, status = self._cases()
+        for person in level:
+            if person.id in status.candidate_misses or person.id == status.reporter_id:
+                continue
+            if not person.manager_id:
+                continue
+            reference = f"{status.reference}-{person.id}"
+            budget = _duration(rules.major_problem_ack_budget)
+            miss = MissInput(
+                reference=reference,
+                person_id=person.id,
+                called_by=status.reporter_id,
+                called_at=regulation.shown(called_at),
+                what=(
+                    f"major problem {status.reference}: csd-ops called on the reporter's behalf "
+                    f"and it was not acknowledged within {budget} (a candidate miss: verify it "
+                    "only if the call was really missed)"
+                ),
+                rule_version=status.rule_version,
+            )
+            try:
+                await workflow.start_child_workflow(
+                    OnCallMissWorkflow.run,
+                    miss,
+                    id=on_call_miss_id(reference),
+                    # The manager's verification outlives the problem.
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                pass
+            status.candidate_misses.append(person.id)
+            case.record("", CANDIDATE_MISS, f"{person.id}: {on_call_miss_id(reference)}")
 
     async def _call(self, person: Contact, attempt: int) -> None:
         case, status = self._cases()

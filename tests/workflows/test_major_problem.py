@@ -45,6 +45,8 @@ from workflows.major_problem import (
     validate,
     workflow_id,
 )
+from workflows.on_call_miss import AWAITING_VERIFICATION, OnCallMissWorkflow
+from workflows.on_call_miss import workflow_id as on_call_miss_id
 
 Handle = WorkflowHandle[MajorProblemWorkflow, MajorProblemStatus]
 MANAGERS = {"huang.aiping@csd.example", "jiang.chengzhao@csd.example"}
@@ -274,6 +276,23 @@ async def test_no_acknowledgement_escalates_in_order_with_repeats(
             "zhou.xiaoming#1", "zhou.xiaoming#2",
             "huang.aiping#1", "jiang.chengzhao#1", "huang.aiping#2", "jiang.chengzhao#2",
         ]  # fmt: skip
+        # OC-1, beyond the rule: each person called and silent for the whole budget has one
+        # candidate miss for their manager to verify, however often called; huang.aiping has
+        # no manager to verify one.
+        assert status.candidate_misses == ["zhou.xiaoming", "jiang.chengzhao"]
+        miss = env.client.get_workflow_handle_for(
+            OnCallMissWorkflow.run, on_call_miss_id("MI-2-zhou.xiaoming")
+        )
+        candidate = await miss.query(OnCallMissWorkflow.status)
+        assert (
+            candidate.stage == AWAITING_VERIFICATION and candidate.manager_id == "jiang.chengzhao"
+        )
+        to_verify = await stack.mail.wait_for(
+            lambda m: "[OC-1 MI-2-zhou.xiaoming]" in str(m["Subject"]), 10
+        )
+        assert addresses(to_verify["To"]) == {"jiang.chengzhao@csd.example"}
+        assert "a candidate miss" in to_verify.get_content()
+        await record_history(handle, "major_problem_candidate_misses")
         # Now an escalation target may acknowledge.
         acked = await handle.execute_update(
             MajorProblemWorkflow.acknowledge, AcknowledgeInput("jiang.chengzhao")
@@ -284,6 +303,10 @@ async def test_no_acknowledgement_escalates_in_order_with_repeats(
         ]
         assert len(breach_alerts) == 1
         await handle.terminate("test over")
+        for person in status.candidate_misses:
+            await env.client.get_workflow_handle(on_call_miss_id(f"MI-2-{person}")).terminate(
+                "test over"
+            )
 
 
 async def test_acknowledged_but_unresolved_is_escalated_after_its_working_hours(
