@@ -103,6 +103,13 @@ def opened(case: CaseFile[StatusT] | None, what: str) -> CaseFile[StatusT]:
     return case
 
 
+def refusal_of(err: ActivityError) -> ApplicationError | None:
+    """The refusal for good behind a failed activity (a service's INVALID_ARGUMENT,
+    FAILED_PRECONDITION, ...), or None when it failed some other way (and should be raised)."""
+    cause = err.cause
+    return cause if isinstance(cause, ApplicationError) and cause.non_retryable else None
+
+
 @contextlib.contextmanager
 def rule_refusals() -> Iterator[None]:
     """Raise a regulation refusal as the non-retryable ApplicationError of its status, the
@@ -329,8 +336,8 @@ class CaseFile(Generic[StatusT]):
     ) -> None:
         """A notification refused for good: noted on the case, shown, and mailed to the team
         lead (as a plain email, not an SLA alert: nothing is late, something did not arrive)."""
-        refusal = err.cause
-        if not (isinstance(refusal, ApplicationError) and refusal.non_retryable):
+        refusal = refusal_of(err)
+        if refusal is None:
             raise err
         names = ", ".join(sorted({c.name or c.id for c in to})) or "nobody"
         notice = f"{what} to {names} was not sent: {refusal.message}"

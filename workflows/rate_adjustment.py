@@ -15,13 +15,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, RateAdjustmentInput
     from activities.staff import ContactInput, StaffActivities
     from workflows import regulation, retry_policies
-    from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
+    from workflows.case_file import (
+        CaseFile,
+        CaseRecord,
+        Mail,
+        opened,
+        refusal_of,
+        rule_refusals,
+    )
     from workflows.decision import DecisionInput, DecisionRule
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, dates, money, texts
@@ -191,11 +198,11 @@ class RateAdjustmentWorkflow:
                 retry_policy=retry_policies.LEDGER_WRITE,
             )
         except ActivityError as err:
-            cause = err.cause
-            if not (isinstance(cause, ApplicationError) and cause.non_retryable):
+            refusal = refusal_of(err)
+            if refusal is None:
                 raise
             # Finance's refusal (the month settled meanwhile, the tier already adjusted).
-            status.outcome = cause.message
+            status.outcome = refusal.message
             case.record("", NOT_APPLIED, status.outcome)
             case.move_to(NOT_APPLIED)
             return

@@ -17,14 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.finance import FinanceActivities, SettleMonthInput, SettleMonthResult
     from activities.staff import Payee, PayrollInput, StaffActivities
-    from workflows import retry_policies
-    from workflows.case_file import CaseFile, CaseRecord, Mail, opened
+    from workflows import regulation, retry_policies
+    from workflows.case_file import (
+        CaseFile,
+        CaseRecord,
+        Mail,
+        opened,
+        refusal_of,
+        rule_refusals,
+    )
     from workflows.lookups import lookup, people_in_role
+    from workflows.regulation import dates
     from workflows.regulation.money import yuan
 
 PROCESS = "settlement"
@@ -96,12 +104,9 @@ class MonthlySettlementWorkflow:
 
     @workflow.run
     async def run(self, input: SettlementInput) -> SettlementStatus:
-        if len(input.month) != 7 or input.month[4] != "-":
-            raise ApplicationError(
-                f"month is YYYY-MM, not {input.month!r}",
-                type="INVALID_ARGUMENT",
-                non_retryable=True,
-            )
+        with rule_refusals():
+            dates.day(f"{input.month}-01", "month")
+            regulation.by_version(input.rule_version)
         status = SettlementStatus(input.month, input.at)
         case = CaseFile(
             status,
@@ -177,10 +182,10 @@ class MonthlySettlementWorkflow:
                 retry_policy=retry_policies.LEDGER_WRITE,
             )
         except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.non_retryable:
-                return cause.message
-            raise
+            refusal = refusal_of(err)
+            if refusal is None:
+                raise
+            return refusal.message
 
     @workflow.query
     def status(self) -> SettlementStatus:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from csd.finance.v1 import finance_pb2 as F
 from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.staff.v1 import staff_pb2
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
@@ -110,3 +113,18 @@ async def test_the_planner_plans_the_settlement_of_the_month_before(
 def test_the_month_before_crosses_the_year() -> None:
     assert month_before("2027-01-05") == "2026-12"
     assert month_before("2026-07-06") == "2026-06"
+
+
+async def test_a_start_with_a_bad_month_fails_at_once(
+    time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    async with stack.worker(time_skipping_env.client, task_queue):
+        with pytest.raises(WorkflowFailureError) as err:
+            await time_skipping_env.client.execute_workflow(
+                MonthlySettlementWorkflow.run,
+                SettlementInput("2026-13", "2026-12-05T10:00:00+08:00", "2024-v1"),
+                id=f"pay2-settlement-bad-{task_queue}",
+                task_queue=task_queue,
+            )
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "INVALID_ARGUMENT"
