@@ -18,6 +18,7 @@ from services.gateway.authentication import AuthenticationInterceptor
 from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.case_access import GatewayCaseAccess
 from services.gateway.claims import ClaimGateway
+from services.gateway.communication_logs import CommunicationLogGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
@@ -129,6 +130,7 @@ async def start(
         part(MissedCallGateway),
         part(SalaryChangeGateway),
         money(RateAdjustmentGateway),
+        part(CommunicationLogGateway),
         PayGateway(finance),
     )
 

@@ -10,6 +10,7 @@ from services.gateway.assistance import AssistanceGateway
 from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import current_caller
 from services.gateway.claims import ClaimGateway
+from services.gateway.communication_logs import CommunicationLogGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
@@ -41,6 +42,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         missed_calls: MissedCallGateway,
         salary_changes: SalaryChangeGateway,
         rate_adjustments: RateAdjustmentGateway,
+        communication_logs: CommunicationLogGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -56,6 +58,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._missed_calls = missed_calls
         self._salary_changes = salary_changes
         self._rate_adjustments = rate_adjustments
+        self._communication_logs = communication_logs
         self._pay = pay
 
     async def StartAssistance(
@@ -343,6 +346,16 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetRateAdjustmentRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.RateAdjustment:
         return await self._rate_adjustments.get(request, current_caller())
+
+    async def AppendCommunicationLog(
+        self, request: gateway_pb2.AppendCommunicationLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.CommunicationLogEntry:
+        return await self._communication_logs.append(request, current_caller())
+
+    async def GetCommunicationLog(
+        self, request: gateway_pb2.GetCommunicationLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.CommunicationLog:
+        return await self._communication_logs.read(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

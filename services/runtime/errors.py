@@ -6,17 +6,22 @@ proper status code and a message a person can act on, never a stack trace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
+from google.protobuf.message import Message
 
 
 class ServiceError(Exception):
-    """A refusal with a gRPC status code and a human message."""
+    """A refusal with a gRPC status code and a human message, and for a program that wants to
+    act on it without reading the words, messages in the status details (google.rpc.Status)."""
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, details: Sequence[Message] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.details = tuple(details)
 
 
 class InvalidArgument(ServiceError):

@@ -15,7 +15,10 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError
+from google.rpc import status_pb2
+from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.runtime.errors import InvalidArgument, ServiceError
@@ -56,6 +59,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     response = await behavior(request, context)
                 except ServiceError as err:
                     _log_call(started, err.code, err.message)
+                    if err.details:
+                        await context.abort_with_status(_rich_status(err))
                     await context.abort(err.code, _details(err.message))
                 except Refusal as err:
                     # A rule's own refusal (workflows/regulation): the same words the workflow
@@ -120,6 +125,22 @@ async def _internal(context: grpc.aio.ServicerContext, started: float, request_i
 # and a client may drop a reply whose headers pass 8 KiB (RESOURCE_EXHAUSTED, "Stream removed"):
 # a refusal quoting a huge input would lose its status. The log keeps the whole message.
 MAX_DETAILS_BYTES = 2000
+
+
+def _rich_status(err: ServiceError) -> grpc.Status:
+    """The refusal with its details packed in, as grpcio-status carries them."""
+    packed = []
+    for detail in err.details:
+        if isinstance(detail, any_pb2.Any):
+            packed.append(detail)  # relayed as the service packed it
+            continue
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)
+        packed.append(any_detail)
+    status = status_pb2.Status(
+        code=err.code.value[0], message=_details(err.message), details=packed
+    )
+    return rpc_status.to_status(status)
 
 
 def _details(message: str) -> str:

@@ -56,4 +56,10 @@ CALLERS: dict[str, frozenset[str]] = {
     # AT-3, AT-4: absence is recorded by the spot-check process and counted for dismissal.
     "RecordAbsence": _WORKER,
     "CountAbsence": _WORKER_AND_ADMIN,
+    # CL-1..CL-3: projects are the operators' to register; a log is written through the gateway
+    # (by the people CL-1 names) and by the worker (CL-3's completed sales logs).
+    "UpsertProject": _ADMIN,
+    "ListProjects": _READERS,
+    "AppendLogEntry": frozenset({GATEWAY, WORKER}),
+    "ListLogEntries": _READERS,
 }

@@ -91,6 +91,16 @@ PEOPLE = [
 ]
 
 
+# Hospital projects under maintenance, each with its communication log's keeper (CL-1).
+PROJECTS = [
+    ("sh-first-hospital", "上海第一醫院", "east", "zhao.lei"),
+    ("sh-renji", "上海仁濟醫院", "east", "liu.yang"),
+    ("bj-union", "北京協和醫院", "north", "sun.hao"),
+    ("wh-tongji", "武漢同濟醫院", "central", "ma.chao"),
+    ("km-first", "昆明第一人民醫院", "southwest", "luo.jie"),
+]
+
+
 def person_message(person: DemoPerson, index: int) -> staff_pb2.Person:
     return staff_pb2.Person(
         id=person.id,
@@ -107,7 +117,7 @@ def person_message(person: DemoPerson, index: int) -> staff_pb2.Person:
 
 
 async def load_demo(stub: staff_pb2_grpc.StaffServiceStub) -> int:
-    """Upsert every demo region and person; return how many records were sent."""
+    """Upsert every demo region, person and project; return how many records were sent."""
     for code, name, tier in REGIONS:
         await stub.UpsertRegion(
             staff_pb2.UpsertRegionRequest(
@@ -122,4 +132,17 @@ async def load_demo(stub: staff_pb2_grpc.StaffServiceStub) -> int:
                 person=person_message(person, index),
             )
         )
-    return len(REGIONS) + len(PEOPLE)
+    for code, hospital, region, engineer in PROJECTS:
+        await stub.UpsertProject(
+            staff_pb2.UpsertProjectRequest(
+                idempotency_key=f"demo:{DEMO_VERSION}:project:{code}",
+                project=staff_pb2.Project(
+                    code=code,
+                    hospital=hospital,
+                    region_code=region,
+                    engineer_id=engineer,
+                    active=True,
+                ),
+            )
+        )
+    return len(REGIONS) + len(PEOPLE) + len(PROJECTS)

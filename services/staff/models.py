@@ -155,3 +155,34 @@ class Absence(Base):
     reference: Mapped[str] = mapped_column(String(120))  # the first finding that named it
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Project(Base):
+    """A hospital project under maintenance and its communication log's version (CL-1, CL-2):
+    the count of its entries, raised by exactly one writer per version."""
+
+    __tablename__ = "staff_projects"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hospital: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(ForeignKey("staff_regions.code"), index=True)
+    engineer_id: Mapped[str] = mapped_column(ForeignKey("staff_people.id"))
+    active: Mapped[bool] = mapped_column(Boolean)
+    log_version: Mapped[int] = mapped_column(Integer)
+
+
+class LogEntry(Base):
+    """One contact with the hospital, appended to its project's log; never changed."""
+
+    __tablename__ = "staff_log_entries"
+
+    project_code: Mapped[str] = mapped_column(ForeignKey("staff_projects.code"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(64))
+    author_role: Mapped[str] = mapped_column(String(40))
+    contact_with: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(2000))
+    contacted_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(20))

@@ -24,6 +24,7 @@ from services.staff import repository, routing
 from services.staff.absence_rpcs import AbsenceRpcs
 from services.staff.attendance_rpcs import AttendanceRpcs
 from services.staff.calendar_rpcs import CalendarRpcs
+from services.staff.communication_log_rpcs import CommunicationLogRpcs
 from services.staff.convert import (
     person_message,
     region_message,
@@ -57,6 +58,7 @@ _REGIONAL_ROLES = {
 
 class StaffServicer(
     CalendarRpcs,
+    CommunicationLogRpcs,
     LeaveRecordRpcs,
     AttendanceRpcs,
     AbsenceRpcs,

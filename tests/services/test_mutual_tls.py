@@ -135,6 +135,7 @@ class Write:
     rpc: str
     request: Callable[[str], Any]  # a fresh request from a key, so each try is new
     allowed: str
+    refused: str = ""  # a part it is not open to; by default the first other of the three
 
     def __str__(self) -> str:
         return self.rpc
@@ -329,6 +330,39 @@ WRITES = [
         WORKER,
     ),
     Write(
+        STAFF,
+        "UpsertProject",
+        lambda k: S.UpsertProjectRequest(
+            idempotency_key=k,
+            project=S.Project(
+                code=f"p-{k}"[:64],
+                hospital="Mallory's clinic",
+                region_code="east",
+                engineer_id="zhao.lei",
+                active=True,
+            ),
+        ),
+        ADMIN,
+    ),
+    Write(
+        STAFF,
+        "AppendLogEntry",
+        lambda k: S.AppendLogEntryRequest(
+            idempotency_key=k,
+            project_code="sh-first-hospital",
+            expected_version=0,
+            entry=S.LogEntry(
+                author_id="zhao.lei",
+                contact_with="the IT director",
+                channel="phone",
+                summary=f"forged {k}",
+                contacted_on="2026-06-01",
+            ),
+        ),
+        GATEWAY,
+        refused=ADMIN,
+    ),
+    Write(
         NOTIFY,
         "SendEmail",
         lambda k: N.SendEmailRequest(
@@ -401,7 +435,7 @@ async def test_each_internal_write_answers_only_its_parts(
 ) -> None:
     database = secured.databases[write.service]
     forged = ensure_dev_pki(tmp_path / "elsewhere").files(write.allowed)
-    wrong = next(p for p in (GATEWAY, WORKER, ADMIN) if p != write.allowed)
+    wrong = write.refused or next(p for p in (GATEWAY, WORKER, ADMIN) if p != write.allowed)
     before = _rows(database)
 
     refused: dict[str, grpc.StatusCode] = {}

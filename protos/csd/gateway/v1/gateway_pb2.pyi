@@ -3100,6 +3100,159 @@ class RateAdjustment(_message.Message):
 Global___RateAdjustment: _TypeAlias = RateAdjustment  # noqa: Y015
 
 @_typing.final
+class AppendCommunicationLogRequest(_message.Message):
+    """CL-1, CL-2: a hospital project's communication log. The caller is the author: its engineer,
+    the region's customer service and technical service managers and the department managers
+    write; written against the version read, a stale one is FAILED_PRECONDITION whose details
+    carry csd.staff.v1.StaleLog (the current version and the entries since).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    CONTACT_WITH_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    CONTACTED_ON_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    expected_version: _builtins.int
+    contact_with: _builtins.str
+    """who at the hospital"""
+    channel: _builtins.str
+    """phone, visit, email, meeting, message, other"""
+    summary: _builtins.str
+    contacted_on: _builtins.str
+    """YYYY-MM-DD; empty: today"""
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        contact_with: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        contacted_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "contact_with", b"contact_with", "contacted_on", b"contacted_on", "expected_version", b"expected_version", "project_code", b"project_code", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppendCommunicationLogRequest: _TypeAlias = AppendCommunicationLogRequest  # noqa: Y015
+
+@_typing.final
+class CommunicationLogEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    AUTHOR_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ROLE_FIELD_NUMBER: _builtins.int
+    CONTACT_WITH_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    CONTACTED_ON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    author_id: _builtins.str
+    author_role: _builtins.str
+    contact_with: _builtins.str
+    channel: _builtins.str
+    summary: _builtins.str
+    contacted_on: _builtins.str
+    recorded_at: _builtins.str
+    source: _builtins.str
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        author_id: _builtins.str = ...,
+        author_role: _builtins.str = ...,
+        contact_with: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        contacted_on: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "author_role", b"author_role", "channel", b"channel", "contact_with", b"contact_with", "contacted_on", b"contacted_on", "recorded_at", b"recorded_at", "source", b"source", "summary", b"summary", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommunicationLogEntry: _TypeAlias = CommunicationLogEntry  # noqa: Y015
+
+@_typing.final
+class GetCommunicationLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    SINCE_VERSION_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    since_version: _builtins.int
+    from_date: _builtins.str
+    """YYYY-MM-DD, contacted on or after; empty: any"""
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        since_version: _builtins.int = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "project_code", b"project_code", "since_version", b"since_version", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommunicationLogRequest: _TypeAlias = GetCommunicationLogRequest  # noqa: Y015
+
+@_typing.final
+class CommunicationLog(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    ENGINEER_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    CSV_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    engineer_id: _builtins.str
+    version: _builtins.int
+    csv: _builtins.str
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommunicationLogEntry]: ...
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        engineer_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        entries: _abc.Iterable[Global___CommunicationLogEntry] | None = ...,
+        csv: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "engineer_id", b"engineer_id", "entries", b"entries", "hospital", b"hospital", "project_code", b"project_code", "region_code", b"region_code", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommunicationLog: _TypeAlias = CommunicationLog  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

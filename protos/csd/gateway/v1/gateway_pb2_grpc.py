@@ -294,6 +294,16 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
                 _registered_method=True)
+        self.AppendCommunicationLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/AppendCommunicationLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AppendCommunicationLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLogEntry.FromString,
+                _registered_method=True)
+        self.GetCommunicationLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetCommunicationLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -621,6 +631,18 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AppendCommunicationLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommunicationLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -895,6 +917,16 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetRateAdjustment,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.SerializeToString,
+            ),
+            'AppendCommunicationLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppendCommunicationLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AppendCommunicationLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLogEntry.SerializeToString,
+            ),
+            'GetCommunicationLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunicationLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2311,6 +2343,60 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetRateAdjustment',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetRateAdjustmentRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.RateAdjustment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppendCommunicationLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/AppendCommunicationLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.AppendCommunicationLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLogEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunicationLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetCommunicationLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.FromString,
             options,
             channel_credentials,
             insecure,

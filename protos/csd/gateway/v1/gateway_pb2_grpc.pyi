@@ -86,6 +86,8 @@ class GatewayServiceStub:
     RequestRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RequestRateAdjustmentRequest, _gateway_pb2.WorkflowRef]
     DecideRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.DecideRateAdjustmentRequest, _gateway_pb2.RateAdjustment]
     GetRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]
+    AppendCommunicationLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.AppendCommunicationLogRequest, _gateway_pb2.CommunicationLogEntry]
+    GetCommunicationLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetCommunicationLogRequest, _gateway_pb2.CommunicationLog]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -144,6 +146,8 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RequestRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RequestRateAdjustmentRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
     DecideRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.DecideRateAdjustmentRequest, _gateway_pb2.RateAdjustment]  # type: ignore[assignment]
     GetRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]  # type: ignore[assignment]
+    AppendCommunicationLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.AppendCommunicationLogRequest, _gateway_pb2.CommunicationLogEntry]  # type: ignore[assignment]
+    GetCommunicationLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetCommunicationLogRequest, _gateway_pb2.CommunicationLog]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -511,6 +515,20 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetRateAdjustmentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.RateAdjustment, _abc.Awaitable[_gateway_pb2.RateAdjustment]]: ...
+
+    @_abc_1.abstractmethod
+    def AppendCommunicationLog(
+        self,
+        request: _gateway_pb2.AppendCommunicationLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CommunicationLogEntry, _abc.Awaitable[_gateway_pb2.CommunicationLogEntry]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCommunicationLog(
+        self,
+        request: _gateway_pb2.GetCommunicationLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CommunicationLog, _abc.Awaitable[_gateway_pb2.CommunicationLog]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(

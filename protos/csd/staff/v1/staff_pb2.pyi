@@ -1704,3 +1704,281 @@ class AbsenceCount(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AbsenceCount: _TypeAlias = AbsenceCount  # noqa: Y015
+
+@_typing.final
+class Project(_message.Message):
+    """CL-1..CL-3: every hospital project under maintenance has one communication log, kept by its
+    technical service engineer; the region's customer service and technical service managers and
+    the department managers append their contacts with the hospital too. The log only grows.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    ENGINEER_ID_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    LOG_VERSION_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """e.g. sh-first-hospital"""
+    hospital: _builtins.str
+    region_code: _builtins.str
+    engineer_id: _builtins.str
+    """keeps the log (CL-1)"""
+    active: _builtins.bool
+    """under maintenance"""
+    log_version: _builtins.int
+    """entries so far; output only"""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        engineer_id: _builtins.str = ...,
+        active: _builtins.bool = ...,
+        log_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "code", b"code", "engineer_id", b"engineer_id", "hospital", b"hospital", "log_version", b"log_version", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Project: _TypeAlias = Project  # noqa: Y015
+
+@_typing.final
+class UpsertProjectRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PROJECT_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def project(self) -> Global___Project: ...
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        project: Global___Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpsertProjectRequest: _TypeAlias = UpsertProjectRequest  # noqa: Y015
+
+@_typing.final
+class ListProjectsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectsRequest: _TypeAlias = ListProjectsRequest  # noqa: Y015
+
+@_typing.final
+class ListProjectsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def projects(self) -> _containers.RepeatedCompositeFieldContainer[Global___Project]: ...
+    def __init__(
+        self,
+        *,
+        projects: _abc.Iterable[Global___Project] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["projects", b"projects"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectsResponse: _TypeAlias = ListProjectsResponse  # noqa: Y015
+
+@_typing.final
+class LogEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    AUTHOR_ID_FIELD_NUMBER: _builtins.int
+    AUTHOR_ROLE_FIELD_NUMBER: _builtins.int
+    CONTACT_WITH_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    CONTACTED_ON_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    version: _builtins.int
+    """the log's version this entry made: 1, 2, ..."""
+    author_id: _builtins.str
+    author_role: _builtins.str
+    """as the directory had it when written"""
+    contact_with: _builtins.str
+    """who at the hospital"""
+    channel: _builtins.str
+    """phone, visit, email, meeting, message, other"""
+    summary: _builtins.str
+    contacted_on: _builtins.str
+    """YYYY-MM-DD"""
+    recorded_at: _builtins.str
+    """RFC 3339, UTC"""
+    source: _builtins.str
+    """"" or "sales" (CL-3: a log sent by sales, completed by the engineer)"""
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        version: _builtins.int = ...,
+        author_id: _builtins.str = ...,
+        author_role: _builtins.str = ...,
+        contact_with: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        contacted_on: _builtins.str = ...,
+        recorded_at: _builtins.str = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "author_role", b"author_role", "channel", b"channel", "contact_with", b"contact_with", "contacted_on", b"contacted_on", "project_code", b"project_code", "recorded_at", b"recorded_at", "source", b"source", "summary", b"summary", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogEntry: _TypeAlias = LogEntry  # noqa: Y015
+
+@_typing.final
+class AppendLogEntryRequest(_message.Message):
+    """CL-2: written against `expected_version`, the version the writer read. Another entry written
+    since is FAILED_PRECONDITION whose status details carry a StaleLog (the current version and
+    the entries since); nobody writes on an old copy.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    idempotency_key: _builtins.str
+    project_code: _builtins.str
+    expected_version: _builtins.int
+    @_builtins.property
+    def entry(self) -> Global___LogEntry:
+        """project_code, version, author_role and recorded_at are set here"""
+
+    def __init__(
+        self,
+        *,
+        idempotency_key: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        entry: Global___LogEntry | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "project_code", b"project_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppendLogEntryRequest: _TypeAlias = AppendLogEntryRequest  # noqa: Y015
+
+@_typing.final
+class StaleLog(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    CURRENT_VERSION_FIELD_NUMBER: _builtins.int
+    ENTRIES_SINCE_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    current_version: _builtins.int
+    @_builtins.property
+    def entries_since(self) -> _containers.RepeatedCompositeFieldContainer[Global___LogEntry]: ...
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        current_version: _builtins.int = ...,
+        entries_since: _abc.Iterable[Global___LogEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_version", b"current_version", "entries_since", b"entries_since", "project_code", b"project_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StaleLog: _TypeAlias = StaleLog  # noqa: Y015
+
+@_typing.final
+class ListLogEntriesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    SINCE_VERSION_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    since_version: _builtins.int
+    """entries after it; 0: from the start"""
+    from_date: _builtins.str
+    """contacted on or after (YYYY-MM-DD); empty: any"""
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        since_version: _builtins.int = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "project_code", b"project_code", "since_version", b"since_version", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLogEntriesRequest: _TypeAlias = ListLogEntriesRequest  # noqa: Y015
+
+@_typing.final
+class ListLogEntriesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    CSV_FIELD_NUMBER: _builtins.int
+    csv: _builtins.str
+    """project_code,version,contacted_on,channel,author_id,author_role,contact_with,summary"""
+    @_builtins.property
+    def project(self) -> Global___Project: ...
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LogEntry]: ...
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+        entries: _abc.Iterable[Global___LogEntry] | None = ...,
+        csv: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["csv", b"csv", "entries", b"entries", "project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLogEntriesResponse: _TypeAlias = ListLogEntriesResponse  # noqa: Y015

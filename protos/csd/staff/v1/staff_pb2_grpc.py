@@ -189,6 +189,26 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
                 _registered_method=True)
+        self.UpsertProject = channel.unary_unary(
+                '/csd.staff.v1.StaffService/UpsertProject',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.Project.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ListProjects',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
+        self.AppendLogEntry = channel.unary_unary(
+                '/csd.staff.v1.StaffService/AppendLogEntry',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AppendLogEntryRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.LogEntry.FromString,
+                _registered_method=True)
+        self.ListLogEntries = channel.unary_unary(
+                '/csd.staff.v1.StaffService/ListLogEntries',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class StaffServiceServicer:
@@ -380,6 +400,30 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertProject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppendLogEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLogEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StaffServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -537,6 +581,26 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.CountAbsence,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.SerializeToString,
+            ),
+            'UpsertProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertProject,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.Project.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'AppendLogEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppendLogEntry,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.AppendLogEntryRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.LogEntry.SerializeToString,
+            ),
+            'ListLogEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLogEntries,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1376,6 +1440,114 @@ class StaffService:
             '/csd.staff.v1.StaffService/CountAbsence',
             csd_dot_staff_dot_v1_dot_staff__pb2.CountAbsenceRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.AbsenceCount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/UpsertProject',
+            csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.Project.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ListProjects',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppendLogEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/AppendLogEntry',
+            csd_dot_staff_dot_v1_dot_staff__pb2.AppendLogEntryRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.LogEntry.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLogEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/ListLogEntries',
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.ListLogEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -64,6 +64,10 @@ class StaffServiceStub:
     GetMissingReportOccurrence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]
     RecordAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]
     CountAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]
+    UpsertProject: _grpc.UnaryUnaryMultiCallable[_staff_pb2.UpsertProjectRequest, _staff_pb2.Project]
+    ListProjects: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListProjectsRequest, _staff_pb2.ListProjectsResponse]
+    AppendLogEntry: _grpc.UnaryUnaryMultiCallable[_staff_pb2.AppendLogEntryRequest, _staff_pb2.LogEntry]
+    ListLogEntries: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListLogEntriesRequest, _staff_pb2.ListLogEntriesResponse]
 
 @_typing.type_check_only
 class StaffServiceAsyncStub(StaffServiceStub):
@@ -99,6 +103,10 @@ class StaffServiceAsyncStub(StaffServiceStub):
     GetMissingReportOccurrence: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetMissingReportOccurrenceRequest, _staff_pb2.MissingReportOccurrence]  # type: ignore[assignment]
     RecordAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
     CountAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
+    UpsertProject: _aio.UnaryUnaryMultiCallable[_staff_pb2.UpsertProjectRequest, _staff_pb2.Project]  # type: ignore[assignment]
+    ListProjects: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListProjectsRequest, _staff_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    AppendLogEntry: _aio.UnaryUnaryMultiCallable[_staff_pb2.AppendLogEntryRequest, _staff_pb2.LogEntry]  # type: ignore[assignment]
+    ListLogEntries: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListLogEntriesRequest, _staff_pb2.ListLogEntriesResponse]  # type: ignore[assignment]
 
 class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -317,5 +325,33 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.CountAbsenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.AbsenceCount, _abc.Awaitable[_staff_pb2.AbsenceCount]]: ...
+
+    @_abc_1.abstractmethod
+    def UpsertProject(
+        self,
+        request: _staff_pb2.UpsertProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.Project, _abc.Awaitable[_staff_pb2.Project]]: ...
+
+    @_abc_1.abstractmethod
+    def ListProjects(
+        self,
+        request: _staff_pb2.ListProjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ListProjectsResponse, _abc.Awaitable[_staff_pb2.ListProjectsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AppendLogEntry(
+        self,
+        request: _staff_pb2.AppendLogEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.LogEntry, _abc.Awaitable[_staff_pb2.LogEntry]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLogEntries(
+        self,
+        request: _staff_pb2.ListLogEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.ListLogEntriesResponse, _abc.Awaitable[_staff_pb2.ListLogEntriesResponse]]: ...
 
 def add_StaffServiceServicer_to_server(servicer: StaffServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
