@@ -29,6 +29,7 @@ from workflows import (
     meeting,
     missing_reports,
     on_call_miss,
+    opportunity,
     pre_approval,
     rate_adjustment,
     requirement,
@@ -60,6 +61,7 @@ READ_RULES: dict[str, ReadRule] = {
         missing_reports.MissingReportsWorkflow.status, missing_reports.may_read
     ),
     "OnCallMissWorkflow": ReadRule(on_call_miss.OnCallMissWorkflow.status, on_call_miss.may_read),
+    "OpportunityWorkflow": ReadRule(opportunity.OpportunityWorkflow.status, opportunity.may_read),
     "PreApprovalWorkflow": ReadRule(pre_approval.PreApprovalWorkflow.status, pre_approval.may_read),
     "RateAdjustmentWorkflow": ReadRule(
         rate_adjustment.RateAdjustmentWorkflow.status, rate_adjustment.may_read

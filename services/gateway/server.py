@@ -24,6 +24,7 @@ from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
+from services.gateway.opportunities import OpportunityGateway
 from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
@@ -131,6 +132,7 @@ async def start(
         part(SalaryChangeGateway),
         money(RateAdjustmentGateway),
         part(CommunicationLogGateway),
+        part(OpportunityGateway),
         PayGateway(finance),
     )
 

@@ -15,6 +15,7 @@ from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
+from services.gateway.opportunities import OpportunityGateway
 from services.gateway.pay import PayGateway
 from services.gateway.penalties import PenaltyGateway
 from services.gateway.pre_approvals import PreApprovalGateway
@@ -43,6 +44,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         salary_changes: SalaryChangeGateway,
         rate_adjustments: RateAdjustmentGateway,
         communication_logs: CommunicationLogGateway,
+        opportunities: OpportunityGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -59,6 +61,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._salary_changes = salary_changes
         self._rate_adjustments = rate_adjustments
         self._communication_logs = communication_logs
+        self._opportunities = opportunities
         self._pay = pay
 
     async def StartAssistance(
@@ -356,6 +359,26 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetCommunicationLogRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.CommunicationLog:
         return await self._communication_logs.read(request, current_caller())
+
+    async def RegisterOpportunity(
+        self, request: gateway_pb2.RegisterOpportunityRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._opportunities.register(request, current_caller())
+
+    async def ConfirmOpportunity(
+        self, request: gateway_pb2.ConfirmOpportunityRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Opportunity:
+        return await self._opportunities.confirm(request, current_caller())
+
+    async def CloseOpportunity(
+        self, request: gateway_pb2.CloseOpportunityRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Opportunity:
+        return await self._opportunities.close(request, current_caller())
+
+    async def GetOpportunity(
+        self, request: gateway_pb2.GetOpportunityRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Opportunity:
+        return await self._opportunities.get(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

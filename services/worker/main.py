@@ -38,6 +38,7 @@ from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
 from workflows.missing_reports import MissingReportsWorkflow
 from workflows.on_call_miss import OnCallMissWorkflow
+from workflows.opportunity import OpportunityWorkflow
 from workflows.penalty import PenaltyWorkflow
 from workflows.pre_approval import PreApprovalWorkflow
 from workflows.rate_adjustment import RateAdjustmentWorkflow
@@ -62,6 +63,7 @@ WORKFLOWS: Sequence[type] = (
     MissingReportsWorkflow,
     MonthlySettlementWorkflow,
     OnCallMissWorkflow,
+    OpportunityWorkflow,
     PenaltyWorkflow,
     PreApprovalWorkflow,
     RateAdjustmentWorkflow,

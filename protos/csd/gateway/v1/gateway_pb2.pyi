@@ -3253,6 +3253,188 @@ class CommunicationLog(_message.Message):
 Global___CommunicationLog: _TypeAlias = CommunicationLog  # noqa: Y015
 
 @_typing.final
+class RegisterOpportunityRequest(_message.Message):
+    """BO-1..BO-3: a business opportunity, registered by anyone in the field (sales citing the
+    assistance case it sent first, BO-2), confirmed by a department manager, closed won or lost by
+    who may sell it; won, the region's income in the ledger.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    ESTIMATED_FEN_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    COOPERATION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    kind: _builtins.str
+    """maintenance_contract, final_payment, secondary_sale"""
+    hospital: _builtins.str
+    region_code: _builtins.str
+    """empty: yours"""
+    estimated_fen: _builtins.int
+    description: _builtins.str
+    cooperation: _builtins.str
+    """BO-2: the assistance reference sales sent first"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        estimated_fen: _builtins.int = ...,
+        description: _builtins.str = ...,
+        cooperation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cooperation", b"cooperation", "description", b"description", "estimated_fen", b"estimated_fen", "hospital", b"hospital", "kind", b"kind", "reference", b"reference", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterOpportunityRequest: _TypeAlias = RegisterOpportunityRequest  # noqa: Y015
+
+@_typing.final
+class ConfirmOpportunityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    REAL_FIELD_NUMBER: _builtins.int
+    REGION_GETS_IT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    real: _builtins.bool
+    region_gets_it: _builtins.bool
+    note: _builtins.str
+    """required when not real"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        real: _builtins.bool = ...,
+        region_gets_it: _builtins.bool = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "real", b"real", "reference", b"reference", "region_gets_it", b"region_gets_it"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmOpportunityRequest: _TypeAlias = ConfirmOpportunityRequest  # noqa: Y015
+
+@_typing.final
+class CloseOpportunityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    WON_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    won: _builtins.bool
+    amount_fen: _builtins.int
+    """won: the amount"""
+    note: _builtins.str
+    """lost: why"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        won: _builtins.bool = ...,
+        amount_fen: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "note", b"note", "reference", b"reference", "won", b"won"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseOpportunityRequest: _TypeAlias = CloseOpportunityRequest  # noqa: Y015
+
+@_typing.final
+class GetOpportunityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOpportunityRequest: _TypeAlias = GetOpportunityRequest  # noqa: Y015
+
+@_typing.final
+class Opportunity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    ESTIMATED_FEN_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    CONFIRMED_BY_FIELD_NUMBER: _builtins.int
+    CLOSED_BY_FIELD_NUMBER: _builtins.int
+    AMOUNT_FEN_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    ENTRY_ID_FIELD_NUMBER: _builtins.int
+    COOPERATION_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    kind: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    registered_by: _builtins.str
+    estimated_fen: _builtins.int
+    stage: _builtins.str
+    """registered, for_the_region, for_the_department, not_real, won, lost"""
+    confirmed_by: _builtins.str
+    closed_by: _builtins.str
+    amount_fen: _builtins.int
+    note: _builtins.str
+    entry_id: _builtins.str
+    cooperation: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        registered_by: _builtins.str = ...,
+        estimated_fen: _builtins.int = ...,
+        stage: _builtins.str = ...,
+        confirmed_by: _builtins.str = ...,
+        closed_by: _builtins.str = ...,
+        amount_fen: _builtins.int = ...,
+        note: _builtins.str = ...,
+        entry_id: _builtins.str = ...,
+        cooperation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_fen", b"amount_fen", "closed_by", b"closed_by", "confirmed_by", b"confirmed_by", "cooperation", b"cooperation", "entry_id", b"entry_id", "estimated_fen", b"estimated_fen", "hospital", b"hospital", "kind", b"kind", "note", b"note", "reference", b"reference", "region_code", b"region_code", "registered_by", b"registered_by", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Opportunity: _TypeAlias = Opportunity  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

@@ -304,6 +304,26 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.FromString,
                 _registered_method=True)
+        self.RegisterOpportunity = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RegisterOpportunity',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterOpportunityRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.ConfirmOpportunity = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ConfirmOpportunity',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmOpportunityRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+                _registered_method=True)
+        self.CloseOpportunity = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/CloseOpportunity',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseOpportunityRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+                _registered_method=True)
+        self.GetOpportunity = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetOpportunity',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -643,6 +663,30 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterOpportunity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmOpportunity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseOpportunity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOpportunity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -927,6 +971,26 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetCommunicationLog,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.SerializeToString,
+            ),
+            'RegisterOpportunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterOpportunity,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterOpportunityRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'ConfirmOpportunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmOpportunity,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmOpportunityRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.SerializeToString,
+            ),
+            'CloseOpportunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseOpportunity,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseOpportunityRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.SerializeToString,
+            ),
+            'GetOpportunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpportunity,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2397,6 +2461,114 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetCommunicationLog',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetCommunicationLogRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.CommunicationLog.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterOpportunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RegisterOpportunity',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterOpportunityRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmOpportunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ConfirmOpportunity',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ConfirmOpportunityRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseOpportunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/CloseOpportunity',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseOpportunityRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOpportunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetOpportunity',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
             options,
             channel_credentials,
             insecure,

@@ -88,6 +88,10 @@ class GatewayServiceStub:
     GetRateAdjustment: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]
     AppendCommunicationLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.AppendCommunicationLogRequest, _gateway_pb2.CommunicationLogEntry]
     GetCommunicationLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetCommunicationLogRequest, _gateway_pb2.CommunicationLog]
+    RegisterOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RegisterOpportunityRequest, _gateway_pb2.WorkflowRef]
+    ConfirmOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmOpportunityRequest, _gateway_pb2.Opportunity]
+    CloseOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]
+    GetOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -148,6 +152,10 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     GetRateAdjustment: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetRateAdjustmentRequest, _gateway_pb2.RateAdjustment]  # type: ignore[assignment]
     AppendCommunicationLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.AppendCommunicationLogRequest, _gateway_pb2.CommunicationLogEntry]  # type: ignore[assignment]
     GetCommunicationLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetCommunicationLogRequest, _gateway_pb2.CommunicationLog]  # type: ignore[assignment]
+    RegisterOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RegisterOpportunityRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    ConfirmOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
+    CloseOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
+    GetOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -529,6 +537,34 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetCommunicationLogRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.CommunicationLog, _abc.Awaitable[_gateway_pb2.CommunicationLog]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterOpportunity(
+        self,
+        request: _gateway_pb2.RegisterOpportunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmOpportunity(
+        self,
+        request: _gateway_pb2.ConfirmOpportunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Opportunity, _abc.Awaitable[_gateway_pb2.Opportunity]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseOpportunity(
+        self,
+        request: _gateway_pb2.CloseOpportunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Opportunity, _abc.Awaitable[_gateway_pb2.Opportunity]]: ...
+
+    @_abc_1.abstractmethod
+    def GetOpportunity(
+        self,
+        request: _gateway_pb2.GetOpportunityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Opportunity, _abc.Awaitable[_gateway_pb2.Opportunity]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(
