@@ -15,11 +15,13 @@ from services.gateway.references import business_reference
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import FailedPrecondition
-from workflows import regulation
+from services.runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from workflows import regulation, search_attributes
 from workflows.assistance import AssistanceWorkflow
 from workflows.assistance import workflow_id as assistance_id
 from workflows.opportunity import (
+    KINDS,
+    PROCESS,
     CloseInput,
     ConfirmInput,
     OpportunityInput,
@@ -33,6 +35,10 @@ from workflows.opportunity import (
 G = gateway_pb2
 # BO-2: another department's people, who reach a region through an assistance notice.
 OTHER_DEPARTMENTS = frozenset({"sales"})
+# G-5: every region's open opportunities are read department-wide; a region's by its managers.
+LISTS_EVERY_REGION = frozenset({"department_manager", "department_assistant"})
+LISTS_THEIR_REGION = frozenset({"customer_service_manager", "technical_service_manager"})
+MAX_LISTED = 500
 
 
 def _same(input: OpportunityInput) -> tuple[object, ...]:
@@ -160,3 +166,38 @@ class OpportunityGateway(ProcessGateway):
             "managers, the assistant and the region's customer service manager (BO-1)",
         )
         return message(status)
+
+    async def list(
+        self, request: G.ListOpportunitiesRequest, caller: Caller
+    ) -> G.ListOpportunitiesResponse:
+        region = await self._region(request.region_code, caller)
+        if caller.role not in LISTS_EVERY_REGION and not (
+            caller.role in LISTS_THEIR_REGION and caller.region_code == region
+        ):
+            raise PermissionDenied(
+                f"{caller.id} may not list {region}'s opportunities: the department managers "
+                "and the assistant list every region's, a region's managers their own (G-5)"
+            )
+        if request.kind and request.kind not in KINDS:
+            raise InvalidArgument(f"kind {request.kind!r}: use {', '.join(KINDS)}")
+        # The region was found in the directory, so it is a plain code: safe in the query.
+        query = (
+            f"{search_attributes.PROCESS.name} = '{PROCESS}' AND "
+            f"{search_attributes.REGION.name} = '{region}' AND ExecutionStatus = 'Running'"
+        )
+        rows: list[G.Opportunity] = []
+
+        async def collect() -> None:
+            async for execution in self._client.list_workflows(query, page_size=100):
+                handle = self._client.get_workflow_handle_for(OpportunityWorkflow.run, execution.id)
+                status = await handle.query(OpportunityWorkflow.status)
+                if not request.kind or status.kind == request.kind:
+                    rows.append(message(status))
+                if len(rows) >= MAX_LISTED:
+                    return
+
+        await workflow_call(
+            collect(), what=f"{region}'s opportunities", give_up_after=self._timeout * 3
+        )
+        rows.sort(key=lambda row: row.reference)
+        return G.ListOpportunitiesResponse(opportunities=rows)

@@ -380,6 +380,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
     ) -> gateway_pb2.Opportunity:
         return await self._opportunities.get(request, current_caller())
 
+    async def ListOpportunities(
+        self, request: gateway_pb2.ListOpportunitiesRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ListOpportunitiesResponse:
+        return await self._opportunities.list(request, current_caller())
+
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.PerformancePay:

@@ -3376,6 +3376,54 @@ class GetOpportunityRequest(_message.Message):
 Global___GetOpportunityRequest: _TypeAlias = GetOpportunityRequest  # noqa: Y015
 
 @_typing.final
+class ListOpportunitiesRequest(_message.Message):
+    """G-5: a region's open opportunities, e.g. its outstanding final payments (kind final_payment)
+    and maintenance contracts due for renewal (kind maintenance_contract).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    """empty: yours"""
+    kind: _builtins.str
+    """empty: every kind"""
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        kind: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpportunitiesRequest: _TypeAlias = ListOpportunitiesRequest  # noqa: Y015
+
+@_typing.final
+class ListOpportunitiesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPPORTUNITIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def opportunities(self) -> _containers.RepeatedCompositeFieldContainer[Global___Opportunity]: ...
+    def __init__(
+        self,
+        *,
+        opportunities: _abc.Iterable[Global___Opportunity] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["opportunities", b"opportunities"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListOpportunitiesResponse: _TypeAlias = ListOpportunitiesResponse  # noqa: Y015
+
+@_typing.final
 class Opportunity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

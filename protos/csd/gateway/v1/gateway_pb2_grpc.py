@@ -324,6 +324,11 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
                 _registered_method=True)
+        self.ListOpportunities = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ListOpportunities',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -687,6 +692,12 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOpportunities(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -991,6 +1002,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetOpportunity,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.SerializeToString,
+            ),
+            'ListOpportunities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOpportunities,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2569,6 +2585,33 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetOpportunity',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetOpportunityRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Opportunity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOpportunities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ListOpportunities',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -92,6 +92,7 @@ class GatewayServiceStub:
     ConfirmOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmOpportunityRequest, _gateway_pb2.Opportunity]
     CloseOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]
     GetOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]
+    ListOpportunities: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -156,6 +157,7 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     ConfirmOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ConfirmOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     CloseOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     GetOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
+    ListOpportunities: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -565,6 +567,13 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetOpportunityRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Opportunity, _abc.Awaitable[_gateway_pb2.Opportunity]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOpportunities(
+        self,
+        request: _gateway_pb2.ListOpportunitiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ListOpportunitiesResponse, _abc.Awaitable[_gateway_pb2.ListOpportunitiesResponse]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(
