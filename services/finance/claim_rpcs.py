@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import claim_audit, repository
 from services.finance.claim_audit import AttendanceDay, ClaimError, Line
-from services.finance.convert import rfc3339
 from services.finance.directory import (
     Directory,
     attendance_status,
@@ -24,7 +23,7 @@ from services.finance.directory import (
 from services.finance.models import IdempotencyRecord, PolicyVersion, SettledMonth, SettledRoom
 from services.finance.models import PreApproval as PreApprovalRow
 from services.finance.validation import check_amount
-from services.runtime.dates import parse_date, parse_month
+from services.runtime.dates import parse_date, parse_month, rfc3339
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id, require_text

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from csd.finance.v1 import finance_pb2
 
 from services.finance.models import LedgerEntry, PolicyRate, PolicyVersion
 from services.finance.repository import KindTotal
+from services.runtime.dates import rfc3339
 
 F = finance_pb2
 
@@ -69,13 +68,6 @@ def policy_message(policy: PolicyVersion) -> finance_pb2.PolicyVersion:
         rates=sorted((rate_message(r) for r in policy.rates), key=_rate_order),
         note=policy.note,
     )
-
-
-def rfc3339(value: datetime) -> str:
-    """UTC with microseconds and a Z, e.g. 2024-04-01T02:03:04.000005Z."""
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_message(entry: LedgerEntry) -> finance_pb2.LedgerEntry:

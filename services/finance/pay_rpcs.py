@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.finance import repository, settlement
-from services.finance.convert import rfc3339
 from services.finance.directory import (
     Directory,
     attendance_status,
@@ -33,7 +32,7 @@ from services.finance.models import (
     SettledMonth,
 )
 from services.finance.validation import check_amount
-from services.runtime.dates import parse_date, parse_month
+from services.runtime.dates import parse_date, parse_month, rfc3339
 from services.runtime.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id

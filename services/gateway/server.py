@@ -22,6 +22,7 @@ from services.gateway.communication_logs import CommunicationLogGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
+from services.gateway.level_history import LevelHistoryGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.opportunities import OpportunityGateway
@@ -133,6 +134,7 @@ async def start(
         money(RateAdjustmentGateway),
         part(CommunicationLogGateway),
         part(OpportunityGateway),
+        part(LevelHistoryGateway),
         PayGateway(finance),
     )
 

@@ -13,6 +13,7 @@ from services.gateway.claims import ClaimGateway
 from services.gateway.communication_logs import CommunicationLogGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
+from services.gateway.level_history import LevelHistoryGateway
 from services.gateway.major_problems import MajorProblemGateway
 from services.gateway.missed_calls import MissedCallGateway
 from services.gateway.opportunities import OpportunityGateway
@@ -45,6 +46,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         rate_adjustments: RateAdjustmentGateway,
         communication_logs: CommunicationLogGateway,
         opportunities: OpportunityGateway,
+        level_history: LevelHistoryGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -62,6 +64,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._rate_adjustments = rate_adjustments
         self._communication_logs = communication_logs
         self._opportunities = opportunities
+        self._level_history = level_history
         self._pay = pay
 
     async def StartAssistance(
@@ -384,6 +387,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.ListOpportunitiesRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ListOpportunitiesResponse:
         return await self._opportunities.list(request, current_caller())
+
+    async def GetLevelHistory(
+        self, request: gateway_pb2.GetLevelHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.LevelHistory:
+        return await self._level_history.read(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from csd.notify.v1 import notify_pb2
 
 from services.notify.models import SENT, Delivery
+from services.runtime.dates import rfc3339
 
 
 def channel_name(value: int) -> str:
@@ -28,13 +28,6 @@ def status_name(value: int) -> str:
 def status_value(name: str) -> int:
     """The enum value of a stored status name: "sent" -> DELIVERY_STATUS_SENT."""
     return notify_pb2.DeliveryStatus.Value("DELIVERY_STATUS_" + name.upper())
-
-
-def rfc3339(value: datetime | None) -> str:
-    """UTC with a Z, to the microsecond; "" for no time."""
-    if value is None:
-        return ""
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def delivery_message(delivery: Delivery, *, confirming: frozenset[str]) -> notify_pb2.Delivery:

@@ -7,13 +7,13 @@ take week dates and compact forms, which no caller means and no person reads bac
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from services.runtime.errors import InvalidArgument
 from workflows.regulation import InvalidInput, dates
 from workflows.regulation.zone import COMPANY_ZONE
 
-__all__ = ["COMPANY_ZONE", "as_of_date", "parse_date", "parse_month", "today"]
+__all__ = ["COMPANY_ZONE", "as_of_date", "parse_date", "parse_month", "rfc3339", "today"]
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -48,3 +48,12 @@ def parse_month(text: str, what: str = "month") -> str:
     if not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
         raise InvalidArgument(f"{what} {text} is outside {FIRST_YEAR}-01..{LAST_YEAR}-12")
     return text
+
+
+def rfc3339(value: datetime | None) -> str:
+    """UTC with microseconds and a Z, e.g. 2024-04-01T02:03:04.000005Z; "" for no time. SQLite
+    hands back naive datetimes; they were stored as UTC."""
+    if value is None:
+        return ""
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

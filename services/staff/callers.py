@@ -59,6 +59,8 @@ CALLERS: dict[str, frozenset[str]] = {
     # CL-1..CL-3: projects are the operators' to register; a log is written through the gateway
     # (by the people CL-1 names) and by the worker (CL-3's completed sales logs).
     "UpsertProject": _ADMIN,
+    # ORG-3: the level history, read through the gateway and by the operators.
+    "GetPersonHistory": _READERS,
     "ListProjects": _READERS,
     "AppendLogEntry": frozenset({GATEWAY, WORKER}),
     "ListLogEntries": _READERS,

@@ -22,7 +22,7 @@ from csd.staff.v1 import staff_pb2
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.runtime.dates import parse_date, today
+from services.runtime.dates import parse_date, rfc3339, today
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from services.runtime.idempotency import run_once
 from services.runtime.validation import limit_text, require_id, require_text
@@ -57,9 +57,6 @@ def project_message(project: Project) -> staff_pb2.Project:
 
 
 def entry_message(entry: LogEntry) -> staff_pb2.LogEntry:
-    recorded = (
-        entry.recorded_at if entry.recorded_at.tzinfo else entry.recorded_at.replace(tzinfo=UTC)
-    )
     return S.LogEntry(
         project_code=entry.project_code,
         version=entry.version,
@@ -69,7 +66,7 @@ def entry_message(entry: LogEntry) -> staff_pb2.LogEntry:
         channel=entry.channel,
         summary=entry.summary,
         contacted_on=entry.contacted_on.isoformat(),
-        recorded_at=recorded.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        recorded_at=rfc3339(entry.recorded_at),
         source=entry.source,
     )
 

@@ -186,3 +186,17 @@ class LogEntry(Base):
     contacted_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(20))
+
+
+class PersonChange(Base):
+    """One change of a person's level, track or role (ORG-3), or its first value on joining."""
+
+    __tablename__ = "staff_person_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("staff_people.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    field: Mapped[str] = mapped_column(String(20))
+    old: Mapped[str] = mapped_column(String(40))
+    new: Mapped[str] = mapped_column(String(40))
+    changed_by: Mapped[str] = mapped_column(String(64))

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import grpc
 from csd.staff.v1 import staff_pb2, staff_pb2_grpc
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.runtime.dates import parse_date, today
+from services.runtime.dates import parse_date, rfc3339, today
 from services.runtime.email_address import valid_email_address
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.runtime.idempotency import run_once
@@ -34,7 +35,7 @@ from services.staff.convert import (
     track_name,
 )
 from services.staff.leave_rpcs import LeaveRecordRpcs
-from services.staff.models import IdempotencyRecord, OnCallShift, Person, Region
+from services.staff.models import IdempotencyRecord, OnCallShift, Person, PersonChange, Region
 from services.staff.tracks import DEPARTMENT_MANAGER_LEVEL, LEVELS
 
 # The longest chain of managers the directory follows before it calls the line a loop.
@@ -160,6 +161,12 @@ class StaffServicer(
         attendance_from = (
             parse_date(p.attendance_from, "attendance_from") if p.attendance_from else None
         )
+        # ORG-3 keeps who decided each change; the operators' tools name them.
+        changed_by = (
+            require_id(request.changed_by, "changed_by")
+            if request.changed_by
+            else ("directory-admin")
+        )
 
         async def apply(session: AsyncSession) -> staff_pb2.Person:
             if (
@@ -172,8 +179,14 @@ class StaffServicer(
             if p.manager_id:
                 await self._person(p.manager_id, session, "manager")
                 await self._refuse_reporting_loop(p.id, p.manager_id, session)
+            existing = await repository.get_person(p.id, session=session)
+            # Read before the merge below overwrites the loaded row.
+            before = (
+                {"role": existing.role, "track": existing.track, "level": str(existing.level)}
+                if existing
+                else {"role": "", "track": "", "level": ""}
+            )
             if attendance_from is None:
-                existing = await repository.get_person(p.id, session=session)
                 # Attendance is due from the day a person joins the directory, not before.
                 attendance_from_day = existing.attendance_from if existing else None
             else:
@@ -194,6 +207,20 @@ class StaffServicer(
                 ),
                 session=session,
             )
+            after = {"role": row.role, "track": row.track, "level": str(row.level)}
+            now = datetime.now(UTC)
+            for field in ("role", "track", "level"):
+                if before[field] != after[field]:
+                    session.add(
+                        PersonChange(
+                            person_id=p.id,
+                            at=now,
+                            field=field,
+                            old=before[field],
+                            new=after[field],
+                            changed_by=changed_by,
+                        )
+                    )
             return person_message(row)
 
         try:
@@ -209,6 +236,32 @@ class StaffServicer(
         finally:
             # Whatever the outcome: clearing costs little, a stale answer much.
             self._directory.clear()
+
+    async def GetPersonHistory(
+        self, request: staff_pb2.GetPersonHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> staff_pb2.PersonHistory:
+        require_id(request.person_id, "person_id")
+        async with self._sessions() as session:
+            await self._person(request.person_id, session, "person")
+            changes = await session.scalars(
+                select(PersonChange)
+                .where(PersonChange.person_id == request.person_id)
+                .order_by(PersonChange.id)
+            )
+            return staff_pb2.PersonHistory(
+                person_id=request.person_id,
+                changes=[
+                    staff_pb2.PersonChange(
+                        person_id=c.person_id,
+                        at=rfc3339(c.at),
+                        field=c.field,
+                        to=c.new,
+                        changed_by=c.changed_by,
+                        **{"from": c.old},
+                    )
+                    for c in changes
+                ],
+            )
 
     async def GetRegion(
         self, request: staff_pb2.GetRegionRequest, context: grpc.aio.ServicerContext

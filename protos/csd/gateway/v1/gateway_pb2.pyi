@@ -3483,6 +3483,81 @@ class Opportunity(_message.Message):
 Global___Opportunity: _TypeAlias = Opportunity  # noqa: Y015
 
 @_typing.final
+class GetLevelHistoryRequest(_message.Message):
+    """ORG-3: a person's level, track and role history, read by the person, the department managers
+    and the clerk.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLevelHistoryRequest: _TypeAlias = GetLevelHistoryRequest  # noqa: Y015
+
+@_typing.final
+class LevelChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AT_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    at: _builtins.str
+    field: _builtins.str
+    to: _builtins.str
+    changed_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        at: _builtins.str = ...,
+        field: _builtins.str = ...,
+        to: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "changed_by", b"changed_by", "field", b"field", "from", b"from", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LevelChange: _TypeAlias = LevelChange  # noqa: Y015
+
+@_typing.final
+class LevelHistory(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___LevelChange]: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        changes: _abc.Iterable[Global___LevelChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LevelHistory: _TypeAlias = LevelHistory  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

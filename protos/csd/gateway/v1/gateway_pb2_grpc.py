@@ -329,6 +329,11 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.FromString,
                 _registered_method=True)
+        self.GetLevelHistory = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetLevelHistory',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -698,6 +703,12 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLevelHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -1007,6 +1018,11 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ListOpportunities,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.SerializeToString,
+            ),
+            'GetLevelHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLevelHistory,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2612,6 +2628,33 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/ListOpportunities',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ListOpportunitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLevelHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetLevelHistory',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.FromString,
             options,
             channel_credentials,
             insecure,

@@ -93,6 +93,7 @@ class GatewayServiceStub:
     CloseOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]
     GetOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]
     ListOpportunities: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]
+    GetLevelHistory: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetLevelHistoryRequest, _gateway_pb2.LevelHistory]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -158,6 +159,7 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     CloseOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     GetOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     ListOpportunities: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]  # type: ignore[assignment]
+    GetLevelHistory: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetLevelHistoryRequest, _gateway_pb2.LevelHistory]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -574,6 +576,13 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.ListOpportunitiesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.ListOpportunitiesResponse, _abc.Awaitable[_gateway_pb2.ListOpportunitiesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLevelHistory(
+        self,
+        request: _gateway_pb2.GetLevelHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.LevelHistory, _abc.Awaitable[_gateway_pb2.LevelHistory]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(

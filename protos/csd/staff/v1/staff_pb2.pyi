@@ -313,7 +313,10 @@ class UpsertPersonRequest(_message.Message):
 
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     PERSON_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
     idempotency_key: _builtins.str
+    changed_by: _builtins.str
+    """who decided a level, track or role change (ORG-3); empty: the caller"""
     @_builtins.property
     def person(self) -> Global___Person: ...
     def __init__(
@@ -321,14 +324,95 @@ class UpsertPersonRequest(_message.Message):
         *,
         idempotency_key: _builtins.str = ...,
         person: Global___Person | None = ...,
+        changed_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["person", b"person"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "person", b"person"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "idempotency_key", b"idempotency_key", "person", b"person"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpsertPersonRequest: _TypeAlias = UpsertPersonRequest  # noqa: Y015
+
+@_typing.final
+class PersonChange(_message.Message):
+    """ORG-3: every level, track and role a person has had, with when and who changed it. The
+    source sets no promotion rule, so none is applied: the history is kept and read.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    FIELD_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    at: _builtins.str
+    """RFC 3339, UTC"""
+    field: _builtins.str
+    """level, track or role"""
+    to: _builtins.str
+    changed_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        at: _builtins.str = ...,
+        field: _builtins.str = ...,
+        to: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "changed_by", b"changed_by", "field", b"field", "from", b"from", "person_id", b"person_id", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonChange: _TypeAlias = PersonChange  # noqa: Y015
+
+@_typing.final
+class GetPersonHistoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPersonHistoryRequest: _TypeAlias = GetPersonHistoryRequest  # noqa: Y015
+
+@_typing.final
+class PersonHistory(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERSON_ID_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    person_id: _builtins.str
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonChange]: ...
+    def __init__(
+        self,
+        *,
+        person_id: _builtins.str = ...,
+        changes: _abc.Iterable[Global___PersonChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "person_id", b"person_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonHistory: _TypeAlias = PersonHistory  # noqa: Y015
 
 @_typing.final
 class UpsertRegionRequest(_message.Message):

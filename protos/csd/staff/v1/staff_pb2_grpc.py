@@ -194,6 +194,11 @@ class StaffServiceStub:
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.SerializeToString,
                 response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.Project.FromString,
                 _registered_method=True)
+        self.GetPersonHistory = channel.unary_unary(
+                '/csd.staff.v1.StaffService/GetPersonHistory',
+                request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetPersonHistoryRequest.SerializeToString,
+                response_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.PersonHistory.FromString,
+                _registered_method=True)
         self.ListProjects = channel.unary_unary(
                 '/csd.staff.v1.StaffService/ListProjects',
                 request_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.ListProjectsRequest.SerializeToString,
@@ -406,6 +411,12 @@ class StaffServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPersonHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListProjects(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -586,6 +597,11 @@ def add_StaffServiceServicer_to_server(servicer, server):
                     servicer.UpsertProject,
                     request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.FromString,
                     response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.Project.SerializeToString,
+            ),
+            'GetPersonHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPersonHistory,
+                    request_deserializer=csd_dot_staff_dot_v1_dot_staff__pb2.GetPersonHistoryRequest.FromString,
+                    response_serializer=csd_dot_staff_dot_v1_dot_staff__pb2.PersonHistory.SerializeToString,
             ),
             'ListProjects': grpc.unary_unary_rpc_method_handler(
                     servicer.ListProjects,
@@ -1467,6 +1483,33 @@ class StaffService:
             '/csd.staff.v1.StaffService/UpsertProject',
             csd_dot_staff_dot_v1_dot_staff__pb2.UpsertProjectRequest.SerializeToString,
             csd_dot_staff_dot_v1_dot_staff__pb2.Project.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPersonHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.staff.v1.StaffService/GetPersonHistory',
+            csd_dot_staff_dot_v1_dot_staff__pb2.GetPersonHistoryRequest.SerializeToString,
+            csd_dot_staff_dot_v1_dot_staff__pb2.PersonHistory.FromString,
             options,
             channel_credentials,
             insecure,

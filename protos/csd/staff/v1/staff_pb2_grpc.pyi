@@ -65,6 +65,7 @@ class StaffServiceStub:
     RecordAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]
     CountAbsence: _grpc.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]
     UpsertProject: _grpc.UnaryUnaryMultiCallable[_staff_pb2.UpsertProjectRequest, _staff_pb2.Project]
+    GetPersonHistory: _grpc.UnaryUnaryMultiCallable[_staff_pb2.GetPersonHistoryRequest, _staff_pb2.PersonHistory]
     ListProjects: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListProjectsRequest, _staff_pb2.ListProjectsResponse]
     AppendLogEntry: _grpc.UnaryUnaryMultiCallable[_staff_pb2.AppendLogEntryRequest, _staff_pb2.LogEntry]
     ListLogEntries: _grpc.UnaryUnaryMultiCallable[_staff_pb2.ListLogEntriesRequest, _staff_pb2.ListLogEntriesResponse]
@@ -104,6 +105,7 @@ class StaffServiceAsyncStub(StaffServiceStub):
     RecordAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.RecordAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
     CountAbsence: _aio.UnaryUnaryMultiCallable[_staff_pb2.CountAbsenceRequest, _staff_pb2.AbsenceCount]  # type: ignore[assignment]
     UpsertProject: _aio.UnaryUnaryMultiCallable[_staff_pb2.UpsertProjectRequest, _staff_pb2.Project]  # type: ignore[assignment]
+    GetPersonHistory: _aio.UnaryUnaryMultiCallable[_staff_pb2.GetPersonHistoryRequest, _staff_pb2.PersonHistory]  # type: ignore[assignment]
     ListProjects: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListProjectsRequest, _staff_pb2.ListProjectsResponse]  # type: ignore[assignment]
     AppendLogEntry: _aio.UnaryUnaryMultiCallable[_staff_pb2.AppendLogEntryRequest, _staff_pb2.LogEntry]  # type: ignore[assignment]
     ListLogEntries: _aio.UnaryUnaryMultiCallable[_staff_pb2.ListLogEntriesRequest, _staff_pb2.ListLogEntriesResponse]  # type: ignore[assignment]
@@ -332,6 +334,13 @@ class StaffServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _staff_pb2.UpsertProjectRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_staff_pb2.Project, _abc.Awaitable[_staff_pb2.Project]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPersonHistory(
+        self,
+        request: _staff_pb2.GetPersonHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_staff_pb2.PersonHistory, _abc.Awaitable[_staff_pb2.PersonHistory]]: ...
 
     @_abc_1.abstractmethod
     def ListProjects(
