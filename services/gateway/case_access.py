@@ -23,6 +23,7 @@ from services.runtime.errors import Unavailable
 from workflows import (
     assistance,
     claim,
+    complaint,
     dismissal,
     leave,
     major_problem,
@@ -51,6 +52,7 @@ class ReadRule:
 READ_RULES: dict[str, ReadRule] = {
     "AssistanceWorkflow": ReadRule(assistance.AssistanceWorkflow.status, assistance.may_read),
     "ClaimWorkflow": ReadRule(claim.ClaimWorkflow.status, claim.may_read),
+    "ComplaintWorkflow": ReadRule(complaint.ComplaintWorkflow.status, complaint.may_read),
     "DismissalWorkflow": ReadRule(dismissal.DismissalWorkflow.status, dismissal.may_read),
     "LeaveWorkflow": ReadRule(leave.LeaveWorkflow.status, leave.may_read_reason),
     "MajorProblemWorkflow": ReadRule(

@@ -19,6 +19,7 @@ from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.case_access import GatewayCaseAccess
 from services.gateway.claims import ClaimGateway
 from services.gateway.communication_logs import CommunicationLogGateway
+from services.gateway.complaints import ComplaintGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.identity import Authenticator, DevAuthenticator
 from services.gateway.leave import LeaveGateway
@@ -135,6 +136,7 @@ async def start(
         part(CommunicationLogGateway),
         part(OpportunityGateway),
         part(LevelHistoryGateway),
+        part(ComplaintGateway),
         PayGateway(finance),
     )
 

@@ -11,6 +11,7 @@ from services.gateway.attendance import AttendanceGateway
 from services.gateway.authentication import current_caller
 from services.gateway.claims import ClaimGateway
 from services.gateway.communication_logs import CommunicationLogGateway
+from services.gateway.complaints import ComplaintGateway
 from services.gateway.department_calendar import DepartmentCalendarGateway
 from services.gateway.leave import LeaveGateway
 from services.gateway.level_history import LevelHistoryGateway
@@ -47,6 +48,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         communication_logs: CommunicationLogGateway,
         opportunities: OpportunityGateway,
         level_history: LevelHistoryGateway,
+        complaints: ComplaintGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -65,6 +67,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._communication_logs = communication_logs
         self._opportunities = opportunities
         self._level_history = level_history
+        self._complaints = complaints
         self._pay = pay
 
     async def StartAssistance(
@@ -392,6 +395,26 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetLevelHistoryRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.LevelHistory:
         return await self._level_history.read(request, current_caller())
+
+    async def RegisterComplaint(
+        self, request: gateway_pb2.RegisterComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._complaints.register(request, current_caller())
+
+    async def AssignComplaint(
+        self, request: gateway_pb2.AssignComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Complaint:
+        return await self._complaints.assign(request, current_caller())
+
+    async def CloseComplaint(
+        self, request: gateway_pb2.CloseComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Complaint:
+        return await self._complaints.close(request, current_caller())
+
+    async def GetComplaint(
+        self, request: gateway_pb2.GetComplaintRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Complaint:
+        return await self._complaints.get(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

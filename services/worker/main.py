@@ -32,6 +32,7 @@ from workflows.assistance import AssistanceWorkflow
 from workflows.attendance_check import AttendanceCheckWorkflow
 from workflows.cadence_planner import CadencePlannerWorkflow
 from workflows.claim import ClaimWorkflow
+from workflows.complaint import ComplaintWorkflow
 from workflows.dismissal import DismissalWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
@@ -56,6 +57,7 @@ WORKFLOWS: Sequence[type] = (
     AttendanceCheckWorkflow,
     CadencePlannerWorkflow,
     ClaimWorkflow,
+    ComplaintWorkflow,
     DismissalWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,

@@ -91,6 +91,15 @@ class RuleSet:
     cadences: tuple[Cadence, ...] = ()
     # PAY-3..PAY-7.
     allowances: AllowanceTables = field(default_factory=AllowanceTables)
+    # CS-1: a complaint is closed within this much working time by its severity (the source's
+    # own procedure is not included: the department's figures until it is), warned at 3/4.
+    complaint_close_within: dict[str, timedelta] = field(
+        default_factory=lambda: {
+            "minor": timedelta(hours=40),  # 5 working days
+            "major": timedelta(hours=16),  # 2 working days
+            "serious": timedelta(hours=8),  # 1 working day
+        }
+    )
 
     def fine_fen(self, rule_id: str) -> int:
         if rule_id not in self.fines_fen:

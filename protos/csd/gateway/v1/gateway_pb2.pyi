@@ -3558,6 +3558,177 @@ class LevelHistory(_message.Message):
 Global___LevelHistory: _TypeAlias = LevelHistory  # noqa: Y015
 
 @_typing.final
+class RegisterComplaintRequest(_message.Message):
+    """CS-1: a customer complaint, registered by whoever hears it, assigned by the region's customer
+    service manager (or a department manager), closed with its resolution on the SLA clock of its
+    severity; a serious one is analysed (root cause and action) before it closes.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    WHAT_HAPPENED_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    """empty: yours"""
+    severity: _builtins.str
+    """minor, major, serious"""
+    what_happened: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        what_happened: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hospital", b"hospital", "reference", b"reference", "region_code", b"region_code", "severity", b"severity", "what_happened", b"what_happened"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RegisterComplaintRequest: _TypeAlias = RegisterComplaintRequest  # noqa: Y015
+
+@_typing.final
+class AssignComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    assignee_id: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        assignee_id: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignComplaintRequest: _TypeAlias = AssignComplaintRequest  # noqa: Y015
+
+@_typing.final
+class CloseComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    ROOT_CAUSE_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    resolution: _builtins.str
+    root_cause: _builtins.str
+    """serious: required"""
+    action: _builtins.str
+    """serious: required"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        root_cause: _builtins.str = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "reference", b"reference", "resolution", b"resolution", "root_cause", b"root_cause"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseComplaintRequest: _TypeAlias = CloseComplaintRequest  # noqa: Y015
+
+@_typing.final
+class GetComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplaintRequest: _TypeAlias = GetComplaintRequest  # noqa: Y015
+
+@_typing.final
+class Complaint(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    REGISTERED_BY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    CLOSE_BY_FIELD_NUMBER: _builtins.int
+    CLOSED_BY_FIELD_NUMBER: _builtins.int
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    ROOT_CAUSE_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    severity: _builtins.str
+    registered_by: _builtins.str
+    stage: _builtins.str
+    """registered, assigned, closed"""
+    assignee_id: _builtins.str
+    close_by: _builtins.str
+    closed_by: _builtins.str
+    resolution: _builtins.str
+    root_cause: _builtins.str
+    action: _builtins.str
+    sla_state: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        registered_by: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        assignee_id: _builtins.str = ...,
+        close_by: _builtins.str = ...,
+        closed_by: _builtins.str = ...,
+        resolution: _builtins.str = ...,
+        root_cause: _builtins.str = ...,
+        action: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "assignee_id", b"assignee_id", "close_by", b"close_by", "closed_by", b"closed_by", "hospital", b"hospital", "reference", b"reference", "region_code", b"region_code", "registered_by", b"registered_by", "resolution", b"resolution", "root_cause", b"root_cause", "severity", b"severity", "sla_state", b"sla_state", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Complaint: _TypeAlias = Complaint  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

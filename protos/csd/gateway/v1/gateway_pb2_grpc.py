@@ -334,6 +334,26 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.FromString,
                 _registered_method=True)
+        self.RegisterComplaint = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RegisterComplaint',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterComplaintRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.AssignComplaint = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/AssignComplaint',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AssignComplaintRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.CloseComplaint = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/CloseComplaint',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseComplaintRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.GetComplaint = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetComplaint',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -709,6 +729,30 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -1023,6 +1067,26 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetLevelHistory,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.SerializeToString,
+            ),
+            'RegisterComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterComplaint,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterComplaintRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'AssignComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignComplaint,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.AssignComplaintRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.SerializeToString,
+            ),
+            'CloseComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseComplaint,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseComplaintRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.SerializeToString,
+            ),
+            'GetComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplaint,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2655,6 +2719,114 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetLevelHistory',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetLevelHistoryRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.LevelHistory.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RegisterComplaint',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RegisterComplaintRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/AssignComplaint',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.AssignComplaintRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/CloseComplaint',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CloseComplaintRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetComplaint',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
             options,
             channel_credentials,
             insecure,

@@ -94,6 +94,10 @@ class GatewayServiceStub:
     GetOpportunity: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]
     ListOpportunities: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]
     GetLevelHistory: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetLevelHistoryRequest, _gateway_pb2.LevelHistory]
+    RegisterComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RegisterComplaintRequest, _gateway_pb2.WorkflowRef]
+    AssignComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.AssignComplaintRequest, _gateway_pb2.Complaint]
+    CloseComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseComplaintRequest, _gateway_pb2.Complaint]
+    GetComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetComplaintRequest, _gateway_pb2.Complaint]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -160,6 +164,10 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     GetOpportunity: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetOpportunityRequest, _gateway_pb2.Opportunity]  # type: ignore[assignment]
     ListOpportunities: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListOpportunitiesRequest, _gateway_pb2.ListOpportunitiesResponse]  # type: ignore[assignment]
     GetLevelHistory: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetLevelHistoryRequest, _gateway_pb2.LevelHistory]  # type: ignore[assignment]
+    RegisterComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RegisterComplaintRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    AssignComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.AssignComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
+    CloseComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
+    GetComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -583,6 +591,34 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetLevelHistoryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.LevelHistory, _abc.Awaitable[_gateway_pb2.LevelHistory]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterComplaint(
+        self,
+        request: _gateway_pb2.RegisterComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def AssignComplaint(
+        self,
+        request: _gateway_pb2.AssignComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Complaint, _abc.Awaitable[_gateway_pb2.Complaint]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseComplaint(
+        self,
+        request: _gateway_pb2.CloseComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Complaint, _abc.Awaitable[_gateway_pb2.Complaint]]: ...
+
+    @_abc_1.abstractmethod
+    def GetComplaint(
+        self,
+        request: _gateway_pb2.GetComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Complaint, _abc.Awaitable[_gateway_pb2.Complaint]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(
