@@ -35,6 +35,7 @@ from workflows import (
     rate_adjustment,
     requirement,
     salary_change,
+    sales_log,
     spot_check,
     weekly_report,
 )
@@ -72,6 +73,7 @@ READ_RULES: dict[str, ReadRule] = {
     "SalaryChangeWorkflow": ReadRule(
         salary_change.SalaryChangeWorkflow.status, salary_change.may_read
     ),
+    "SalesLogWorkflow": ReadRule(sales_log.SalesLogWorkflow.status, sales_log.may_read),
     "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read

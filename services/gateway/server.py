@@ -34,6 +34,7 @@ from services.gateway.process import FinanceProcessGateway, ProcessGateway
 from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
+from services.gateway.sales_logs import SalesLogGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.spot_checks import SpotCheckGateway
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
@@ -137,6 +138,7 @@ async def start(
         part(OpportunityGateway),
         part(LevelHistoryGateway),
         part(ComplaintGateway),
+        part(SalesLogGateway),
         PayGateway(finance),
     )
 

@@ -24,6 +24,7 @@ from services.gateway.pre_approvals import PreApprovalGateway
 from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
+from services.gateway.sales_logs import SalesLogGateway
 from services.gateway.spot_checks import SpotCheckGateway
 
 
@@ -49,6 +50,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         opportunities: OpportunityGateway,
         level_history: LevelHistoryGateway,
         complaints: ComplaintGateway,
+        sales_logs: SalesLogGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -68,6 +70,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._opportunities = opportunities
         self._level_history = level_history
         self._complaints = complaints
+        self._sales_logs = sales_logs
         self._pay = pay
 
     async def StartAssistance(
@@ -415,6 +418,26 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetComplaintRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.Complaint:
         return await self._complaints.get(request, current_caller())
+
+    async def SendSalesLog(
+        self, request: gateway_pb2.SendSalesLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._sales_logs.send(request, current_caller())
+
+    async def PassOnSalesLog(
+        self, request: gateway_pb2.PassOnSalesLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SalesLog:
+        return await self._sales_logs.pass_on(request, current_caller())
+
+    async def CompleteSalesLog(
+        self, request: gateway_pb2.CompleteSalesLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SalesLog:
+        return await self._sales_logs.complete(request, current_caller())
+
+    async def GetSalesLog(
+        self, request: gateway_pb2.GetSalesLogRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.SalesLog:
+        return await self._sales_logs.get(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

@@ -68,6 +68,7 @@ def entry_message(entry: LogEntry) -> staff_pb2.LogEntry:
         contacted_on=entry.contacted_on.isoformat(),
         recorded_at=rfc3339(entry.recorded_at),
         source=entry.source,
+        reference=entry.reference,
     )
 
 
@@ -160,6 +161,7 @@ class CommunicationLogRpcs:
         if request.expected_version < 0:
             raise InvalidArgument("expected_version is the version you read: 0 or more")
         limit_text(e.author_role, "author_role", limit=40)
+        limit_text(e.reference, "reference", limit=200)
 
         async def apply(session: AsyncSession) -> staff_pb2.LogEntry:
             project = await session.get(Project, code)
@@ -197,6 +199,7 @@ class CommunicationLogRpcs:
                 contacted_on=contacted_on,
                 recorded_at=datetime.now(UTC),
                 source=e.source,
+                reference=e.reference,
             )
             session.add(entry)
             await session.flush()

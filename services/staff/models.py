@@ -186,6 +186,7 @@ class LogEntry(Base):
     contacted_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(200))
 
 
 class PersonChange(Base):

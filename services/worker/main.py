@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
+from activities.communication_log import CommunicationLogActivities
 from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
@@ -46,6 +47,7 @@ from workflows.rate_adjustment import RateAdjustmentWorkflow
 from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.salary_change import SalaryChangeWorkflow
+from workflows.sales_log import SalesLogWorkflow
 from workflows.settlement import MonthlySettlementWorkflow
 from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -72,6 +74,7 @@ WORKFLOWS: Sequence[type] = (
     RequirementDigestWorkflow,
     RequirementWorkflow,
     SalaryChangeWorkflow,
+    SalesLogWorkflow,
     SpotCheckWorkflow,
     WeeklyReportWorkflow,
 )
@@ -136,6 +139,7 @@ def activities_for(
         leave_activities.cancel_leave_record,
         staff_activities.resolve_major_problem_recipients,
         staff_activities.payroll,
+        CommunicationLogActivities(staff).append_to_log,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
         calendar_activities.leave_deadlines,

@@ -91,6 +91,8 @@ class RuleSet:
     cadences: tuple[Cadence, ...] = ()
     # PAY-3..PAY-7.
     allowances: AllowanceTables = field(default_factory=AllowanceTables)
+    # CL-3: a log sent by sales is passed on and completed within this much working time.
+    sales_log_complete_within: timedelta = timedelta(hours=16)  # 2 working days
     # CS-1: a complaint is closed within this much working time by its severity (the source's
     # own procedure is not included: the department's figures until it is), warned at 3/4.
     complaint_close_within: dict[str, timedelta] = field(

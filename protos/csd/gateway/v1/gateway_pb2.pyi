@@ -3729,6 +3729,155 @@ class Complaint(_message.Message):
 Global___Complaint: _TypeAlias = Complaint  # noqa: Y015
 
 @_typing.final
+class SendSalesLogRequest(_message.Message):
+    """CL-3: a log sent by sales, passed by the assistant to the project's engineer to complete;
+    completed, it is an entry of the project's communication log.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    CONTACT_WITH_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    CONTACTED_ON_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    project_code: _builtins.str
+    contact_with: _builtins.str
+    summary: _builtins.str
+    contacted_on: _builtins.str
+    """YYYY-MM-DD; empty: today"""
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        contact_with: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        contacted_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_with", b"contact_with", "contacted_on", b"contacted_on", "project_code", b"project_code", "reference", b"reference", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendSalesLogRequest: _TypeAlias = SendSalesLogRequest  # noqa: Y015
+
+@_typing.final
+class PassOnSalesLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PassOnSalesLogRequest: _TypeAlias = PassOnSalesLogRequest  # noqa: Y015
+
+@_typing.final
+class CompleteSalesLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    ADDITION_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    addition: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        addition: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addition", b"addition", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompleteSalesLogRequest: _TypeAlias = CompleteSalesLogRequest  # noqa: Y015
+
+@_typing.final
+class GetSalesLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSalesLogRequest: _TypeAlias = GetSalesLogRequest  # noqa: Y015
+
+@_typing.final
+class SalesLog(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    ENGINEER_ID_FIELD_NUMBER: _builtins.int
+    SENT_BY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    PASSED_BY_FIELD_NUMBER: _builtins.int
+    ADDITION_FIELD_NUMBER: _builtins.int
+    LOG_VERSION_FIELD_NUMBER: _builtins.int
+    COMPLETE_BY_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    project_code: _builtins.str
+    engineer_id: _builtins.str
+    sent_by: _builtins.str
+    stage: _builtins.str
+    """sent, with_engineer, logged"""
+    passed_by: _builtins.str
+    addition: _builtins.str
+    log_version: _builtins.int
+    complete_by: _builtins.str
+    sla_state: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        engineer_id: _builtins.str = ...,
+        sent_by: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        passed_by: _builtins.str = ...,
+        addition: _builtins.str = ...,
+        log_version: _builtins.int = ...,
+        complete_by: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addition", b"addition", "complete_by", b"complete_by", "engineer_id", b"engineer_id", "log_version", b"log_version", "passed_by", b"passed_by", "project_code", b"project_code", "reference", b"reference", "sent_by", b"sent_by", "sla_state", b"sla_state", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SalesLog: _TypeAlias = SalesLog  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

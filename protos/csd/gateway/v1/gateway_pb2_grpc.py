@@ -354,6 +354,26 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
                 _registered_method=True)
+        self.SendSalesLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/SendSalesLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SendSalesLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.PassOnSalesLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/PassOnSalesLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PassOnSalesLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+                _registered_method=True)
+        self.CompleteSalesLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/CompleteSalesLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CompleteSalesLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+                _registered_method=True)
+        self.GetSalesLog = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetSalesLog',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -753,6 +773,30 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendSalesLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PassOnSalesLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteSalesLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSalesLog(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -1087,6 +1131,26 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetComplaint,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.SerializeToString,
+            ),
+            'SendSalesLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendSalesLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SendSalesLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'PassOnSalesLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.PassOnSalesLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PassOnSalesLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.SerializeToString,
+            ),
+            'CompleteSalesLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteSalesLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.CompleteSalesLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.SerializeToString,
+            ),
+            'GetSalesLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSalesLog,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2827,6 +2891,114 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetComplaint',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetComplaintRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendSalesLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/SendSalesLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SendSalesLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PassOnSalesLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/PassOnSalesLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PassOnSalesLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteSalesLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/CompleteSalesLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.CompleteSalesLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSalesLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetSalesLog',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
             options,
             channel_credentials,
             insecure,

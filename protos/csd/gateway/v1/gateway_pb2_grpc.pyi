@@ -98,6 +98,10 @@ class GatewayServiceStub:
     AssignComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.AssignComplaintRequest, _gateway_pb2.Complaint]
     CloseComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CloseComplaintRequest, _gateway_pb2.Complaint]
     GetComplaint: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetComplaintRequest, _gateway_pb2.Complaint]
+    SendSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SendSalesLogRequest, _gateway_pb2.WorkflowRef]
+    PassOnSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PassOnSalesLogRequest, _gateway_pb2.SalesLog]
+    CompleteSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CompleteSalesLogRequest, _gateway_pb2.SalesLog]
+    GetSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetSalesLogRequest, _gateway_pb2.SalesLog]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -168,6 +172,10 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     AssignComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.AssignComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
     CloseComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CloseComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
     GetComplaint: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetComplaintRequest, _gateway_pb2.Complaint]  # type: ignore[assignment]
+    SendSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SendSalesLogRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    PassOnSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PassOnSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
+    CompleteSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CompleteSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
+    GetSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -619,6 +627,34 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetComplaintRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.Complaint, _abc.Awaitable[_gateway_pb2.Complaint]]: ...
+
+    @_abc_1.abstractmethod
+    def SendSalesLog(
+        self,
+        request: _gateway_pb2.SendSalesLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def PassOnSalesLog(
+        self,
+        request: _gateway_pb2.PassOnSalesLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SalesLog, _abc.Awaitable[_gateway_pb2.SalesLog]]: ...
+
+    @_abc_1.abstractmethod
+    def CompleteSalesLog(
+        self,
+        request: _gateway_pb2.CompleteSalesLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SalesLog, _abc.Awaitable[_gateway_pb2.SalesLog]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSalesLog(
+        self,
+        request: _gateway_pb2.GetSalesLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.SalesLog, _abc.Awaitable[_gateway_pb2.SalesLog]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(

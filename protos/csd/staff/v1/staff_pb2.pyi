@@ -1908,6 +1908,7 @@ class LogEntry(_message.Message):
     CONTACTED_ON_FIELD_NUMBER: _builtins.int
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     project_code: _builtins.str
     version: _builtins.int
     """the log's version this entry made: 1, 2, ..."""
@@ -1925,6 +1926,8 @@ class LogEntry(_message.Message):
     """RFC 3339, UTC"""
     source: _builtins.str
     """"" or "sales" (CL-3: a log sent by sales, completed by the engineer)"""
+    reference: _builtins.str
+    """the case that wrote it, if a process did (CL-3's hand-over)"""
     def __init__(
         self,
         *,
@@ -1938,10 +1941,11 @@ class LogEntry(_message.Message):
         contacted_on: _builtins.str = ...,
         recorded_at: _builtins.str = ...,
         source: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "author_role", b"author_role", "channel", b"channel", "contact_with", b"contact_with", "contacted_on", b"contacted_on", "project_code", b"project_code", "recorded_at", b"recorded_at", "source", b"source", "summary", b"summary", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "author_role", b"author_role", "channel", b"channel", "contact_with", b"contact_with", "contacted_on", b"contacted_on", "project_code", b"project_code", "recorded_at", b"recorded_at", "reference", b"reference", "source", b"source", "summary", b"summary", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

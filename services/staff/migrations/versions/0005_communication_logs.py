@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("contacted_on", sa.Date, nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("reference", sa.String(200), nullable=False),
     )
 
 

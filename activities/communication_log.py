@@ -1,0 +1,86 @@
+"""Writing a process's entry into a hospital project's communication log (CL-2, CL-3).
+
+The entry goes onto the latest version: the activity reads the log, and if another writer moved
+it on in between, the staff service refuses (FAILED_PRECONDITION) and the activity reads and
+writes again. An entry already written by this case (a retried attempt whose reply was lost) is
+found by its reference and not written twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from csd.staff.v1 import staff_pb2, staff_pb2_grpc
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.grpc_status import CALL_DEADLINE_SECONDS, as_application_error, call
+
+# Writers racing this one: read and write again this many times before the attempt gives up
+# (and Temporal retries it later).
+RACES = 5
+
+
+@dataclass
+class LogAppendInput:
+    reference: str  # the case writing: its entry is found by it
+    project_code: str
+    author_id: str
+    contact_with: str
+    channel: str
+    summary: str
+    contacted_on: str
+    source: str = ""
+
+
+@dataclass
+class LogAppendResult:
+    version: int
+
+
+class CommunicationLogActivities:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
+
+    @activity.defn(name="staff.append_to_log")
+    async def append_to_log(self, input: LogAppendInput) -> LogAppendResult:
+        for _ in range(RACES):
+            log = await call(
+                self._stub.ListLogEntries(
+                    staff_pb2.ListLogEntriesRequest(project_code=input.project_code),
+                    timeout=CALL_DEADLINE_SECONDS,
+                )
+            )
+            written = [e for e in log.entries if e.reference == input.reference]
+            if written:
+                return LogAppendResult(written[0].version)
+            version = log.project.log_version
+            try:
+                entry = await self._stub.AppendLogEntry(
+                    staff_pb2.AppendLogEntryRequest(
+                        idempotency_key=f"{input.reference}:v{version}",
+                        project_code=input.project_code,
+                        expected_version=version,
+                        entry=staff_pb2.LogEntry(
+                            author_id=input.author_id,
+                            contact_with=input.contact_with,
+                            channel=input.channel,
+                            summary=input.summary,
+                            contacted_on=input.contacted_on,
+                            source=input.source,
+                            reference=input.reference,
+                        ),
+                    ),
+                    timeout=CALL_DEADLINE_SECONDS,
+                )
+            except grpc.aio.AioRpcError as err:
+                stale = err.code() == grpc.StatusCode.FAILED_PRECONDITION and "(CL-2)" in (
+                    err.details() or ""
+                )
+                if stale:
+                    continue  # another writer moved the log on: read it again
+                raise as_application_error(err) from None
+            return LogAppendResult(entry.version)
+        # Retryable: the attempt lost every race, which says nothing against the entry.
+        raise ApplicationError(f"the log of {input.project_code} kept moving; retrying later")

@@ -1,0 +1,141 @@
+"""Sales' logs through the gateway (CL-3): sales sends its contact with a hospital project, the
+assistant passes it on, the project's engineer completes it (workflows/sales_log.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from csd.gateway.v1 import gateway_pb2
+from csd.staff.v1 import staff_pb2
+from temporalio.client import WorkflowHandle
+
+from services.gateway.directory import LOOKUP_DEADLINE_SECONDS
+from services.gateway.identity import Caller
+from services.gateway.process import ProcessGateway
+from services.gateway.references import business_reference
+from services.gateway.relay import relayed
+from services.gateway.workflow_errors import workflow_call
+from services.gateway.workflow_starts import start_once
+from services.runtime.dates import today
+from services.runtime.errors import NotFound, PermissionDenied
+from services.runtime.validation import require_id
+from workflows import regulation
+from workflows.sales_log import (
+    CompleteInput,
+    PassOnInput,
+    SalesLogInput,
+    SalesLogStatus,
+    SalesLogWorkflow,
+    may_read,
+    validate,
+    workflow_id,
+)
+
+G, S = gateway_pb2, staff_pb2
+SENDERS = frozenset({"sales"})
+
+
+def _same(input: SalesLogInput) -> tuple[object, ...]:
+    return (input.project_code, input.contact_with, input.summary, input.contacted_on)
+
+
+def message(status: SalesLogStatus) -> G.SalesLog:
+    return G.SalesLog(
+        workflow_id=workflow_id(status.reference),
+        reference=status.reference,
+        project_code=status.project_code,
+        engineer_id=status.engineer_id,
+        sent_by=status.sent_by,
+        stage=status.stage,
+        passed_by=status.passed_by,
+        addition=status.addition,
+        log_version=status.log_version,
+        complete_by=status.complete_by,
+        sla_state=status.sla_state,
+    )
+
+
+class SalesLogGateway(ProcessGateway):
+    async def send(self, request: G.SendSalesLogRequest, caller: Caller) -> G.WorkflowRef:
+        if caller.role not in SENDERS:
+            raise PermissionDenied(
+                f"{caller.id} is not in sales: this is how sales sends its logs (CL-3); the "
+                "department's people write the project's log themselves"
+            )
+        reference = business_reference(request.reference)
+        code = require_id(request.project_code, "project_code")
+        projects = await relayed(
+            self._staff.ListProjects(S.ListProjectsRequest(), timeout=LOOKUP_DEADLINE_SECONDS),
+            service="staff",
+            purpose="find the project",
+        )
+        project = next((p for p in projects.projects if p.code == code), None)
+        if project is None:
+            raise NotFound(f"project {code!r} has no communication log: no such project")
+        log = SalesLogInput(
+            reference, code, project.region_code, project.engineer_id, caller.id,
+            request.contact_with, request.summary, request.contacted_on or today().isoformat(),
+            regulation.in_force(today()).version,
+        )  # fmt: skip
+        validate(log)
+        wf_id = workflow_id(reference)
+        started = await start_once(
+            self._client,
+            SalesLogWorkflow.run,
+            log,
+            id=wf_id,
+            task_queue=self._task_queue,
+            summary=f"CL-3 {reference}: sales' log of {code}",
+            details=request.summary,
+            request_key=_same,
+            conflict=f"reference {reference} is already used for another sales log",
+            give_up_after=self._timeout,
+        )
+        return G.WorkflowRef(workflow_id=wf_id, run_id=started.run_id)
+
+    def _handle(self, reference: str) -> WorkflowHandle[SalesLogWorkflow, SalesLogStatus]:
+        return self._client.get_workflow_handle_for(SalesLogWorkflow.run, workflow_id(reference))
+
+    async def _answer(self, reference: str, call: Awaitable[SalesLogStatus]) -> G.SalesLog:
+        status = await workflow_call(
+            call,
+            what=f"sales log {reference}",
+            give_up_after=self._timeout,
+            handle=self._handle(reference),
+        )
+        return message(status)
+
+    async def pass_on(self, request: G.PassOnSalesLogRequest, caller: Caller) -> G.SalesLog:
+        reference = business_reference(request.reference)
+        return await self._answer(
+            reference,
+            self._handle(reference).execute_update(
+                SalesLogWorkflow.pass_on,
+                PassOnInput(caller.id, request.note),
+                rpc_timeout=self._timeout,
+            ),
+        )
+
+    async def complete(self, request: G.CompleteSalesLogRequest, caller: Caller) -> G.SalesLog:
+        reference = business_reference(request.reference)
+        return await self._answer(
+            reference,
+            self._handle(reference).execute_update(
+                SalesLogWorkflow.complete,
+                CompleteInput(caller.id, request.addition),
+                rpc_timeout=self._timeout,
+            ),
+        )
+
+    async def get(self, request: G.GetSalesLogRequest, caller: Caller) -> G.SalesLog:
+        reference = business_reference(request.reference)
+        status = await self._read(
+            self._handle(reference),
+            SalesLogWorkflow.status,
+            caller,
+            what=f"sales log {reference}",
+            may_read=may_read,
+            readers="it is read by sales who sent it, the assistant, the project's engineer and "
+            "the department managers (CL-3)",
+        )
+        return message(status)
