@@ -60,6 +60,19 @@ class Payee:
 
 
 @dataclass
+class ProjectsInput:
+    """The hospital projects under maintenance (CL-1, CS-2, SV-1), every region."""
+
+
+@dataclass
+class ProjectView:
+    code: str
+    hospital: str
+    region_code: str
+    engineer_id: str
+
+
+@dataclass
 class MajorProblemRecipientsResult:
     owner: Contact
     cc: list[Contact] = field(default_factory=list)
@@ -105,6 +118,17 @@ class StaffActivities:
             (r.code for r in regions.regions if r.tier == staff_pb2.REGION_TIER_HEAD_OFFICE), ""
         )
         return [Payee(p.id, p.region_code or head_office) for p in people.people]
+
+    @activity.defn(name="staff.projects_under_maintenance")
+    async def projects_under_maintenance(self, input: ProjectsInput) -> list[ProjectView]:
+        listed = await call(
+            self._stub.ListProjects(staff_pb2.ListProjectsRequest(), timeout=CALL_DEADLINE_SECONDS)
+        )
+        return [
+            ProjectView(p.code, p.hospital, p.region_code, p.engineer_id)
+            for p in listed.projects
+            if p.active
+        ]
 
     @activity.defn(name="staff.resolve_major_problem_recipients")
     async def resolve_major_problem_recipients(

@@ -1,5 +1,5 @@
 """The planner a Temporal Schedule starts every day for each department cadence (MT-1..MT-3,
-WR-2..WR-4, RQ-5, RQ-6, PAY-2).
+WR-2..WR-4, RQ-5, RQ-6, PAY-2, CS-2).
 
 A schedule cannot express "the last Thursday of the month, or the working day before it": so the
 schedule only wakes the planner, the planner asks the company calendar for the next occurrence,
@@ -18,7 +18,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.staff import CalendarActivities, NextOccurrenceInput, OccurrenceResult
+    from activities.staff import (
+        CalendarActivities,
+        NextOccurrenceInput,
+        OccurrenceResult,
+        ProjectsInput,
+        StaffActivities,
+    )
     from workflows import regulation
     from workflows.lookups import lookup
     from workflows.meeting import MeetingInput, MeetingWorkflow
@@ -26,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.regulation import cadences
     from workflows.requirement_digest import DigestInput, RequirementDigestWorkflow
     from workflows.requirement_digest import workflow_id as digest_id
+    from workflows.satisfaction import SatisfactionSurveyWorkflow, SurveyInput
+    from workflows.satisfaction import workflow_id as survey_id
     from workflows.settlement import MonthlySettlementWorkflow, SettlementInput, month_before
     from workflows.settlement import workflow_id as settlement_id
     from workflows.weekly_report import WeeklyReportInput, WeeklyReportWorkflow
@@ -37,7 +45,7 @@ HORIZON = timedelta(days=8)
 MEETINGS = {cadences.MT1: "MT-1", cadences.MT2: "MT-2", cadences.MT3: "MT-3"}
 WEEKLY_REPORTS = cadences.WR_DUE
 DIGESTS = {cadences.RQ5: "weekly", cadences.RQ6: "monthly"}
-CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS, cadences.PAY2)
+CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS, cadences.PAY2, cadences.CS2)
 
 
 @dataclass
@@ -89,6 +97,19 @@ class CadencePlannerWorkflow:
                 WeeklyReportInput(input.region_code, day, nxt.at, tally.at, rules),
                 wf_id,
             )
+        elif input.cadence == cadences.CS2:
+            # One survey per hospital under maintenance; the occurrence names them all.
+            wf_id = survey_id("*", day)
+            started = False
+            for project in await lookup(
+                StaffActivities.projects_under_maintenance, ProjectsInput()
+            ):
+                survey = SurveyInput(
+                    project.code, project.hospital, project.region_code, nxt.at, rules
+                )
+                started |= await self._start(
+                    SatisfactionSurveyWorkflow.run, survey, survey_id(project.code, day)
+                )
         elif input.cadence == cadences.PAY2:
             month = month_before(day)
             wf_id = settlement_id(month)

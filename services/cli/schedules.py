@@ -46,6 +46,7 @@ DESCRIPTIONS = {
     "rq5-requirement-status-email": "RQ-5 requirement status email: Fridays 16:00",
     "rq6-requirement-monthly-briefing": "RQ-6 requirement briefing: first working day 10:00",
     "pay2-monthly-settlement": "PAY-2 monthly settlement of the month before: the 5th 10:00",
+    "cs2-satisfaction-survey": "CS-2 satisfaction surveys of every hospital: quarterly",
     ATTENDANCE_CHECK: "AT-2 missing daily reports: checked every morning",
 }
 REGIONAL = (

@@ -36,6 +36,7 @@ from workflows import (
     requirement,
     salary_change,
     sales_log,
+    satisfaction,
     spot_check,
     weekly_report,
 )
@@ -74,6 +75,9 @@ READ_RULES: dict[str, ReadRule] = {
         salary_change.SalaryChangeWorkflow.status, salary_change.may_read
     ),
     "SalesLogWorkflow": ReadRule(sales_log.SalesLogWorkflow.status, sales_log.may_read),
+    "SatisfactionSurveyWorkflow": ReadRule(
+        satisfaction.SatisfactionSurveyWorkflow.status, satisfaction.may_read
+    ),
     "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read

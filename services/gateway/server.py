@@ -37,6 +37,7 @@ from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.sales_logs import SalesLogGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.spot_checks import SpotCheckGateway
+from services.gateway.surveys import SurveyGateway
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT
 from services.runtime import temporal_client
 from services.runtime.codec_server import CodecServer
@@ -139,6 +140,7 @@ async def start(
         part(LevelHistoryGateway),
         part(ComplaintGateway),
         part(SalesLogGateway),
+        part(SurveyGateway),
         PayGateway(finance),
     )
 

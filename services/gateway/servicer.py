@@ -26,6 +26,7 @@ from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.sales_logs import SalesLogGateway
 from services.gateway.spot_checks import SpotCheckGateway
+from services.gateway.surveys import SurveyGateway
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
@@ -51,6 +52,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         level_history: LevelHistoryGateway,
         complaints: ComplaintGateway,
         sales_logs: SalesLogGateway,
+        surveys: SurveyGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -71,6 +73,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._level_history = level_history
         self._complaints = complaints
         self._sales_logs = sales_logs
+        self._surveys = surveys
         self._pay = pay
 
     async def StartAssistance(
@@ -438,6 +441,21 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.GetSalesLogRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.SalesLog:
         return await self._sales_logs.get(request, current_caller())
+
+    async def RecordSurveyResult(
+        self, request: gateway_pb2.RecordSurveyResultRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Survey:
+        return await self._surveys.record_result(request, current_caller())
+
+    async def RecordSurveyFollowUp(
+        self, request: gateway_pb2.RecordSurveyFollowUpRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Survey:
+        return await self._surveys.record_follow_up(request, current_caller())
+
+    async def ListSurveys(
+        self, request: gateway_pb2.ListSurveysRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ListSurveysResponse:
+        return await self._surveys.list(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

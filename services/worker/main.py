@@ -48,6 +48,7 @@ from workflows.requirement import RequirementWorkflow
 from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.salary_change import SalaryChangeWorkflow
 from workflows.sales_log import SalesLogWorkflow
+from workflows.satisfaction import SatisfactionSurveyWorkflow
 from workflows.settlement import MonthlySettlementWorkflow
 from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -75,6 +76,7 @@ WORKFLOWS: Sequence[type] = (
     RequirementWorkflow,
     SalaryChangeWorkflow,
     SalesLogWorkflow,
+    SatisfactionSurveyWorkflow,
     SpotCheckWorkflow,
     WeeklyReportWorkflow,
 )
@@ -139,6 +141,7 @@ def activities_for(
         leave_activities.cancel_leave_record,
         staff_activities.resolve_major_problem_recipients,
         staff_activities.payroll,
+        staff_activities.projects_under_maintenance,
         CommunicationLogActivities(staff).append_to_log,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,

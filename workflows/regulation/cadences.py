@@ -101,6 +101,7 @@ RQ5 = "rq5-requirement-status-email"
 RQ6 = "rq6-requirement-monthly-briefing"
 RQ2_SYNC = "rq2-requirement-sync"
 PAY2 = "pay2-monthly-settlement"
+CS2 = "cs2-satisfaction-survey"
 
 CADENCES_2024: tuple[Cadence, ...] = (
     # MT-1 "last week of each month, an afternoon". The last week is the Monday-start week that
@@ -189,6 +190,18 @@ CADENCES_2024: tuple[Cadence, ...] = (
         rule_id="PAY-2",
         recurrence=Recurrence.MONTH_DAY,
         day_of_month=5,
+        at=time(10, 0),
+        on_holiday="next",
+    ),
+    # CS-2: "satisfaction surveys and revisits per a separate procedure" (not in the source):
+    # every hospital under maintenance is surveyed each quarter, from the 10th of its last
+    # month at 10:00 (the next working day), after MT-2 has looked back on the quarter before.
+    Cadence(
+        name=CS2,
+        rule_id="CS-2",
+        recurrence=Recurrence.MONTH_DAY,
+        day_of_month=10,
+        months=(3, 6, 9, 12),
         at=time(10, 0),
         on_holiday="next",
     ),

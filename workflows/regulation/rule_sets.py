@@ -93,6 +93,11 @@ class RuleSet:
     allowances: AllowanceTables = field(default_factory=AllowanceTables)
     # CL-3: a log sent by sales is passed on and completed within this much working time.
     sales_log_complete_within: timedelta = timedelta(hours=16)  # 2 working days
+    # CS-2: a survey is collected within this much working time; a score at or under
+    # `satisfaction_dissatisfied_at` (of 5) opens a follow-up due within the next budget.
+    satisfaction_collect_within: timedelta = timedelta(hours=40)  # 5 working days
+    satisfaction_dissatisfied_at: int = 2
+    satisfaction_follow_up_within: timedelta = timedelta(hours=24)  # 3 working days
     # CS-1: a complaint is closed within this much working time by its severity (the source's
     # own procedure is not included: the department's figures until it is), warned at 3/4.
     complaint_close_within: dict[str, timedelta] = field(

@@ -66,6 +66,7 @@ EXPECTED_RULES: dict[str, tuple[Callable[[date], bool], time, int]] = {
     "rq6-requirement-monthly-briefing": (lambda d: d.day == 1, time(10, 0), 1),
     "rq2-requirement-sync": (lambda d: d.isoweekday() in (1, 4), time(10, 0), 1),
     "pay2-monthly-settlement": (lambda d: d.day == 5, time(10, 0), 1),
+    "cs2-satisfaction-survey": (lambda d: d.day == 10 and d.month in (3, 6, 9, 12), time(10), 1),
 }
 
 
@@ -106,6 +107,7 @@ def test_every_regulation_cadence_is_defined_once() -> None:
         "RQ-6",
         "RQ-2",
         "PAY-2",
+        "CS-2",
     }
 
 

@@ -659,6 +659,44 @@ BAD_REQUESTS = [
         R.CountAbsenceRequest(person_id="zhao.lei", window_months=0),
         grpc.StatusCode.INVALID_ARGUMENT,
     ),
+    (
+        "UpsertProject",
+        R.UpsertProjectRequest(
+            idempotency_key="k",
+            project=R.Project(code="p1", hospital="x", region_code="east", engineer_id="li.na"),
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,  # li.na is no engineer: the log has no keeper
+    ),
+    (
+        "ListProjects",
+        R.ListProjectsRequest(region_code="East China"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "AppendLogEntry",
+        R.AppendLogEntryRequest(
+            idempotency_key="k",
+            project_code="sh-first-hospital",
+            entry=R.LogEntry(
+                author_id="zhao.lei",
+                contact_with="x",
+                channel="fax",
+                summary="y",
+                contacted_on="2026-06-01",
+            ),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "ListLogEntries",
+        R.ListLogEntriesRequest(project_code="sh-first-hospital", from_date="2026-13-01"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
+    (
+        "GetPersonHistory",
+        R.GetPersonHistoryRequest(person_id="Not An Id"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ),
 ]
 
 

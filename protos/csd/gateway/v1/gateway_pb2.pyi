@@ -3878,6 +3878,164 @@ class SalesLog(_message.Message):
 Global___SalesLog: _TypeAlias = SalesLog  # noqa: Y015
 
 @_typing.final
+class RecordSurveyResultRequest(_message.Message):
+    """CS-2: the quarter's satisfaction survey of a hospital (cs2-<project>-<day>): its score and
+    comments collected by the assistant; a dissatisfied one followed up by the region's customer
+    service manager; a region's surveys of a month reported.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    day: _builtins.str
+    """the survey's day, YYYY-MM-DD"""
+    score: _builtins.int
+    """1 to 5"""
+    comments: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        day: _builtins.str = ...,
+        score: _builtins.int = ...,
+        comments: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "day", b"day", "project_code", b"project_code", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSurveyResultRequest: _TypeAlias = RecordSurveyResultRequest  # noqa: Y015
+
+@_typing.final
+class RecordSurveyFollowUpRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    project_code: _builtins.str
+    day: _builtins.str
+    action: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_code: _builtins.str = ...,
+        day: _builtins.str = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "day", b"day", "project_code", b"project_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSurveyFollowUpRequest: _TypeAlias = RecordSurveyFollowUpRequest  # noqa: Y015
+
+@_typing.final
+class ListSurveysRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    region_code: _builtins.str
+    """empty: yours"""
+    month: _builtins.str
+    """YYYY-MM"""
+    def __init__(
+        self,
+        *,
+        region_code: _builtins.str = ...,
+        month: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["month", b"month", "region_code", b"region_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSurveysRequest: _TypeAlias = ListSurveysRequest  # noqa: Y015
+
+@_typing.final
+class Survey(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    project_code: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    day: _builtins.str
+    stage: _builtins.str
+    """scheduled, collecting, satisfied, follow_up, followed_up"""
+    score: _builtins.int
+    comments: _builtins.str
+    action: _builtins.str
+    sla_state: _builtins.str
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        day: _builtins.str = ...,
+        stage: _builtins.str = ...,
+        score: _builtins.int = ...,
+        comments: _builtins.str = ...,
+        action: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comments", b"comments", "day", b"day", "hospital", b"hospital", "project_code", b"project_code", "region_code", b"region_code", "score", b"score", "sla_state", b"sla_state", "stage", b"stage", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Survey: _TypeAlias = Survey  # noqa: Y015
+
+@_typing.final
+class ListSurveysResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SURVEYS_FIELD_NUMBER: _builtins.int
+    DISSATISFIED_FIELD_NUMBER: _builtins.int
+    AVERAGE_SCORE_FIELD_NUMBER: _builtins.int
+    dissatisfied: _builtins.int
+    average_score: _builtins.float
+    """of those collected; 0 when none"""
+    @_builtins.property
+    def surveys(self) -> _containers.RepeatedCompositeFieldContainer[Global___Survey]: ...
+    def __init__(
+        self,
+        *,
+        surveys: _abc.Iterable[Global___Survey] | None = ...,
+        dissatisfied: _builtins.int = ...,
+        average_score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_score", b"average_score", "dissatisfied", b"dissatisfied", "surveys", b"surveys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSurveysResponse: _TypeAlias = ListSurveysResponse  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

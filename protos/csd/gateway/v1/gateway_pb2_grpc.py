@@ -374,6 +374,21 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
                 _registered_method=True)
+        self.RecordSurveyResult = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordSurveyResult',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyResultRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.FromString,
+                _registered_method=True)
+        self.RecordSurveyFollowUp = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordSurveyFollowUp',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyFollowUpRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.FromString,
+                _registered_method=True)
+        self.ListSurveys = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/ListSurveys',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -797,6 +812,24 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordSurveyResult(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSurveyFollowUp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSurveys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -1151,6 +1184,21 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.GetSalesLog,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.SerializeToString,
+            ),
+            'RecordSurveyResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSurveyResult,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyResultRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.SerializeToString,
+            ),
+            'RecordSurveyFollowUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSurveyFollowUp,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyFollowUpRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.SerializeToString,
+            ),
+            'ListSurveys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSurveys,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -2999,6 +3047,87 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/GetSalesLog',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.GetSalesLogRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.SalesLog.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSurveyResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordSurveyResult',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyResultRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSurveyFollowUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordSurveyFollowUp',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordSurveyFollowUpRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Survey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSurveys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/ListSurveys',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.FromString,
             options,
             channel_credentials,
             insecure,

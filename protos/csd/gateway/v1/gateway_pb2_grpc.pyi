@@ -102,6 +102,9 @@ class GatewayServiceStub:
     PassOnSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PassOnSalesLogRequest, _gateway_pb2.SalesLog]
     CompleteSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CompleteSalesLogRequest, _gateway_pb2.SalesLog]
     GetSalesLog: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetSalesLogRequest, _gateway_pb2.SalesLog]
+    RecordSurveyResult: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyResultRequest, _gateway_pb2.Survey]
+    RecordSurveyFollowUp: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyFollowUpRequest, _gateway_pb2.Survey]
+    ListSurveys: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListSurveysRequest, _gateway_pb2.ListSurveysResponse]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -176,6 +179,9 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     PassOnSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PassOnSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
     CompleteSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CompleteSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
     GetSalesLog: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetSalesLogRequest, _gateway_pb2.SalesLog]  # type: ignore[assignment]
+    RecordSurveyResult: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyResultRequest, _gateway_pb2.Survey]  # type: ignore[assignment]
+    RecordSurveyFollowUp: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyFollowUpRequest, _gateway_pb2.Survey]  # type: ignore[assignment]
+    ListSurveys: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListSurveysRequest, _gateway_pb2.ListSurveysResponse]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -655,6 +661,27 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.GetSalesLogRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.SalesLog, _abc.Awaitable[_gateway_pb2.SalesLog]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSurveyResult(
+        self,
+        request: _gateway_pb2.RecordSurveyResultRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Survey, _abc.Awaitable[_gateway_pb2.Survey]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordSurveyFollowUp(
+        self,
+        request: _gateway_pb2.RecordSurveyFollowUpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Survey, _abc.Awaitable[_gateway_pb2.Survey]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSurveys(
+        self,
+        request: _gateway_pb2.ListSurveysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ListSurveysResponse, _abc.Awaitable[_gateway_pb2.ListSurveysResponse]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(
