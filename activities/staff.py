@@ -360,6 +360,18 @@ class OccurrenceResult:
 
 
 @dataclass
+class ShiftDayInput:
+    day: str  # YYYY-MM-DD
+    working_days: int  # 0: the day or the next working one; n: the n-th working day after it
+
+
+@dataclass
+class ShiftedDayResult:
+    day: str
+    official: bool
+
+
+@dataclass
 class RoleInput:
     role: str  # e.g. "department_manager"
     region_code: str = ""
@@ -417,6 +429,16 @@ class CalendarActivities:
             )
         )
         return OccurrenceResult(_shown(occurrence.at), occurrence.official)
+
+    @activity.defn(name="staff.shift_working_days")
+    async def shift_working_days(self, input: ShiftDayInput) -> ShiftedDayResult:
+        shifted = await call(
+            self._stub.ShiftWorkingDays(
+                staff_pb2.ShiftWorkingDaysRequest(date=input.day, days=input.working_days),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        return ShiftedDayResult(shifted.date, shifted.official)
 
     @activity.defn(name="staff.people_in_role")
     async def people_in_role(self, input: RoleInput) -> list[Contact]:

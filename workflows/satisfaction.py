@@ -157,6 +157,14 @@ class SatisfactionSurveyWorkflow:
         await collection.wait(lambda: status.score > 0)
         if status.score > rules.satisfaction_dissatisfied_at:
             case.move_to(SATISFIED)
+            await case.email(
+                "collected",
+                Mail(
+                    to=followers,
+                    what=f"Satisfaction {status.score} of 5",
+                    body=f"{input.hospital} scored {status.score} of 5. {status.comments}",
+                ),
+            )
             return status
         case.move_to(FOLLOW_UP)
         await self._follow_up(case, followers, rules)

@@ -25,6 +25,7 @@ from workflows import (
     claim,
     complaint,
     dismissal,
+    handover,
     leave,
     major_problem,
     meeting,
@@ -37,6 +38,7 @@ from workflows import (
     salary_change,
     sales_log,
     satisfaction,
+    service_plan,
     spot_check,
     weekly_report,
 )
@@ -56,6 +58,7 @@ READ_RULES: dict[str, ReadRule] = {
     "ClaimWorkflow": ReadRule(claim.ClaimWorkflow.status, claim.may_read),
     "ComplaintWorkflow": ReadRule(complaint.ComplaintWorkflow.status, complaint.may_read),
     "DismissalWorkflow": ReadRule(dismissal.DismissalWorkflow.status, dismissal.may_read),
+    "HandoverWorkflow": ReadRule(handover.HandoverWorkflow.status, handover.may_read),
     "LeaveWorkflow": ReadRule(leave.LeaveWorkflow.status, leave.may_read_reason),
     "MajorProblemWorkflow": ReadRule(
         major_problem.MajorProblemWorkflow.status, major_problem.may_read
@@ -78,6 +81,7 @@ READ_RULES: dict[str, ReadRule] = {
     "SatisfactionSurveyWorkflow": ReadRule(
         satisfaction.SatisfactionSurveyWorkflow.status, satisfaction.may_read
     ),
+    "ServicePlanWorkflow": ReadRule(service_plan.ServicePlanWorkflow.status, service_plan.may_read),
     "SpotCheckWorkflow": ReadRule(spot_check.SpotCheckWorkflow.status, spot_check.may_read),
     "WeeklyReportWorkflow": ReadRule(
         weekly_report.WeeklyReportWorkflow.status, weekly_report.may_read

@@ -15,6 +15,7 @@ from services.gateway.identity import Caller
 from services.gateway.relay import relayed
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from services.runtime.validation import require_id
 from workflows import task_queues
 
 StatusT = TypeVar("StatusT")
@@ -49,6 +50,20 @@ class ProcessGateway:
             missing=NotFound(f"region {region!r} does not exist"),
         )
         return region
+
+    async def _project(self, code: str) -> staff_pb2.Project:
+        """A hospital project under maintenance, from the directory; NOT_FOUND if none."""
+        require_id(code, "project_code")
+        projects: staff_pb2.ListProjectsResponse = await ask_staff(
+            self._staff.ListProjects(
+                staff_pb2.ListProjectsRequest(), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="find the project",
+        )
+        for project in projects.projects:
+            if project.code == code:
+                return project
+        raise NotFound(f"project {code!r} is not a hospital project under maintenance")
 
     async def _read(
         self,

@@ -9,16 +9,13 @@ from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2
 from temporalio.client import WorkflowHandle
 
-from services.gateway.directory import LOOKUP_DEADLINE_SECONDS
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.relay import relayed
 from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
-from services.runtime.errors import NotFound, PermissionDenied
-from services.runtime.validation import require_id
+from services.runtime.errors import PermissionDenied
 from workflows import regulation
 from workflows.sales_log import (
     CompleteInput,
@@ -63,15 +60,8 @@ class SalesLogGateway(ProcessGateway):
                 "department's people write the project's log themselves"
             )
         reference = business_reference(request.reference)
-        code = require_id(request.project_code, "project_code")
-        projects = await relayed(
-            self._staff.ListProjects(S.ListProjectsRequest(), timeout=LOOKUP_DEADLINE_SECONDS),
-            service="staff",
-            purpose="find the project",
-        )
-        project = next((p for p in projects.projects if p.code == code), None)
-        if project is None:
-            raise NotFound(f"project {code!r} has no communication log: no such project")
+        project = await self._project(request.project_code)
+        code = project.code
         log = SalesLogInput(
             reference, code, project.region_code, project.engineer_id, caller.id,
             request.contact_with, request.summary, request.contacted_on or today().isoformat(),

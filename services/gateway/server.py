@@ -35,6 +35,7 @@ from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.sales_logs import SalesLogGateway
+from services.gateway.service_work import ServiceWorkGateway
 from services.gateway.servicer import GatewayServicer
 from services.gateway.spot_checks import SpotCheckGateway
 from services.gateway.surveys import SurveyGateway
@@ -141,6 +142,7 @@ async def start(
         part(ComplaintGateway),
         part(SalesLogGateway),
         part(SurveyGateway),
+        part(ServiceWorkGateway),
         PayGateway(finance),
     )
 

@@ -25,6 +25,7 @@ from services.gateway.rate_adjustments import RateAdjustmentGateway
 from services.gateway.requirements import RequirementGateway
 from services.gateway.salary_changes import SalaryChangeGateway
 from services.gateway.sales_logs import SalesLogGateway
+from services.gateway.service_work import ServiceWorkGateway
 from services.gateway.spot_checks import SpotCheckGateway
 from services.gateway.surveys import SurveyGateway
 
@@ -53,6 +54,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         complaints: ComplaintGateway,
         sales_logs: SalesLogGateway,
         surveys: SurveyGateway,
+        service_work: ServiceWorkGateway,
         pay: PayGateway,
     ) -> None:
         self._assistance = assistance
@@ -74,6 +76,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self._complaints = complaints
         self._sales_logs = sales_logs
         self._surveys = surveys
+        self._service_work = service_work
         self._pay = pay
 
     async def StartAssistance(
@@ -456,6 +459,36 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServiceServicer):
         self, request: gateway_pb2.ListSurveysRequest, context: grpc.aio.ServicerContext
     ) -> gateway_pb2.ListSurveysResponse:
         return await self._surveys.list(request, current_caller())
+
+    async def PlanServiceVisits(
+        self, request: gateway_pb2.PlanServiceVisitsRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._service_work.plan(request, current_caller())
+
+    async def RecordServiceVisit(
+        self, request: gateway_pb2.RecordServiceVisitRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ServicePlan:
+        return await self._service_work.record_visit(request, current_caller())
+
+    async def GetServicePlan(
+        self, request: gateway_pb2.GetServicePlanRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.ServicePlan:
+        return await self._service_work.get_plan(request, current_caller())
+
+    async def OpenHandover(
+        self, request: gateway_pb2.OpenHandoverRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.WorkflowRef:
+        return await self._service_work.open_handover(request, current_caller())
+
+    async def SignHandover(
+        self, request: gateway_pb2.SignHandoverRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Handover:
+        return await self._service_work.sign_handover(request, current_caller())
+
+    async def GetHandover(
+        self, request: gateway_pb2.GetHandoverRequest, context: grpc.aio.ServicerContext
+    ) -> gateway_pb2.Handover:
+        return await self._service_work.get_handover(request, current_caller())
 
     async def RecordPerformancePay(
         self, request: gateway_pb2.RecordPerformancePayRequest, context: grpc.aio.ServicerContext

@@ -35,6 +35,7 @@ from workflows.cadence_planner import CadencePlannerWorkflow
 from workflows.claim import ClaimWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.dismissal import DismissalWorkflow
+from workflows.handover import HandoverWorkflow
 from workflows.leave import LeaveWorkflow
 from workflows.major_problem import MajorProblemWorkflow
 from workflows.meeting import MeetingWorkflow
@@ -49,6 +50,7 @@ from workflows.requirement_digest import RequirementDigestWorkflow
 from workflows.salary_change import SalaryChangeWorkflow
 from workflows.sales_log import SalesLogWorkflow
 from workflows.satisfaction import SatisfactionSurveyWorkflow
+from workflows.service_plan import ServicePlanWorkflow
 from workflows.settlement import MonthlySettlementWorkflow
 from workflows.spot_check import SpotCheckWorkflow
 from workflows.weekly_report import WeeklyReportWorkflow
@@ -62,6 +64,7 @@ WORKFLOWS: Sequence[type] = (
     ClaimWorkflow,
     ComplaintWorkflow,
     DismissalWorkflow,
+    HandoverWorkflow,
     LeaveWorkflow,
     MajorProblemWorkflow,
     MeetingWorkflow,
@@ -77,6 +80,7 @@ WORKFLOWS: Sequence[type] = (
     SalaryChangeWorkflow,
     SalesLogWorkflow,
     SatisfactionSurveyWorkflow,
+    ServicePlanWorkflow,
     SpotCheckWorkflow,
     WeeklyReportWorkflow,
 )
@@ -147,6 +151,7 @@ def activities_for(
         calendar_activities.people_in_role,
         calendar_activities.leave_deadlines,
         calendar_activities.next_occurrence,
+        calendar_activities.shift_working_days,
         *(
             [
                 RequirementSheetActivities(client).digest_sheet,

@@ -98,6 +98,8 @@ class RuleSet:
     satisfaction_collect_within: timedelta = timedelta(hours=40)  # 5 working days
     satisfaction_dissatisfied_at: int = 2
     satisfaction_follow_up_within: timedelta = timedelta(hours=24)  # 3 working days
+    # SV-1: a project handover is signed off by both sides within this much working time.
+    handover_within: timedelta = timedelta(hours=40)  # 5 working days
     # CS-1: a complaint is closed within this much working time by its severity (the source's
     # own procedure is not included: the department's figures until it is), warned at 3/4.
     complaint_close_within: dict[str, timedelta] = field(

@@ -4036,6 +4036,298 @@ class ListSurveysResponse(_message.Message):
 Global___ListSurveysResponse: _TypeAlias = ListSurveysResponse  # noqa: Y015
 
 @_typing.final
+class PlanServiceVisitsRequest(_message.Message):
+    """SV-1: a hospital's maintenance or inspection plan for a year (sv1-<kind>-<project>-<year>),
+    made by the region's customer service manager; its visits recorded by the project's engineer or
+    the region's managers; and project handovers signed off once by each side.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    VISITS_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """maintenance, inspection"""
+    project_code: _builtins.str
+    year: _builtins.int
+    notes: _builtins.str
+    @_builtins.property
+    def visits(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """YYYY-MM-DD"""
+
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        year: _builtins.int = ...,
+        visits: _abc.Iterable[_builtins.str] | None = ...,
+        notes: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "notes", b"notes", "project_code", b"project_code", "visits", b"visits", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanServiceVisitsRequest: _TypeAlias = PlanServiceVisitsRequest  # noqa: Y015
+
+@_typing.final
+class RecordServiceVisitRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    DAY_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    project_code: _builtins.str
+    year: _builtins.int
+    day: _builtins.str
+    findings: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        year: _builtins.int = ...,
+        day: _builtins.str = ...,
+        findings: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "findings", b"findings", "kind", b"kind", "project_code", b"project_code", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordServiceVisitRequest: _TypeAlias = RecordServiceVisitRequest  # noqa: Y015
+
+@_typing.final
+class GetServicePlanRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    project_code: _builtins.str
+    year: _builtins.int
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        year: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["kind", b"kind", "project_code", b"project_code", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServicePlanRequest: _TypeAlias = GetServicePlanRequest  # noqa: Y015
+
+@_typing.final
+class ServiceVisit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    day: _builtins.str
+    state: _builtins.str
+    """planned, done"""
+    recorded_by: _builtins.str
+    findings: _builtins.str
+    def __init__(
+        self,
+        *,
+        day: _builtins.str = ...,
+        state: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+        findings: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "findings", b"findings", "recorded_by", b"recorded_by", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceVisit: _TypeAlias = ServiceVisit  # noqa: Y015
+
+@_typing.final
+class ServicePlan(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    HOSPITAL_FIELD_NUMBER: _builtins.int
+    REGION_CODE_FIELD_NUMBER: _builtins.int
+    YEAR_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    VISITS_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    kind: _builtins.str
+    project_code: _builtins.str
+    hospital: _builtins.str
+    region_code: _builtins.str
+    year: _builtins.int
+    stage: _builtins.str
+    """planned, done"""
+    sla_state: _builtins.str
+    """breached: a visit was missed"""
+    @_builtins.property
+    def visits(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceVisit]: ...
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        hospital: _builtins.str = ...,
+        region_code: _builtins.str = ...,
+        year: _builtins.int = ...,
+        stage: _builtins.str = ...,
+        visits: _abc.Iterable[Global___ServiceVisit] | None = ...,
+        sla_state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hospital", b"hospital", "kind", b"kind", "project_code", b"project_code", "region_code", b"region_code", "sla_state", b"sla_state", "stage", b"stage", "visits", b"visits", "workflow_id", b"workflow_id", "year", b"year"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServicePlan: _TypeAlias = ServicePlan  # noqa: Y015
+
+@_typing.final
+class OpenHandoverRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    FROM_ID_FIELD_NUMBER: _builtins.int
+    TO_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    project_code: _builtins.str
+    from_id: _builtins.str
+    to_id: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        from_id: _builtins.str = ...,
+        to_id: _builtins.str = ...,
+        items: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_id", b"from_id", "items", b"items", "project_code", b"project_code", "reference", b"reference", "to_id", b"to_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpenHandoverRequest: _TypeAlias = OpenHandoverRequest  # noqa: Y015
+
+@_typing.final
+class SignHandoverRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignHandoverRequest: _TypeAlias = SignHandoverRequest  # noqa: Y015
+
+@_typing.final
+class GetHandoverRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    reference: _builtins.str
+    def __init__(
+        self,
+        *,
+        reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reference", b"reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetHandoverRequest: _TypeAlias = GetHandoverRequest  # noqa: Y015
+
+@_typing.final
+class Handover(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKFLOW_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    PROJECT_CODE_FIELD_NUMBER: _builtins.int
+    FROM_ID_FIELD_NUMBER: _builtins.int
+    TO_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    SIGNED_SIDES_FIELD_NUMBER: _builtins.int
+    DUE_BY_FIELD_NUMBER: _builtins.int
+    STAGE_FIELD_NUMBER: _builtins.int
+    workflow_id: _builtins.str
+    reference: _builtins.str
+    project_code: _builtins.str
+    from_id: _builtins.str
+    to_id: _builtins.str
+    due_by: _builtins.str
+    stage: _builtins.str
+    """open, signed"""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def signed_sides(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """handing_over, taking_over"""
+
+    def __init__(
+        self,
+        *,
+        workflow_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        project_code: _builtins.str = ...,
+        from_id: _builtins.str = ...,
+        to_id: _builtins.str = ...,
+        items: _abc.Iterable[_builtins.str] | None = ...,
+        signed_sides: _abc.Iterable[_builtins.str] | None = ...,
+        due_by: _builtins.str = ...,
+        stage: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_by", b"due_by", "from_id", b"from_id", "items", b"items", "project_code", b"project_code", "reference", b"reference", "signed_sides", b"signed_sides", "stage", b"stage", "to_id", b"to_id", "workflow_id", b"workflow_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Handover: _TypeAlias = Handover  # noqa: Y015
+
+@_typing.final
 class RecordPerformancePayRequest(_message.Message):
     """PAY-2: the performance pay a department manager enters, and the month's pay statement."""
 

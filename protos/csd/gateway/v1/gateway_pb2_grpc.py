@@ -389,6 +389,36 @@ class GatewayServiceStub:
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.SerializeToString,
                 response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.FromString,
                 _registered_method=True)
+        self.PlanServiceVisits = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/PlanServiceVisits',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PlanServiceVisitsRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.RecordServiceVisit = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/RecordServiceVisit',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordServiceVisitRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.FromString,
+                _registered_method=True)
+        self.GetServicePlan = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetServicePlan',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetServicePlanRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.FromString,
+                _registered_method=True)
+        self.OpenHandover = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/OpenHandover',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.OpenHandoverRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+                _registered_method=True)
+        self.SignHandover = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/SignHandover',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SignHandoverRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.FromString,
+                _registered_method=True)
+        self.GetHandover = channel.unary_unary(
+                '/csd.gateway.v1.GatewayService/GetHandover',
+                request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetHandoverRequest.SerializeToString,
+                response_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.FromString,
+                _registered_method=True)
         self.RecordPerformancePay = channel.unary_unary(
                 '/csd.gateway.v1.GatewayService/RecordPerformancePay',
                 request_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordPerformancePayRequest.SerializeToString,
@@ -830,6 +860,42 @@ class GatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlanServiceVisits(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordServiceVisit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServicePlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenHandover(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignHandover(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHandover(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordPerformancePay(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -1199,6 +1265,36 @@ def add_GatewayServiceServicer_to_server(servicer, server):
                     servicer.ListSurveys,
                     request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.FromString,
                     response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.SerializeToString,
+            ),
+            'PlanServiceVisits': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanServiceVisits,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.PlanServiceVisitsRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'RecordServiceVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordServiceVisit,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordServiceVisitRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.SerializeToString,
+            ),
+            'GetServicePlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServicePlan,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetServicePlanRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.SerializeToString,
+            ),
+            'OpenHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenHandover,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.OpenHandoverRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.SerializeToString,
+            ),
+            'SignHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignHandover,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.SignHandoverRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.SerializeToString,
+            ),
+            'GetHandover': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHandover,
+                    request_deserializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.GetHandoverRequest.FromString,
+                    response_serializer=csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.SerializeToString,
             ),
             'RecordPerformancePay': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordPerformancePay,
@@ -3128,6 +3224,168 @@ class GatewayService:
             '/csd.gateway.v1.GatewayService/ListSurveys',
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysRequest.SerializeToString,
             csd_dot_gateway_dot_v1_dot_gateway__pb2.ListSurveysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanServiceVisits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/PlanServiceVisits',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.PlanServiceVisitsRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordServiceVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/RecordServiceVisit',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.RecordServiceVisitRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServicePlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetServicePlan',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetServicePlanRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.ServicePlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/OpenHandover',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.OpenHandoverRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.WorkflowRef.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/SignHandover',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.SignHandoverRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHandover(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/csd.gateway.v1.GatewayService/GetHandover',
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.GetHandoverRequest.SerializeToString,
+            csd_dot_gateway_dot_v1_dot_gateway__pb2.Handover.FromString,
             options,
             channel_credentials,
             insecure,

@@ -105,6 +105,12 @@ class GatewayServiceStub:
     RecordSurveyResult: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyResultRequest, _gateway_pb2.Survey]
     RecordSurveyFollowUp: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyFollowUpRequest, _gateway_pb2.Survey]
     ListSurveys: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.ListSurveysRequest, _gateway_pb2.ListSurveysResponse]
+    PlanServiceVisits: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PlanServiceVisitsRequest, _gateway_pb2.WorkflowRef]
+    RecordServiceVisit: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordServiceVisitRequest, _gateway_pb2.ServicePlan]
+    GetServicePlan: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetServicePlanRequest, _gateway_pb2.ServicePlan]
+    OpenHandover: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.OpenHandoverRequest, _gateway_pb2.WorkflowRef]
+    SignHandover: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.SignHandoverRequest, _gateway_pb2.Handover]
+    GetHandover: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetHandoverRequest, _gateway_pb2.Handover]
     RecordPerformancePay: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]
     GetPayStatement: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]
 
@@ -182,6 +188,12 @@ class GatewayServiceAsyncStub(GatewayServiceStub):
     RecordSurveyResult: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyResultRequest, _gateway_pb2.Survey]  # type: ignore[assignment]
     RecordSurveyFollowUp: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordSurveyFollowUpRequest, _gateway_pb2.Survey]  # type: ignore[assignment]
     ListSurveys: _aio.UnaryUnaryMultiCallable[_gateway_pb2.ListSurveysRequest, _gateway_pb2.ListSurveysResponse]  # type: ignore[assignment]
+    PlanServiceVisits: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PlanServiceVisitsRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    RecordServiceVisit: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordServiceVisitRequest, _gateway_pb2.ServicePlan]  # type: ignore[assignment]
+    GetServicePlan: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetServicePlanRequest, _gateway_pb2.ServicePlan]  # type: ignore[assignment]
+    OpenHandover: _aio.UnaryUnaryMultiCallable[_gateway_pb2.OpenHandoverRequest, _gateway_pb2.WorkflowRef]  # type: ignore[assignment]
+    SignHandover: _aio.UnaryUnaryMultiCallable[_gateway_pb2.SignHandoverRequest, _gateway_pb2.Handover]  # type: ignore[assignment]
+    GetHandover: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetHandoverRequest, _gateway_pb2.Handover]  # type: ignore[assignment]
     RecordPerformancePay: _aio.UnaryUnaryMultiCallable[_gateway_pb2.RecordPerformancePayRequest, _gateway_pb2.PerformancePay]  # type: ignore[assignment]
     GetPayStatement: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetPayStatementRequest, _gateway_pb2.PayStatement]  # type: ignore[assignment]
 
@@ -682,6 +694,48 @@ class GatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.ListSurveysRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.ListSurveysResponse, _abc.Awaitable[_gateway_pb2.ListSurveysResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PlanServiceVisits(
+        self,
+        request: _gateway_pb2.PlanServiceVisitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordServiceVisit(
+        self,
+        request: _gateway_pb2.RecordServiceVisitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ServicePlan, _abc.Awaitable[_gateway_pb2.ServicePlan]]: ...
+
+    @_abc_1.abstractmethod
+    def GetServicePlan(
+        self,
+        request: _gateway_pb2.GetServicePlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.ServicePlan, _abc.Awaitable[_gateway_pb2.ServicePlan]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenHandover(
+        self,
+        request: _gateway_pb2.OpenHandoverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.WorkflowRef, _abc.Awaitable[_gateway_pb2.WorkflowRef]]: ...
+
+    @_abc_1.abstractmethod
+    def SignHandover(
+        self,
+        request: _gateway_pb2.SignHandoverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Handover, _abc.Awaitable[_gateway_pb2.Handover]]: ...
+
+    @_abc_1.abstractmethod
+    def GetHandover(
+        self,
+        request: _gateway_pb2.GetHandoverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.Handover, _abc.Awaitable[_gateway_pb2.Handover]]: ...
 
     @_abc_1.abstractmethod
     def RecordPerformancePay(
