@@ -81,6 +81,10 @@ from workflows.major_problem import (
     ResolveInput,
 )
 from workflows.major_problem import workflow_id as major_problem_id
+from workflows.opportunity import CloseInput as OpportunityClose
+from workflows.opportunity import ConfirmInput as OpportunityConfirm
+from workflows.opportunity import OpportunityInput, OpportunityWorkflow
+from workflows.opportunity import workflow_id as opportunity_id
 from workflows.penalty import ANNOUNCED, PenaltyInput, PenaltyWorkflow
 from workflows.penalty import workflow_id as penalty_id
 
@@ -828,24 +832,12 @@ async def test_a_worker_killed_while_the_ledger_write_is_retried_pays_the_claim_
     second = await worker_processes("second")
     await polling(second)
 
-    finance_port = stack.servers[1].port
-    await stack.servers[1].stop(grace=0)
-    await handle.execute_update(ClaimWorkflow.review, ReviewInput("huang.aiping", True))
-
-    async def retried() -> bool:
-        pending = (await handle.describe()).raw_description.pending_activities
-        return bool(pending) and pending[0].attempt >= 2
-
-    await until("the write to finance is being retried", retried, log=first.log)
-    [activity] = (await handle.describe()).raw_description.pending_activities
-    running = {first.identity: first, second.identity: second}
-    await running.pop(activity.last_worker_identity).kill()
-    [survivor] = running.values()
-
-    stack.servers[1] = await finance_server.start(
-        address=f"127.0.0.1:{finance_port}",
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/finance.db",
-        staff_address=stack.staff_address,
+    survivor = await finance_down_while(
+        stack,
+        tmp_path,
+        handle,
+        (first, second),
+        lambda: handle.execute_update(ClaimWorkflow.review, ReviewInput("huang.aiping", True)),
     )
     result = await asyncio.wait_for(handle.result(), timeout=60)
 
@@ -857,5 +849,103 @@ async def test_a_worker_killed_while_the_ledger_write_is_retried_pays_the_claim_
         (finance_pb2.ENTRY_KIND_REIMBURSEMENT, 90_00, handle.id)
     ]
     assert len(subjects(stack, "Claim approved")) == 1
+    assert max(message_ids(stack).values()) == 1, message_ids(stack)
+    assert await last_worker(handle) == survivor.identity
+
+
+async def finance_down_while(
+    stack: Stack,
+    tmp_path: Path,
+    handle: WorkflowHandle[Any, Any],
+    workers: tuple[WorkerProcess, WorkerProcess],
+    act: Callable[[], Awaitable[object]],
+) -> WorkerProcess:
+    """The fault of the ledger tests: finance stops, `act` makes the workflow write to it, the
+    worker running the retried activity is SIGKILLed between two attempts, and finance comes
+    back on its database. Returns the worker left."""
+    finance_port = stack.servers[1].port
+    await stack.servers[1].stop(grace=0)
+    await act()
+
+    async def retried() -> bool:
+        pending = (await handle.describe()).raw_description.pending_activities
+        return bool(pending) and pending[0].attempt >= 2
+
+    await until("the write to finance is being retried", retried, log=workers[0].log)
+    [activity] = (await handle.describe()).raw_description.pending_activities
+    running = {worker.identity: worker for worker in workers}
+    await running.pop(activity.last_worker_identity).kill()
+    [survivor] = running.values()
+    stack.servers[1] = await finance_server.start(
+        address=f"127.0.0.1:{finance_port}",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/finance.db",
+        staff_address=stack.staff_address,
+    )
+    return survivor
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_killed_while_a_won_sale_is_booked_books_it_once(
+    dev_server: DevServer,
+    stack: Stack,
+    worker_processes: Callable[[str], Awaitable[WorkerProcess]],
+    tmp_path: Path,
+) -> None:
+    """Fault: as for the claim, finance is down when a won sale is recorded (BO-1, ACC-1) and
+    the worker retrying the income entry is SIGKILLed; the other finishes: one income row."""
+    client = await Client.connect(dev_server.address)
+    first = await worker_processes("first")
+    await polling(first)
+    reference = f"BO-{uuid.uuid4().hex[:6]}"
+    handle = await client.start_workflow(
+        OpportunityWorkflow.run,
+        OpportunityInput(
+            reference,
+            "final_payment",
+            "上海第一醫院",
+            "east",
+            "zhao.lei",
+            30_000_00,
+            "the last 10% of the 2025 contract",
+            "2024-v1",
+        ),
+        id=opportunity_id(reference),
+        task_queue=task_queues.MAIN,
+    )
+
+    async def registered() -> bool:
+        status = await handle.query(OpportunityWorkflow.status)
+        return bool(status.confirmers) and await quiet(handle)
+
+    await until("registered and mailed", registered, log=first.log)
+    await handle.execute_update(
+        OpportunityWorkflow.confirm, OpportunityConfirm("huang.aiping", True, True)
+    )
+
+    async def confirmed() -> bool:
+        return await quiet(handle) and bool(
+            (await handle.query(OpportunityWorkflow.status)).sellers
+        )
+
+    await until("confirmed and mailed", confirmed)
+    second = await worker_processes("second")
+    await polling(second)
+    survivor = await finance_down_while(
+        stack,
+        tmp_path,
+        handle,
+        (first, second),
+        lambda: handle.execute_update(
+            OpportunityWorkflow.close,
+            OpportunityClose("li.na", "customer_service_manager", True, 28_000_00),
+        ),
+    )
+    result = await asyncio.wait_for(handle.result(), timeout=60)
+
+    assert result.stage == "won" and result.entry_id
+    entries = await FinanceServiceStub(stack.finance).ListEntries(
+        finance_pb2.ListEntriesRequest(region_code="east", kind=finance_pb2.ENTRY_KIND_INCOME)
+    )
+    assert [(e.amount_fen, e.reference) for e in entries.entries] == [(28_000_00, handle.id)]
     assert max(message_ids(stack).values()) == 1, message_ids(stack)
     assert await last_worker(handle) == survivor.identity
