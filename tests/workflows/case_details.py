@@ -1,13 +1,16 @@
 """What a person sees of a case, read as they read it: the Web UI's current details (the SDK's
-built-in metadata query), instants in the company's zone, and an SLA alert's words."""
+built-in metadata query), instants in the company's zone, an SLA alert's words, and the words
+of a refused Update."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from workflows.sla import SlaView
 
@@ -29,3 +32,12 @@ def quotes(alert: str, view: SlaView) -> None:
     assert f"Started:  {view.started_at}" in alert
     assert f"Warning:  {view.warn_at}" in alert
     assert f"Deadline: {view.breach_at}" in alert
+
+
+async def refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
+    """The words of the refusal an Update meets (its validator's), which the test expects."""
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(update, arg)
+    cause = err.value.cause
+    assert isinstance(cause, ApplicationError), cause
+    return cause.message

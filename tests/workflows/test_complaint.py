@@ -9,12 +9,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
+from tests.workflows.case_details import refused
 from tests.workflows.recording import record_history
 from workflows.complaint import (
     CLOSED,
@@ -47,14 +45,6 @@ async def _registered(env: WorkflowEnvironment, task_queue: str, input: Complain
     raise AssertionError("never registered")
 
 
-async def _refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(update, arg)
-    cause = err.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.message
-
-
 async def test_a_serious_complaint_is_assigned_analysed_and_closed(
     time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
@@ -66,16 +56,14 @@ async def test_a_serious_complaint_is_assigned_analysed_and_closed(
             str(mail["To"]).replace(" ", "").split(",")
         )
         close = CloseInput("liu.yang", "the ward's server restarted")
-        assert "assign it first (CS-1)" in await _refused(handle, ComplaintWorkflow.close, close)
-        words = await _refused(
-            handle, ComplaintWorkflow.assign, AssignInput("zhao.lei", "liu.yang")
-        )
+        assert "assign it first (CS-1)" in await refused(handle, ComplaintWorkflow.close, close)
+        words = await refused(handle, ComplaintWorkflow.assign, AssignInput("zhao.lei", "liu.yang"))
         assert "the region's customer service manager or a department manager" in words
         await handle.execute_update(ComplaintWorkflow.assign, AssignInput("li.na", "liu.yang"))
         await stack.mail.wait_for(lambda m: "A complaint assigned to you" in str(m["Subject"]))
-        words = await _refused(handle, ComplaintWorkflow.close, close)
+        words = await refused(handle, ComplaintWorkflow.close, close)
         assert "analysed before it closes (CS-1)" in words
-        words = await _refused(
+        words = await refused(
             handle, ComplaintWorkflow.close, CloseInput("sun.hao", "not mine", "x", "y")
         )
         assert "its assignee" in words

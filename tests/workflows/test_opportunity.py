@@ -9,14 +9,13 @@ import asyncio
 import uuid
 from typing import Any
 
-import pytest
 from csd.finance.v1 import finance_pb2
 from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
+from tests.workflows.case_details import refused
 from tests.workflows.recording import record_history
 from workflows.opportunity import (
     FOR_THE_DEPARTMENT,
@@ -64,14 +63,6 @@ async def _stage(handle: WorkflowHandle[Any, Any], stage: str) -> OpportunitySta
     raise AssertionError(f"never {stage}")
 
 
-async def _refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(update, arg)
-    cause = err.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.message
-
-
 async def _income(stack: Stack, reference: str) -> list[finance_pb2.LedgerEntry]:
     entries = await FinanceServiceStub(stack.finance).ListEntries(
         finance_pb2.ListEntriesRequest(region_code="east", kind=finance_pb2.ENTRY_KIND_INCOME)
@@ -92,13 +83,13 @@ async def test_a_sale_kept_by_the_department_is_sold_by_it_and_booked_once(
         )
         close = OpportunityWorkflow.close
         # BO-3: the engineer who registered it never sells it.
-        words = await _refused(handle, close, CloseInput("zhao.lei", "technical_service_engineer",
+        words = await refused(handle, close, CloseInput("zhao.lei", "technical_service_engineer",
                                                         True, 80_000_00))  # fmt: skip
         assert "(BO-3)" in words
-        words = await _refused(handle, close, CloseInput("li.na", "customer_service_manager",
+        words = await refused(handle, close, CloseInput("li.na", "customer_service_manager",
                                                         True, 80_000_00))  # fmt: skip
         assert "confirms it first (BO-1)" in words
-        words = await _refused(
+        words = await refused(
             handle, OpportunityWorkflow.confirm, ConfirmInput("li.na", True, True)
         )
         assert "the department's managers do" in words
@@ -107,7 +98,7 @@ async def test_a_sale_kept_by_the_department_is_sold_by_it_and_booked_once(
         )
         await _stage(handle, FOR_THE_DEPARTMENT)
         # BO-1: without the company's authorisation the region's CSM does not sell.
-        words = await _refused(handle, close, CloseInput("li.na", "customer_service_manager",
+        words = await refused(handle, close, CloseInput("li.na", "customer_service_manager",
                                                         True, 80_000_00))  # fmt: skip
         assert "without the company's authorisation" in words
         await handle.execute_update(
@@ -133,9 +124,9 @@ async def test_a_sale_given_to_the_region_is_its_csms_and_the_tsm_never_sells(
         status = await _stage(handle, FOR_THE_REGION)
         assert status.sellers == ["li.na"]
         tsm = CloseInput("wang.qiang", "technical_service_manager", True, 1_00)
-        words = await _refused(handle, OpportunityWorkflow.close, tsm)
+        words = await refused(handle, OpportunityWorkflow.close, tsm)
         assert "(BO-3)" in words
-        words = await _refused(handle, OpportunityWorkflow.close,
+        words = await refused(handle, OpportunityWorkflow.close,
                                CloseInput("li.na", "customer_service_manager", False))  # fmt: skip
         assert "say why it was lost" in words
         await handle.execute_update(
@@ -153,7 +144,7 @@ async def test_an_opportunity_that_is_not_real_says_why_and_ends(
     env = time_skipping_env
     async with stack.worker(env.client, task_queue):
         handle = await _start(env, task_queue, registered())
-        words = await _refused(
+        words = await refused(
             handle, OpportunityWorkflow.confirm, ConfirmInput("huang.aiping", False)
         )
         assert "say why it is not real" in words

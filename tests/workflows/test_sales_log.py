@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
-import pytest
 from csd.staff.v1 import staff_pb2 as S
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.runtime.dates import today
 from tests.stack import Stack
+from tests.workflows.case_details import refused
 from tests.workflows.recording import record_history
 from workflows.sales_log import (
     LOGGED,
@@ -30,14 +27,6 @@ from workflows.sales_log import (
 )
 
 PROJECT = "sh-first-hospital"
-
-
-async def _refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(update, arg)
-    cause = err.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.message
 
 
 async def test_sales_log_is_passed_on_completed_and_logged_on_the_latest_version(
@@ -61,15 +50,15 @@ async def test_sales_log_is_passed_on_completed_and_logged_on_the_latest_version
             await asyncio.sleep(0.05)
         await stack.mail.wait_for(lambda m: "to pass on" in str(m["Subject"]))
         complete = CompleteInput("zhao.lei", "they want a 3-year term")
-        assert "has not passed it on yet" in await _refused(
+        assert "has not passed it on yet" in await refused(
             handle, SalesLogWorkflow.complete, complete
         )
-        assert "the department assistant does" in await _refused(
+        assert "the department assistant does" in await refused(
             handle, SalesLogWorkflow.pass_on, PassOnInput("liu.yang")
         )
         await handle.execute_update(SalesLogWorkflow.pass_on, PassOnInput("shi.wenjun"))
         await stack.mail.wait_for(lambda m: "Complete sales' log" in str(m["Subject"]))
-        assert "the project's engineer" in await _refused(
+        assert "the project's engineer" in await refused(
             handle, SalesLogWorkflow.complete, CompleteInput("liu.yang", "not mine")
         )
         # Someone writes the log meanwhile: the completed entry goes on after it.

@@ -8,12 +8,10 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
+from tests.workflows.case_details import refused
 from tests.workflows.recording import record_history
 from workflows.cadence_planner import HORIZON, CadencePlannerWorkflow, PlanInput
 from workflows.regulation import cadences, shown
@@ -46,14 +44,6 @@ async def _collecting(env: WorkflowEnvironment, task_queue: str, project: str) -
     raise AssertionError("never collecting")
 
 
-async def _refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(update, arg)
-    cause = err.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.message
-
-
 async def test_a_dissatisfied_hospital_is_followed_up_by_the_regions_csm(
     time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
 ) -> None:
@@ -62,15 +52,15 @@ async def test_a_dissatisfied_hospital_is_followed_up_by_the_regions_csm(
         handle = await _collecting(env, task_queue, "sh-first-hospital")
         await stack.mail.wait_for(lambda m: "survey to collect" in str(m["Subject"]))
         record = SatisfactionSurveyWorkflow.record_result
-        assert "the assistant does" in await _refused(handle, record, ResultInput("li.na", 2))
-        assert "1 to 5" in await _refused(handle, record, ResultInput("shi.wenjun", 7))
+        assert "the assistant does" in await refused(handle, record, ResultInput("li.na", 2))
+        assert "1 to 5" in await refused(handle, record, ResultInput("shi.wenjun", 7))
         await handle.execute_update(
             record, ResultInput("shi.wenjun", 2, "slow answers on the weekend")
         )
         mail = await stack.mail.wait_for(lambda m: "dissatisfied" in str(m["Subject"]))
         assert "li.na@csd.example" in str(mail["To"])
         follow = SatisfactionSurveyWorkflow.record_follow_up
-        assert "follows up (CS-2)" in await _refused(
+        assert "follows up (CS-2)" in await refused(
             handle, follow, FollowUpInput("zhao.lei", "called")
         )
         await handle.execute_update(follow, FollowUpInput("li.na", "a weekend rota agreed"))

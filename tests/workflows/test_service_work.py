@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.stack import Stack
+from tests.workflows.case_details import refused
 from tests.workflows.recording import record_history
 from workflows.handover import SIGNED, HandoverInput, HandoverWorkflow, SignInput
 from workflows.handover import workflow_id as handover_id
@@ -26,14 +27,6 @@ from workflows.service_plan import (
     ServicePlanWorkflow,
     VisitInput,
 )
-
-
-async def _refused(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update(update, arg)
-    cause = err.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause.message
 
 
 def plan(today: str, *later: str, by: str = "li.na") -> ServicePlanInput:
@@ -63,14 +56,14 @@ async def test_an_inspection_plan_is_recorded_visit_by_visit(
         )
         await _ready(handle)
         record = ServicePlanWorkflow.record_visit
-        assert "the project's engineer and the region's managers" in await _refused(
+        assert "the project's engineer and the region's managers" in await refused(
             handle, record, VisitInput("sun.hao", today, "all fine")
         )
-        assert "not a planned visit" in await _refused(
+        assert "not a planned visit" in await refused(
             handle, record, VisitInput("zhao.lei", f"{today[:4]}-01-01", "x")
         ) or today.endswith("-01-01")
         await handle.execute_update(record, VisitInput("zhao.lei", today, "UPS battery at 60%"))
-        assert "recorded already" in await _refused(
+        assert "recorded already" in await refused(
             handle, record, VisitInput("wang.qiang", today, "again")
         )
         result: ServicePlanStatus = await handle.result()
@@ -127,9 +120,9 @@ async def test_a_handover_is_signed_once_by_each_side(
         )
         await stack.mail.wait_for(lambda m: "to sign" in str(m["Subject"]))
         sign = HandoverWorkflow.sign
-        assert "(SV-1)" in await _refused(handle, sign, SignInput("zhao.lei"))
+        assert "(SV-1)" in await refused(handle, sign, SignInput("zhao.lei"))
         await handle.execute_update(sign, SignInput("wang.qiang", "all handed over"))
-        assert "each side signs once" in await _refused(handle, sign, SignInput("wang.qiang"))
+        assert "each side signs once" in await refused(handle, sign, SignInput("wang.qiang"))
         await handle.execute_update(sign, SignInput("liu.yang"))
         result = await handle.result()
         await record_history(handle, "handover_signed")
