@@ -84,3 +84,45 @@ class CommunicationLogActivities:
             return LogAppendResult(entry.version)
         # Retryable: the attempt lost every race, which says nothing against the entry.
         raise ApplicationError(f"the log of {input.project_code} kept moving; retrying later")
+
+
+@dataclass
+class RegionLogInput:
+    region_code: str
+    first: str  # YYYY-MM-DD
+    last: str
+
+
+@dataclass
+class RegionLogBundle:
+    entries: int
+    csv: str  # every project's entries of the period, one header
+
+
+class RegionLogActivities:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
+
+    @activity.defn(name="staff.region_log_bundle")
+    async def region_log_bundle(self, input: RegionLogInput) -> RegionLogBundle:
+        """WR-2's communication-log bundle: the period's entries of the region's projects."""
+        projects = await call(
+            self._stub.ListProjects(
+                staff_pb2.ListProjectsRequest(region_code=input.region_code),
+                timeout=CALL_DEADLINE_SECONDS,
+            )
+        )
+        header, rows = "", []
+        for project in projects.projects:
+            log = await call(
+                self._stub.ListLogEntries(
+                    staff_pb2.ListLogEntriesRequest(
+                        project_code=project.code, from_date=input.first, to_date=input.last
+                    ),
+                    timeout=CALL_DEADLINE_SECONDS,
+                )
+            )
+            lines = log.csv.splitlines()
+            header = header or (lines[0] if lines else "")
+            rows += lines[1:]
+        return RegionLogBundle(len(rows), "\n".join([header, *rows]) + "\n" if header else "")

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.communication_log import RegionLogActivities, RegionLogInput
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
     from workflows import regulation, retry_policies
@@ -41,6 +42,11 @@ OVERDUE = "overdue"
 TRACKING_SHEET = "tracking_sheet"  # WR-1, per engineer
 MERGED_REPORT = "merged_report"  # WR-2, the technical service manager
 CUSTOMER_REPORT = "customer_report"  # WR-3, the customer service manager (or the TSM)
+# Patch (README: patches and their retirement): the merged report is followed by the week's
+# communication-log bundle (WR-2), from the staff service's logs.
+LOG_BUNDLE = "wr2-log-bundle"
+# Entries shown in the bundle's mail; the rest are read per project.
+MAX_BUNDLE_LINES = 500
 KINDS = (TRACKING_SHEET, MERGED_REPORT, CUSTOMER_REPORT)
 
 # WR-3: what the customer service manager's report must cover, and all it may hold.
@@ -173,6 +179,8 @@ class WeeklyReportStatus(CaseRecord):
     expected: list[Expected] = field(default_factory=list)
     submissions: list[Submission] = field(default_factory=list)
     tally: list[TallyLine] = field(default_factory=list)
+    # WR-2: the week's communication-log bundle went to the assistant with the merged report.
+    log_bundle_sent: bool = False
 
 
 # Who receives and tallies the reports (WR-2..WR-4), beside the people who owe them.
@@ -286,9 +294,15 @@ class WeeklyReportWorkflow:
 
     async def _collect_until(self, moment: datetime) -> None:
         """Send what the submissions announce until `moment`."""
-        case = self._cases()[0]
+        case, status = self._cases()
         while True:
             await case.send_queued()
+            if not status.log_bundle_sent and any(
+                s.kind == MERGED_REPORT for s in status.submissions
+            ):
+                if workflow.patched(LOG_BUNDLE):
+                    await self._send_log_bundle()
+                status.log_bundle_sent = True
             remaining = moment - workflow.now()
             if remaining <= timedelta(0):
                 return
@@ -296,6 +310,35 @@ class WeeklyReportWorkflow:
                 await workflow.wait_condition(case.has_unsent, timeout=remaining)
             except TimeoutError:
                 return
+
+    async def _send_log_bundle(self) -> None:
+        """WR-2: with the merged report, the week's communication logs of the region's hospital
+        projects (CL-1), as the staff service keeps them."""
+        case, status = self._cases()
+        people = self._people
+        assert people is not None
+        last = dates.day(status.week_ending, "week_ending")
+        first = last - timedelta(days=6)
+        bundle = await workflow.execute_activity_method(
+            RegionLogActivities.region_log_bundle,
+            RegionLogInput(status.region_code, first.isoformat(), last.isoformat()),
+            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+            retry_policy=retry_policies.DIRECTORY_LOOKUP,
+        )
+        lines = bundle.csv.splitlines()
+        shown = lines[: MAX_BUNDLE_LINES + 1]
+        more = len(lines) - len(shown)
+        await case.email(
+            "log-bundle",
+            Mail(
+                people.assistants,
+                people.managers,
+                f"communication-log bundle, {bundle.entries} entries",
+                f"The communication logs of region {status.region_code}, {first.isoformat()} to "
+                f"{last.isoformat()} (WR-2, CL-1):\n\n" + "\n".join(shown)
+                + (f"\n... and {more} more: GetCommunicationLog per project" if more > 0 else ""),
+            ),
+        )  # fmt: skip
 
     async def _find_people(self, region: str) -> _People:
         tsms = await people_in_role("technical_service_manager", region)

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
-from activities.communication_log import CommunicationLogActivities
+from activities.communication_log import CommunicationLogActivities, RegionLogActivities
 from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
@@ -147,6 +147,7 @@ def activities_for(
         staff_activities.payroll,
         staff_activities.projects_under_maintenance,
         CommunicationLogActivities(staff).append_to_log,
+        RegionLogActivities(staff).region_log_bundle,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
         calendar_activities.leave_deadlines,

