@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.case_figures import CaseFigureActivities, FiguresInput
     from activities.staff import Contact, ContactInput, StaffActivities
-    from workflows import regulation, sla
+    from workflows import regulation, retry_policies, sla
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
@@ -25,6 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.regulation.readers import Reader
 
 PROCESS = "meeting"
+# Patch (README: patches and their retirement): the invitation carries the figures the agenda
+# starts from, counted per region in Temporal's visibility store.
+AGENDA_FIGURES = "meeting-agenda-figures"
+FIGURES_PERIOD = timedelta(days=31)
 
 INVITED = "invited"
 HELD = "held"
@@ -93,6 +98,8 @@ class MeetingStatus(CaseRecord):
     required_ids: list[str] = field(default_factory=list)
     notified_ids: list[str] = field(default_factory=list)
     agenda: list[str] = field(default_factory=list)
+    # Counted when invited (CS-1, CS-2, SV-1): where the agenda's discussion starts.
+    figures: list[str] = field(default_factory=list)
     minutes_due_at: str = ""
     minutes: str = ""
     present_ids: list[str] = field(default_factory=list)
@@ -200,6 +207,8 @@ class MeetingWorkflow:
             breach_to=people.escalation,
         )
         timed = asyncio.create_task(minutes.wait(self._recorded))
+        if workflow.patched(AGENDA_FIGURES):
+            status.figures = await self._figures(input.region_code, people)
         case.record("", INVITED, f"invited {', '.join(p.id for p in people.invited)}")
         case.say(self._words(INVITED))
         await case.send_queued()
@@ -217,6 +226,28 @@ class MeetingWorkflow:
         await timed
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
+
+    async def _figures(self, region: str, people: _People) -> list[str]:
+        """The agenda's figures, per region the meeting covers: complaints (CS-1), hospitals to
+        follow up (CS-2), plans with a missed visit (SV-1)."""
+        regions = [region] if region else sorted({p.region_code for p in people.required
+                                                  if p.region_code})  # fmt: skip
+        since = workflow.now() - FIGURES_PERIOD
+        counted = await workflow.execute_activity_method(
+            CaseFigureActivities.case_figures,
+            FiguresInput(regions, since.isoformat()),
+            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+            retry_policy=retry_policies.DIRECTORY_LOOKUP,
+        )
+        if not counted.available:
+            return ["(no figures: this Temporal server keeps no visibility store to count in)"]
+        return [
+            f"{f.region_code}: {f.open_complaints} complaint(s) open, {f.complaints_since} "
+            f"registered in the last {FIGURES_PERIOD.days} days; {f.follow_ups_open} "
+            f"dissatisfied hospital(s) to follow up; {f.plans_with_missed_visits} service "
+            "plan(s) with a missed visit"
+            for f in counted.regions
+        ]
 
     async def _find_people(self, meeting: MeetingRule, region: str) -> _People:
         """Chair, minute-taker, required and notified attendees as the rule names them."""
@@ -354,7 +385,14 @@ class MeetingWorkflow:
                     f"Chair: {people.chair.name}. Minutes: {people.minutes_taker.name}, due "
                     f"{status.minutes_due_at}.\n"
                     f"Invited: {', '.join(p.name for p in people.invited)}. Copied: {copied}.\n\n"
-                    f"Agenda:\n{agenda}\n",
+                    f"Agenda:\n{agenda}\n"
+                    + (
+                        "\nFigures to start from:\n"
+                        + "\n".join(f"  {line}" for line in status.figures)
+                        + "\n"
+                        if status.figures
+                        else ""
+                    ),
                 )
             ]
         if event.kind == MINUTES_RECORDED:

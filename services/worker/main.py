@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
+from activities.case_figures import CaseFigureActivities
 from activities.communication_log import CommunicationLogActivities, RegionLogActivities
 from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
@@ -156,6 +157,7 @@ def activities_for(
         *(
             [
                 RequirementSheetActivities(client).digest_sheet,
+                CaseFigureActivities(client).case_figures,
             ]
             if client
             else []

@@ -14,7 +14,8 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 # the code as it is now are recorded under the newest, beside (never over) the older ones.
 # "core" is the baseline cut when every process moved onto the shared case file (issue 11): the
 # generations before it, and their patch ids, were retired with it, nothing being deployed yet.
-GENERATIONS = ("core", "claim-records-usage", "mi-candidate-on-call-misses", "wr2-log-bundle")
+GENERATIONS = ("core", "claim-records-usage", "mi-candidate-on-call-misses", "wr2-log-bundle",
+               "meeting-agenda-figures")  # fmt: skip
 GENERATION = GENERATIONS[-1]
 
 

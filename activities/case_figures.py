@@ -1,0 +1,87 @@
+"""The figures a routine meeting's agenda starts from (MT-1..MT-3, CS-1, CS-2, SV-1), counted in
+Temporal's visibility store by the case file's search attributes: per region, the complaints
+open and those registered in the period, the dissatisfied hospitals still to follow up, and the
+service plans with a visit missed.
+
+A server without a visibility store (the time-skipping test server) cannot count: the figures
+are then said to be unavailable, and the invitation goes out without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows import search_attributes
+from workflows.complaint import PROCESS as COMPLAINT
+from workflows.satisfaction import FOLLOW_UP
+from workflows.satisfaction import PROCESS as SURVEY
+from workflows.service_plan import PROCESS as SERVICE_PLAN
+
+_PROCESS, _REGION = search_attributes.PROCESS.name, search_attributes.REGION.name
+_STAGE, _SLA = search_attributes.STAGE.name, search_attributes.SLA_STATE.name
+_RUNNING = "ExecutionStatus = 'Running'"
+
+
+@dataclass
+class FiguresInput:
+    regions: list[str]
+    since: str  # RFC 3339: the period the "registered since" figures count from
+
+
+@dataclass
+class RegionFigures:
+    region_code: str
+    open_complaints: int
+    complaints_since: int
+    follow_ups_open: int
+    plans_with_missed_visits: int
+
+
+@dataclass
+class FiguresResult:
+    available: bool
+    regions: list[RegionFigures] = field(default_factory=list)
+
+
+class CaseFigureActivities:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def _count(self, *clauses: str) -> int:
+        answer = await self._client.count_workflows(" AND ".join(clauses))
+        return answer.count
+
+    @activity.defn(name="temporal.case_figures")
+    async def case_figures(self, input: FiguresInput) -> FiguresResult:
+        figures = []
+        try:
+            for region in input.regions:
+                # Region codes come from the directory: plain, safe to quote.
+                where = f"{_REGION} = '{region}'"
+                figures.append(
+                    RegionFigures(
+                        region,
+                        await self._count(f"{_PROCESS} = '{COMPLAINT}'", where, _RUNNING),
+                        await self._count(
+                            f"{_PROCESS} = '{COMPLAINT}'", where, f"StartTime >= '{input.since}'"
+                        ),
+                        await self._count(
+                            f"{_PROCESS} = '{SURVEY}'", where, f"{_STAGE} = '{FOLLOW_UP}'"
+                        ),
+                        await self._count(
+                            f"{_PROCESS} = '{SERVICE_PLAN}'",
+                            where,
+                            f"{_SLA} = 'breached'",
+                            _RUNNING,
+                        ),
+                    )
+                )
+        except RPCError as err:
+            if err.status == RPCStatusCode.UNIMPLEMENTED:
+                return FiguresResult(available=False)
+            raise
+        return FiguresResult(available=True, regions=figures)
