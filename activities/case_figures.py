@@ -7,8 +7,9 @@ A server without a visibility store (the time-skipping test server) cannot count
 are then said to be unavailable, and the invitation goes out without them.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: these dataclasses reach workflow code through
+# workflows/figures.py, and inside the sandbox the SDK resolves string annotations against the
+# sandbox's own module table, where this module is not listed (NameError on decoding).
 from dataclasses import dataclass, field
 
 from temporalio import activity

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.case_figures import CaseFigureActivities, FiguresInput
     from activities.staff import Contact, ContactInput, StaffActivities
-    from workflows import regulation, retry_policies, sla
+    from workflows import regulation, sla
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
+    from workflows.figures import region_figures
     from workflows.lookups import lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.meetings import ASSISTANT, MANAGER, MeetingRule
@@ -29,7 +29,6 @@ PROCESS = "meeting"
 # Patch (README: patches and their retirement): the invitation carries the figures the agenda
 # starts from, counted per region in Temporal's visibility store.
 AGENDA_FIGURES = "meeting-agenda-figures"
-FIGURES_PERIOD = timedelta(days=31)
 
 INVITED = "invited"
 HELD = "held"
@@ -228,26 +227,10 @@ class MeetingWorkflow:
         return status
 
     async def _figures(self, region: str, people: _People) -> list[str]:
-        """The agenda's figures, per region the meeting covers: complaints (CS-1), hospitals to
-        follow up (CS-2), plans with a missed visit (SV-1)."""
+        """The agenda's figures, per region the meeting covers."""
         regions = [region] if region else sorted({p.region_code for p in people.required
                                                   if p.region_code})  # fmt: skip
-        since = workflow.now() - FIGURES_PERIOD
-        counted = await workflow.execute_activity_method(
-            CaseFigureActivities.case_figures,
-            FiguresInput(regions, since.isoformat()),
-            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
-            retry_policy=retry_policies.DIRECTORY_LOOKUP,
-        )
-        if not counted.available:
-            return ["(no figures: this Temporal server keeps no visibility store to count in)"]
-        return [
-            f"{f.region_code}: {f.open_complaints} complaint(s) open, {f.complaints_since} "
-            f"registered in the last {FIGURES_PERIOD.days} days; {f.follow_ups_open} "
-            f"dissatisfied hospital(s) to follow up; {f.plans_with_missed_visits} service "
-            "plan(s) with a missed visit"
-            for f in counted.regions
-        ]
+        return await region_figures(regions)
 
     async def _find_people(self, meeting: MeetingRule, region: str) -> _People:
         """Chair, minute-taker, required and notified attendees as the rule names them."""

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.staff import Contact
     from workflows import regulation, retry_policies
     from workflows.case_file import CaseEvent, CaseFile, CaseRecord, Mail, opened, rule_refusals
+    from workflows.figures import region_figures
     from workflows.lookups import people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.readers import Reader
@@ -45,6 +46,8 @@ CUSTOMER_REPORT = "customer_report"  # WR-3, the customer service manager (or th
 # Patch (README: patches and their retirement): the merged report is followed by the week's
 # communication-log bundle (WR-2), from the staff service's logs.
 LOG_BUNDLE = "wr2-log-bundle"
+# Patch: the tally carries the region's complaint, survey and service-plan figures.
+TALLY_FIGURES = "wr4-tally-figures"
 # Entries shown in the bundle's mail; the rest are read per project.
 MAX_BUNDLE_LINES = 500
 KINDS = (TRACKING_SHEET, MERGED_REPORT, CUSTOMER_REPORT)
@@ -181,6 +184,8 @@ class WeeklyReportStatus(CaseRecord):
     tally: list[TallyLine] = field(default_factory=list)
     # WR-2: the week's communication-log bundle went to the assistant with the merged report.
     log_bundle_sent: bool = False
+    # WR-4's tally carries the region's figures toward the "zero complaints" aim (CS-1).
+    figures: list[str] = field(default_factory=list)
 
 
 # Who receives and tallies the reports (WR-2..WR-4), beside the people who owe them.
@@ -394,6 +399,8 @@ class WeeklyReportWorkflow:
                 )
             status.tally.append(line)
         fined = sum(1 for t in status.tally if t.fine_fen)
+        if workflow.patched(TALLY_FIGURES):
+            status.figures = await region_figures([status.region_code])
         case.record("", TALLIED, f"{fined} report(s) missing or late, fined")
         case.move_to(TALLIED)
 
@@ -486,7 +493,14 @@ class WeeklyReportWorkflow:
                     f"tally: {fined} fined",
                     f"Weekly reports of region {status.region_code}, week ending "
                     f"{status.week_ending}, due {status.due_at}, tallied {event.at} (WR-4):"
-                    f"\n\n{lines}\n",
+                    f"\n\n{lines}\n"
+                    + (
+                        "\nThe region's figures (CS-1, CS-2, SV-1):\n"
+                        + "\n".join(f"  {line}" for line in status.figures)
+                        + "\n"
+                        if status.figures
+                        else ""
+                    ),
                 )
             ]
         submission = self._submitting

@@ -196,6 +196,8 @@ async def test_missing_and_late_reports_are_fined_once_on_time_ones_not(
     assert addresses(tally["To"]) == {"huang.aiping@csd.example", "jiang.chengzhao@csd.example"}
     assert tally["Cc"] == "chen.jing@csd.example"
     assert "liu.yang" in tally.get_content() and "late" in tally.get_content()
+    # The region's figures follow (counted where the server keeps visibility; said missing here).
+    assert "The region's figures (CS-1, CS-2, SV-1):" in tally.get_content()
     assert result.sla_state == "breached"
     assert any(e.kind == "overdue" and "liu.yang" in e.note for e in result.history)
     assert_shown_in_shanghai(result, *stack.mail.messages)
