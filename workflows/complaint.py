@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.staff import (
-        CalendarActivities,
         Contact,
         ContactInput,
         StaffActivities,
-        WorkingTimeInput,
     )
     from workflows import regulation
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
-    from workflows.lookups import lookup, people_in_role
+    from workflows.lookups import after_working_time, lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
     from workflows.regulation.readers import Reader
 
@@ -141,7 +138,8 @@ class ComplaintWorkflow:
         case.open(region=input.region_code, rule_version=input.rule_version)
         registered_at = workflow.now()
         budget = rules.complaint_close_within[input.severity]
-        close_by, warn_at = await self._deadlines(registered_at, budget)
+        close_by = await after_working_time(registered_at, budget)
+        warn_at = await after_working_time(registered_at, budget * 3 / 4)
         status.close_by = regulation.shown(close_by)
         csms = await people_in_role(OWNER_ROLE, input.region_code)
         managers = await people_in_role(MANAGERS)
@@ -220,18 +218,6 @@ class ComplaintWorkflow:
                     "with the resolution (CS-1).",
                 ),
             )
-
-    async def _deadlines(self, start: datetime, budget: timedelta) -> tuple[datetime, datetime]:
-        minutes = int(budget.total_seconds() // 60)
-        close = await lookup(
-            CalendarActivities.add_working_time,
-            WorkingTimeInput(start=regulation.shown(start), minutes=minutes),
-        )
-        warn = await lookup(
-            CalendarActivities.add_working_time,
-            WorkingTimeInput(start=regulation.shown(start), minutes=minutes * 3 // 4),
-        )
-        return datetime.fromisoformat(close.at), datetime.fromisoformat(warn.at)
 
     @workflow.update
     def assign(self, input: AssignInput) -> ComplaintStatus:

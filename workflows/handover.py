@@ -10,20 +10,17 @@ technical service manager and customer service manager once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.staff import (
-        CalendarActivities,
         ContactInput,
         StaffActivities,
-        WorkingTimeInput,
     )
     from workflows import regulation
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
-    from workflows.lookups import lookup, people_in_role
+    from workflows.lookups import after_working_time, lookup, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, texts
     from workflows.regulation.readers import Reader
 
@@ -121,13 +118,7 @@ class HandoverWorkflow:
         case.open(region=input.region_code, rule_version=input.rule_version)
         opened_at = workflow.now()
         budget = rules.handover_within
-        due = await lookup(
-            CalendarActivities.add_working_time,
-            WorkingTimeInput(
-                start=regulation.shown(opened_at), minutes=int(budget.total_seconds() // 60)
-            ),
-        )
-        due_by = datetime.fromisoformat(due.at)
+        due_by = await after_working_time(opened_at, budget)
         status.due_by = regulation.shown(due_by)
         giver = await lookup(StaffActivities.get_contact, ContactInput(input.from_id))
         taker = await lookup(StaffActivities.get_contact, ContactInput(input.to_id))

@@ -8,13 +8,14 @@ so replay is as deterministic as an ordinary activity. Its retries are the named
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.staff import CalendarActivities, Contact, RoleInput
-    from workflows import retry_policies
+    from activities.staff import CalendarActivities, Contact, RoleInput, WorkingTimeInput
+    from workflows import regulation, retry_policies
 
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
@@ -35,3 +36,13 @@ async def people_in_role(role: str, region_code: str = "") -> list[Contact]:
     return await lookup(
         CalendarActivities.people_in_role, RoleInput(role=role, region_code=region_code)
     )
+
+
+async def after_working_time(start: datetime, budget: timedelta) -> datetime:
+    """The instant `budget` of working time after `start`, on the company calendar: where an
+    SLA clock in working hours falls due."""
+    moment = await lookup(
+        CalendarActivities.add_working_time,
+        WorkingTimeInput(start=regulation.shown(start), minutes=int(budget.total_seconds() // 60)),
+    )
+    return datetime.fromisoformat(moment.at)

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.communication_log import CommunicationLogActivities, LogAppendInput
     from activities.staff import (
-        CalendarActivities,
         Contact,
         ContactInput,
         StaffActivities,
-        WorkingTimeInput,
     )
     from workflows import regulation, retry_policies
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
-    from workflows.lookups import lookup, people_in_role
+    from workflows.lookups import after_working_time, lookup, people_in_role
     from workflows.regulation import NotAllowed, NotNow, dates, texts
     from workflows.regulation.readers import Reader
 
@@ -126,13 +123,7 @@ class SalesLogWorkflow:
         case.open(region=input.region_code, rule_version=input.rule_version)
         sent_at = workflow.now()
         budget = rules.sales_log_complete_within
-        deadline = await lookup(
-            CalendarActivities.add_working_time,
-            WorkingTimeInput(
-                start=regulation.shown(sent_at), minutes=int(budget.total_seconds() // 60)
-            ),
-        )
-        complete_by = datetime.fromisoformat(deadline.at)
+        complete_by = await after_working_time(sent_at, budget)
         status.complete_by = regulation.shown(complete_by)
         assistants = await people_in_role(ASSISTANT)
         status.assistants = [a.id for a in assistants]

@@ -13,15 +13,14 @@ ListSurveys report them per region and month.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.staff import CalendarActivities, Contact, WorkingTimeInput
+    from activities.staff import Contact
     from workflows import regulation
     from workflows.case_file import CaseFile, CaseRecord, Mail, opened, rule_refusals
-    from workflows.lookups import lookup, people_in_role
+    from workflows.lookups import after_working_time, people_in_role
     from workflows.regulation import InvalidInput, NotAllowed, NotNow, dates, texts
     from workflows.regulation.readers import Reader
 
@@ -144,7 +143,7 @@ class SatisfactionSurveyWorkflow:
         )
         started = workflow.now()
         budget = rules.satisfaction_collect_within
-        collect_by = await self._after(started, budget)
+        collect_by = await after_working_time(started, budget)
         collection = case.clock(
             "collection",
             promise=f"a satisfaction survey is collected within "
@@ -187,7 +186,7 @@ class SatisfactionSurveyWorkflow:
         )
         started = workflow.now()
         budget = rules.satisfaction_follow_up_within
-        due = await self._after(started, budget)
+        due = await after_working_time(started, budget)
         clock = case.clock(
             "follow-up",
             promise=f"a dissatisfied hospital is followed up within "
@@ -198,15 +197,6 @@ class SatisfactionSurveyWorkflow:
             breach_to=[*followers, *managers],
         )
         await clock.wait(lambda: status.stage == FOLLOWED_UP)
-
-    async def _after(self, start: datetime, budget: timedelta) -> datetime:
-        moment = await lookup(
-            CalendarActivities.add_working_time,
-            WorkingTimeInput(
-                start=regulation.shown(start), minutes=int(budget.total_seconds() // 60)
-            ),
-        )
-        return datetime.fromisoformat(moment.at)
 
     @workflow.update
     def record_result(self, input: ResultInput) -> SurveyStatus:
