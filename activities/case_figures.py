@@ -1,10 +1,13 @@
-"""The figures a routine meeting's agenda starts from (MT-1..MT-3, CS-1, CS-2, SV-1), counted in
-Temporal's visibility store by the case file's search attributes: per region, the complaints
-open and those registered in the period, the dissatisfied hospitals still to follow up, and the
-service plans with a visit missed.
+"""What the routine summaries read from the cases themselves (MT-1..MT-3, WR-3, WR-4 with
+CS-1, CS-2, SV-1).
 
-A server without a visibility store (the time-skipping test server) cannot count: the figures
-are then said to be unavailable, and the invitation goes out without them.
+The figures: counted in Temporal's visibility store by the case file's search attributes, per
+region the complaints open and those registered in the period, the dissatisfied hospitals still
+to follow up, and the service plans with a visit missed. The visits: a region's planned service
+visits of a period, read from its service plans' status.
+
+A server without a visibility store (the time-skipping test server) cannot count or list: the
+answer then says so, and the mail goes out without them.
 """
 
 # No `from __future__ import annotations`: these dataclasses reach workflow code through
@@ -21,6 +24,7 @@ from workflows.complaint import PROCESS as COMPLAINT
 from workflows.satisfaction import FOLLOW_UP
 from workflows.satisfaction import PROCESS as SURVEY
 from workflows.service_plan import PROCESS as SERVICE_PLAN
+from workflows.service_plan import ServicePlanStatus
 
 _PROCESS, _REGION = search_attributes.PROCESS.name, search_attributes.REGION.name
 _STAGE, _SLA = search_attributes.STAGE.name, search_attributes.SLA_STATE.name
@@ -86,3 +90,53 @@ class CaseFigureActivities:
                 return FiguresResult(available=False)
             raise
         return FiguresResult(available=True, regions=figures)
+
+
+@dataclass
+class RegionVisitsInput:
+    region_code: str
+    first: str  # YYYY-MM-DD
+    last: str
+
+
+@dataclass
+class VisitLine:
+    day: str
+    project_code: str
+    kind: str
+    state: str  # planned (not recorded yet) or done
+    findings: str
+
+
+@dataclass
+class RegionVisits:
+    available: bool
+    visits: list[VisitLine] = field(default_factory=list)
+
+
+class RegionVisitActivities:
+    """SV-1's records as WR-3 sends them: the region's planned visits of a period, read from the
+    service plans' workflows (their status, by query)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @activity.defn(name="temporal.region_visits")
+    async def region_visits(self, input: RegionVisitsInput) -> RegionVisits:
+        query = f"{_PROCESS} = '{SERVICE_PLAN}' AND {_REGION} = '{input.region_code}'"
+        lines = []
+        try:
+            async for execution in self._client.list_workflows(query, page_size=100):
+                status = await self._client.get_workflow_handle(execution.id).query(
+                    "status", result_type=ServicePlanStatus
+                )
+                lines += [
+                    VisitLine(v.day, status.project_code, status.kind, v.state, v.findings)
+                    for v in status.visits
+                    if input.first <= v.day <= input.last
+                ]
+        except RPCError as err:
+            if err.status == RPCStatusCode.UNIMPLEMENTED:
+                return RegionVisits(available=False)
+            raise
+        return RegionVisits(True, sorted(lines, key=lambda v: (v.day, v.project_code)))

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.case_figures import RegionVisitActivities, RegionVisitsInput
     from activities.communication_log import RegionLogActivities, RegionLogInput
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
@@ -48,6 +49,8 @@ CUSTOMER_REPORT = "customer_report"  # WR-3, the customer service manager (or th
 LOG_BUNDLE = "wr2-log-bundle"
 # Patch: the tally carries the region's complaint, survey and service-plan figures.
 TALLY_FIGURES = "wr4-tally-figures"
+# Patch: the customer report is followed by the week's inspection records (WR-3, SV-1).
+INSPECTION_RECORDS = "wr3-inspection-records"
 # Entries shown in the bundle's mail; the rest are read per project.
 MAX_BUNDLE_LINES = 500
 KINDS = (TRACKING_SHEET, MERGED_REPORT, CUSTOMER_REPORT)
@@ -184,6 +187,8 @@ class WeeklyReportStatus(CaseRecord):
     tally: list[TallyLine] = field(default_factory=list)
     # WR-2: the week's communication-log bundle went to the assistant with the merged report.
     log_bundle_sent: bool = False
+    # WR-3: the week's inspection records went to the managers with the customer report.
+    visits_sent: bool = False
     # WR-4's tally carries the region's figures toward the "zero complaints" aim (CS-1).
     figures: list[str] = field(default_factory=list)
 
@@ -308,6 +313,12 @@ class WeeklyReportWorkflow:
                 if workflow.patched(LOG_BUNDLE):
                     await self._send_log_bundle()
                 status.log_bundle_sent = True
+            if not status.visits_sent and any(
+                s.kind == CUSTOMER_REPORT for s in status.submissions
+            ):
+                if workflow.patched(INSPECTION_RECORDS):
+                    await self._send_visits()
+                status.visits_sent = True
             remaining = moment - workflow.now()
             if remaining <= timedelta(0):
                 return
@@ -342,6 +353,37 @@ class WeeklyReportWorkflow:
                 f"The communication logs of region {status.region_code}, {first.isoformat()} to "
                 f"{last.isoformat()} (WR-2, CL-1):\n\n" + "\n".join(shown)
                 + (f"\n... and {more} more: GetCommunicationLog per project" if more > 0 else ""),
+            ),
+        )  # fmt: skip
+
+    async def _send_visits(self) -> None:
+        """WR-3: with the customer report, the week's service visits of the region as SV-1's
+        plans recorded them, to the department managers, cc the clerk."""
+        case, status = self._cases()
+        people = self._people
+        assert people is not None
+        last = dates.day(status.week_ending, "week_ending")
+        first = last - timedelta(days=6)
+        found = await workflow.execute_activity_method(
+            RegionVisitActivities.region_visits,
+            RegionVisitsInput(status.region_code, first.isoformat(), last.isoformat()),
+            start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
+            retry_policy=retry_policies.DIRECTORY_LOOKUP,
+        )
+        if not found.available:
+            lines = ["(no records: this Temporal server keeps no visibility store to list in)"]
+        else:
+            lines = [f"  {v.day} {v.project_code} {v.kind}: {v.state}"
+                     + (f", {v.findings}" if v.findings else "") for v in found.visits]  # fmt: skip
+        await case.email(
+            "inspection-records",
+            Mail(
+                people.managers,
+                people.clerks,
+                f"inspection records, {len(found.visits)} visits",
+                f"The service visits of region {status.region_code}, {first.isoformat()} to "
+                f"{last.isoformat()}, as recorded (WR-3, SV-1):\n\n" + ("\n".join(lines) or
+                "  none planned"),
             ),
         )  # fmt: skip
 

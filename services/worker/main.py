@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
-from activities.case_figures import CaseFigureActivities
+from activities.case_figures import CaseFigureActivities, RegionVisitActivities
 from activities.communication_log import CommunicationLogActivities, RegionLogActivities
 from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
@@ -158,6 +158,7 @@ def activities_for(
             [
                 RequirementSheetActivities(client).digest_sheet,
                 CaseFigureActivities(client).case_figures,
+                RegionVisitActivities(client).region_visits,
             ]
             if client
             else []

@@ -15,7 +15,8 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 # "core" is the baseline cut when every process moved onto the shared case file (issue 11): the
 # generations before it, and their patch ids, were retired with it, nothing being deployed yet.
 GENERATIONS = ("core", "claim-records-usage", "mi-candidate-on-call-misses", "wr2-log-bundle",
-               "meeting-agenda-figures", "wr4-tally-figures")  # fmt: skip
+               "meeting-agenda-figures", "wr4-tally-figures",
+               "wr3-inspection-records")  # fmt: skip
 GENERATION = GENERATIONS[-1]
 
 
