@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -15,6 +16,7 @@ import pytest
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 
+from tests.calendar_dates import plain_monday
 from tests.services.gateway.test_leave_gateway import request as leave_request
 from tests.services.gateway.test_major_problem_gateway import report
 from tests.services.gateway.test_requirement_gateway import submission
@@ -64,8 +66,17 @@ async def test_an_assistance_request_is_read_by_those_it_concerns(
 async def test_a_leave_is_read_by_those_it_concerns_and_its_reason_by_those_who_decide(
     gateway: GatewayServiceStub,
 ) -> None:
+    # A week of its own: a leave's id is its requester and first half-day, and other tests on
+    # the same server ask liu.yang's leave for the usual plain Monday.
+    monday = plain_monday(weeks_ahead=6)
     ref = await gateway.RequestLeave(
-        leave_request(reason="a private matter", leave_type="sick"), metadata=as_user("liu.yang")
+        leave_request(
+            reason="a private matter",
+            leave_type="sick",
+            start_date=monday.isoformat(),
+            end_date=(monday + timedelta(days=1)).isoformat(),
+        ),
+        metadata=as_user("liu.yang"),
     )
     get = G.GetLeaveRequest(leave_id=ref.leave_id)
     leave = await eventually(
