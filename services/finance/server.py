@@ -71,7 +71,7 @@ async def serve(settings: Settings) -> None:
         tls=listening_tls(settings, settings.finance_address),
         staff_address=settings.staff_address,
     )
-    await serve_until_signalled(running, name="finance")
+    await serve_until_signalled(running, name="finance", metrics_address=settings.metrics_address)
 
 
 if __name__ == "__main__":

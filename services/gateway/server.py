@@ -213,7 +213,7 @@ async def serve(settings: Settings) -> None:
         )
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    await serve_until_signalled(running, name="gateway")
+    await serve_until_signalled(running, name="gateway", metrics_address=settings.metrics_address)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ async def serve(settings: Settings) -> None:
         phone=provider_from_settings(settings),
         tls=listening_tls(settings, settings.notify_address),
     )
-    await serve_until_signalled(running, name="notify")
+    await serve_until_signalled(running, name="notify", metrics_address=settings.metrics_address)
 
 
 if __name__ == "__main__":

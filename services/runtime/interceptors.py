@@ -21,6 +21,7 @@ from google.rpc import status_pb2
 from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from services.runtime import metrics
 from services.runtime.errors import InvalidArgument, ServiceError
 from workflows.regulation import Refusal
 
@@ -58,7 +59,7 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     request = _parsed(deserialize, raw, method)
                     response = await behavior(request, context)
                 except ServiceError as err:
-                    _log_call(started, err.code, err.message)
+                    _log_call(method, started, err.code, err.message)
                     if err.details:
                         await context.abort_with_status(_rich_status(err))
                     await context.abort(err.code, _details(err.message))
@@ -66,11 +67,13 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                     # A rule's own refusal (workflows/regulation): the same words the workflow
                     # would give, under the status its class names.
                     code = grpc.StatusCode[err.code]
-                    _log_call(started, code, err.message)
+                    _log_call(method, started, code, err.message)
                     await context.abort(code, _details(err.message))
                 except DBAPIError as err:
                     if _is_connection_loss(err):
-                        _log_call(started, grpc.StatusCode.UNAVAILABLE, "database unavailable")
+                        _log_call(
+                            method, started, grpc.StatusCode.UNAVAILABLE, "database unavailable"
+                        )
                         await context.abort(
                             grpc.StatusCode.UNAVAILABLE,
                             f"the database is unavailable; retry shortly (request id {request_id})",
@@ -79,21 +82,21 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[mis
                         # A unique constraint the servicer did not check first, such as two
                         # requests racing for one natural key: the request conflicts, and the
                         # constraint's text (SQL, values) stays in the log.
-                        _log_call(started, grpc.StatusCode.ALREADY_EXISTS, str(err.orig))
+                        _log_call(method, started, grpc.StatusCode.ALREADY_EXISTS, str(err.orig))
                         await context.abort(
                             grpc.StatusCode.ALREADY_EXISTS,
                             "this conflicts with an existing record: one of its unique values is "
                             f"already taken (request id {request_id})",
                         )
                     else:
-                        await _internal(context, started, request_id)
+                        await _internal(context, method, started, request_id)
                 except grpc.aio.AbortError:
-                    _log_call(started, context.code() or grpc.StatusCode.UNKNOWN, "aborted")
+                    _log_call(method, started, context.code() or grpc.StatusCode.UNKNOWN, "aborted")
                     raise
                 except Exception:
-                    await _internal(context, started, request_id)
+                    await _internal(context, method, started, request_id)
                 else:
-                    _log_call(started, grpc.StatusCode.OK, None)
+                    _log_call(method, started, grpc.StatusCode.OK, None)
                     return response
 
         return grpc.unary_unary_rpc_method_handler(
@@ -113,9 +116,12 @@ def _parsed(deserialize: Callable[[bytes], Any] | None, raw: Any, method: str) -
         ) from None
 
 
-async def _internal(context: grpc.aio.ServicerContext, started: float, request_id: str) -> None:
+async def _internal(
+    context: grpc.aio.ServicerContext, method: str, started: float, request_id: str
+) -> None:
     """Log the exception being handled, in full, and tell the caller only the request id."""
     log.exception("rpc failed", elapsed_ms=_elapsed_ms(started))
+    metrics.observe(method, grpc.StatusCode.INTERNAL, time.perf_counter() - started)
     await context.abort(
         grpc.StatusCode.INTERNAL, f"internal error; quote request id {request_id} to the operators"
     )
@@ -169,5 +175,6 @@ def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def _log_call(started: float, code: grpc.StatusCode, message: str | None) -> None:
+def _log_call(method: str, started: float, code: grpc.StatusCode, message: str | None) -> None:
     log.info("rpc", code=code.name, message=message, elapsed_ms=_elapsed_ms(started))
+    metrics.observe(method, code, time.perf_counter() - started)

@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.runtime.interceptors import RequestContextInterceptor
+from services.runtime.metrics import serve_metrics
 from services.runtime.peers import PeerAuthorisationInterceptor, allow_list_for
 from services.runtime.settings import Settings
 from services.runtime.tls import TlsFiles, TlsSettingsError, server_credentials
@@ -91,8 +92,13 @@ async def start_server(
     return RunningServer(server, port, health_servicer, cleanup)
 
 
-async def serve_until_signalled(running: RunningServer, *, name: str) -> None:
-    """Block until SIGTERM or SIGINT, then shut down gracefully."""
+async def serve_until_signalled(
+    running: RunningServer, *, name: str, metrics_address: str = ""
+) -> None:
+    """Block until SIGTERM or SIGINT, then shut down gracefully. With `metrics_address`
+    (CSD_METRICS_ADDRESS) the part's RPC metrics are served there for Prometheus."""
+    if metrics_address:
+        log.info("metrics", service=name, port=serve_metrics(metrics_address))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -50,6 +50,8 @@ class Settings:
     jwt_issuer: str
     jwt_audience: str
     payload_keys: str
+    # Where this process serves its Prometheus metrics (host:port); empty: not served.
+    metrics_address: str = ""
     tls_ca: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -105,6 +107,7 @@ class Settings:
             jwt_issuer=_env("CSD_JWT_ISSUER", ""),
             jwt_audience=_env("CSD_JWT_AUDIENCE", ""),
             payload_keys=_env("CSD_PAYLOAD_KEYS", ""),
+            metrics_address=_env("CSD_METRICS_ADDRESS", ""),
             tls_ca=_env("CSD_TLS_CA", ""),
             tls_cert=_env("CSD_TLS_CERT", ""),
             tls_key=_env("CSD_TLS_KEY", ""),

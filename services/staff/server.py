@@ -47,7 +47,7 @@ async def serve(settings: Settings) -> None:
         database_url=settings.database_url("staff"),
         tls=listening_tls(settings, settings.staff_address),
     )
-    await serve_until_signalled(running, name="staff")
+    await serve_until_signalled(running, name="staff", metrics_address=settings.metrics_address)
 
 
 if __name__ == "__main__":
