@@ -52,6 +52,28 @@ class FiguresResult:
     regions: list[RegionFigures] = field(default_factory=list)
 
 
+@dataclass
+class RegionVisitsInput:
+    region_code: str
+    first: str  # YYYY-MM-DD
+    last: str
+
+
+@dataclass
+class VisitLine:
+    day: str
+    project_code: str
+    kind: str
+    state: str  # planned (not recorded yet) or done
+    findings: str
+
+
+@dataclass
+class RegionVisits:
+    available: bool
+    visits: list[VisitLine] = field(default_factory=list)
+
+
 class CaseFigureActivities:
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -91,38 +113,10 @@ class CaseFigureActivities:
             raise
         return FiguresResult(available=True, regions=figures)
 
-
-@dataclass
-class RegionVisitsInput:
-    region_code: str
-    first: str  # YYYY-MM-DD
-    last: str
-
-
-@dataclass
-class VisitLine:
-    day: str
-    project_code: str
-    kind: str
-    state: str  # planned (not recorded yet) or done
-    findings: str
-
-
-@dataclass
-class RegionVisits:
-    available: bool
-    visits: list[VisitLine] = field(default_factory=list)
-
-
-class RegionVisitActivities:
-    """SV-1's records as WR-3 sends them: the region's planned visits of a period, read from the
-    service plans' workflows (their status, by query)."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
     @activity.defn(name="temporal.region_visits")
     async def region_visits(self, input: RegionVisitsInput) -> RegionVisits:
+        """SV-1's records as WR-3 sends them: the region's planned visits of the period, read
+        from its service plans' status."""
         query = f"{_PROCESS} = '{SERVICE_PLAN}' AND {_REGION} = '{input.region_code}'"
         lines = []
         try:

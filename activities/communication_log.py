@@ -1,4 +1,5 @@
-"""Writing a process's entry into a hospital project's communication log (CL-2, CL-3).
+"""The communication logs as the processes use them (CL-1..CL-3, WR-2): a process's entry written
+into a hospital project's log, and a region's entries of a week read as WR-2's bundle.
 
 The entry goes onto the latest version: the activity reads the log, and if another writer moved
 it on in between, the staff service refuses (FAILED_PRECONDITION) and the activity reads and
@@ -37,6 +38,19 @@ class LogAppendInput:
 @dataclass
 class LogAppendResult:
     version: int
+
+
+@dataclass
+class RegionLogInput:
+    region_code: str
+    first: str  # YYYY-MM-DD
+    last: str
+
+
+@dataclass
+class RegionLogBundle:
+    entries: int
+    csv: str  # every project's entries of the period, one header
 
 
 class CommunicationLogActivities:
@@ -84,24 +98,6 @@ class CommunicationLogActivities:
             return LogAppendResult(entry.version)
         # Retryable: the attempt lost every race, which says nothing against the entry.
         raise ApplicationError(f"the log of {input.project_code} kept moving; retrying later")
-
-
-@dataclass
-class RegionLogInput:
-    region_code: str
-    first: str  # YYYY-MM-DD
-    last: str
-
-
-@dataclass
-class RegionLogBundle:
-    entries: int
-    csv: str  # every project's entries of the period, one header
-
-
-class RegionLogActivities:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
-        self._stub = staff_pb2_grpc.StaffServiceStub(channel)
 
     @activity.defn(name="staff.region_log_bundle")
     async def region_log_bundle(self, input: RegionLogInput) -> RegionLogBundle:

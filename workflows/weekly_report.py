@@ -19,13 +19,13 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.case_figures import RegionVisitActivities, RegionVisitsInput
-    from activities.communication_log import RegionLogActivities, RegionLogInput
+    from activities.case_figures import CaseFigureActivities, RegionVisitsInput
+    from activities.communication_log import CommunicationLogActivities, RegionLogInput
     from activities.finance import FinanceActivities, LedgerEntryInput
     from activities.staff import Contact
     from workflows import regulation, retry_policies
@@ -327,16 +327,20 @@ class WeeklyReportWorkflow:
             except TimeoutError:
                 return
 
+    def _week(self) -> tuple[date, date]:
+        """The Monday and the Sunday of the week reported."""
+        last = dates.day(self._cases()[1].week_ending, "week_ending")
+        return last - timedelta(days=6), last
+
     async def _send_log_bundle(self) -> None:
         """WR-2: with the merged report, the week's communication logs of the region's hospital
         projects (CL-1), as the staff service keeps them."""
         case, status = self._cases()
         people = self._people
         assert people is not None
-        last = dates.day(status.week_ending, "week_ending")
-        first = last - timedelta(days=6)
+        first, last = self._week()
         bundle = await workflow.execute_activity_method(
-            RegionLogActivities.region_log_bundle,
+            CommunicationLogActivities.region_log_bundle,
             RegionLogInput(status.region_code, first.isoformat(), last.isoformat()),
             start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
             retry_policy=retry_policies.DIRECTORY_LOOKUP,
@@ -362,10 +366,9 @@ class WeeklyReportWorkflow:
         case, status = self._cases()
         people = self._people
         assert people is not None
-        last = dates.day(status.week_ending, "week_ending")
-        first = last - timedelta(days=6)
+        first, last = self._week()
         found = await workflow.execute_activity_method(
-            RegionVisitActivities.region_visits,
+            CaseFigureActivities.region_visits,
             RegionVisitsInput(status.region_code, first.isoformat(), last.isoformat()),
             start_to_close_timeout=retry_policies.DIRECTORY_LOOKUP_TIMEOUT,
             retry_policy=retry_policies.DIRECTORY_LOOKUP,

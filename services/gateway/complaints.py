@@ -4,15 +4,12 @@ region's customer service manager or a department manager assigns it; the assign
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from workflows import regulation
@@ -79,34 +76,25 @@ class ComplaintGateway(ProcessGateway):
     def _handle(self, reference: str) -> WorkflowHandle[ComplaintWorkflow, ComplaintStatus]:
         return self._client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(reference))
 
-    async def _answer(self, reference: str, call: Awaitable[ComplaintStatus]) -> G.Complaint:
-        status = await workflow_call(
-            call,
-            what=f"complaint {reference}",
-            give_up_after=self._timeout,
-            handle=self._handle(reference),
-        )
-        return message(status)
-
     async def assign(self, request: G.AssignComplaintRequest, caller: Caller) -> G.Complaint:
         reference = business_reference(request.reference)
         assignment = AssignInput(caller.id, request.assignee_id, request.note)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                ComplaintWorkflow.assign, assignment, rpc_timeout=self._timeout
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), ComplaintWorkflow.assign, assignment,
+                what=f"complaint {reference}",
+            )
+        )  # fmt: skip
 
     async def close(self, request: G.CloseComplaintRequest, caller: Caller) -> G.Complaint:
         reference = business_reference(request.reference)
         closing = CloseInput(caller.id, request.resolution, request.root_cause, request.action)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                ComplaintWorkflow.close, closing, rpc_timeout=self._timeout
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), ComplaintWorkflow.close, closing,
+                what=f"complaint {reference}",
+            )
+        )  # fmt: skip
 
     async def get(self, request: G.GetComplaintRequest, caller: Caller) -> G.Complaint:
         reference = business_reference(request.reference)

@@ -4,8 +4,6 @@ department manager confirms it; who may sell closes it (workflows/opportunity.py
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from csd.gateway.v1 import gateway_pb2
 from temporalio.client import WorkflowHandle
 
@@ -16,7 +14,7 @@ from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from services.runtime.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from workflows import regulation, search_attributes
+from workflows import regulation
 from workflows.assistance import AssistanceWorkflow
 from workflows.assistance import workflow_id as assistance_id
 from workflows.opportunity import (
@@ -125,34 +123,25 @@ class OpportunityGateway(ProcessGateway):
     def _handle(self, reference: str) -> WorkflowHandle[OpportunityWorkflow, OpportunityStatus]:
         return self._client.get_workflow_handle_for(OpportunityWorkflow.run, workflow_id(reference))
 
-    async def _answer(self, reference: str, call: Awaitable[OpportunityStatus]) -> G.Opportunity:
-        status = await workflow_call(
-            call,
-            what=f"opportunity {reference}",
-            give_up_after=self._timeout,
-            handle=self._handle(reference),
-        )
-        return message(status)
-
     async def confirm(self, request: G.ConfirmOpportunityRequest, caller: Caller) -> G.Opportunity:
         reference = business_reference(request.reference)
         decision = ConfirmInput(caller.id, request.real, request.region_gets_it, request.note)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                OpportunityWorkflow.confirm, decision, rpc_timeout=self._timeout
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), OpportunityWorkflow.confirm, decision,
+                what=f"opportunity {reference}",
+            )
+        )  # fmt: skip
 
     async def close(self, request: G.CloseOpportunityRequest, caller: Caller) -> G.Opportunity:
         reference = business_reference(request.reference)
         outcome = CloseInput(caller.id, caller.role, request.won, request.amount_fen, request.note)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                OpportunityWorkflow.close, outcome, rpc_timeout=self._timeout
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), OpportunityWorkflow.close, outcome,
+                what=f"opportunity {reference}",
+            )
+        )  # fmt: skip
 
     async def get(self, request: G.GetOpportunityRequest, caller: Caller) -> G.Opportunity:
         reference = business_reference(request.reference)
@@ -180,24 +169,15 @@ class OpportunityGateway(ProcessGateway):
             )
         if request.kind and request.kind not in KINDS:
             raise InvalidArgument(f"kind {request.kind!r}: use {', '.join(KINDS)}")
-        # The region was found in the directory, so it is a plain code: safe in the query.
-        query = (
-            f"{search_attributes.PROCESS.name} = '{PROCESS}' AND "
-            f"{search_attributes.REGION.name} = '{region}' AND ExecutionStatus = 'Running'"
+        open_cases = await self._region_cases(
+            PROCESS,
+            region,
+            OpportunityWorkflow.status,
+            what=f"{region}'s opportunities",
+            running_only=True,
+            keep=lambda o: not request.kind or o.kind == request.kind,
+            limit=MAX_LISTED,
         )
-        rows: list[G.Opportunity] = []
-
-        async def collect() -> None:
-            async for execution in self._client.list_workflows(query, page_size=100):
-                handle = self._client.get_workflow_handle_for(OpportunityWorkflow.run, execution.id)
-                status = await handle.query(OpportunityWorkflow.status)
-                if not request.kind or status.kind == request.kind:
-                    rows.append(message(status))
-                if len(rows) >= MAX_LISTED:
-                    return
-
-        await workflow_call(
-            collect(), what=f"{region}'s opportunities", give_up_after=self._timeout * 3
-        )
+        rows = [message(o) for o in open_cases]
         rows.sort(key=lambda row: row.reference)
         return G.ListOpportunitiesResponse(opportunities=rows)

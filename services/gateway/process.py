@@ -16,7 +16,7 @@ from services.gateway.relay import relayed
 from services.gateway.workflow_errors import TEMPORAL_TIMEOUT, workflow_call
 from services.runtime.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from services.runtime.validation import require_id
-from workflows import task_queues
+from workflows import search_attributes, task_queues
 
 StatusT = TypeVar("StatusT")
 
@@ -64,6 +64,55 @@ class ProcessGateway:
             if project.code == code:
                 return project
         raise NotFound(f"project {code!r} is not a hospital project under maintenance")
+
+    async def _updated(
+        self, handle: WorkflowHandle[Any, StatusT], update: Any, arg: Any, *, what: str
+    ) -> StatusT:
+        """Run the Update `update(arg)` on the case and return its status; its validator's
+        refusal, a missing case and an outage reach the caller as workflow_call words them."""
+        status: StatusT = await workflow_call(
+            handle.execute_update(update, arg, rpc_timeout=self._timeout),
+            what=what,
+            give_up_after=self._timeout,
+            handle=handle,
+        )
+        return status
+
+    async def _region_cases(
+        self,
+        process: str,
+        region: str,
+        status: Callable[[Any], StatusT],
+        *,
+        what: str,
+        running_only: bool = False,
+        named: Callable[[str], bool] = lambda _workflow_id: True,
+        keep: Callable[[StatusT], bool] = lambda _status: True,
+        limit: int = 1000,
+    ) -> list[StatusT]:
+        """The statuses of a region's cases of `process`, found by the case file's search
+        attributes in Temporal's visibility store (those whose workflow id passes `named`), each
+        asked with the `status` query, and those `keep` keeps, up to `limit`. `region` must come
+        from the directory (`_region`): it is quoted into the query as it is."""
+        query = (
+            f"{search_attributes.PROCESS.name} = '{process}' AND "
+            f"{search_attributes.REGION.name} = '{region}'"
+            + (" AND ExecutionStatus = 'Running'" if running_only else "")
+        )
+        found: list[StatusT] = []
+
+        async def collect() -> None:
+            async for execution in self._client.list_workflows(query, page_size=100):
+                if not named(execution.id):
+                    continue
+                answer = await self._client.get_workflow_handle(execution.id).query(status)
+                if keep(answer):
+                    found.append(answer)
+                if len(found) >= limit:
+                    return
+
+        await workflow_call(collect(), what=what, give_up_after=self._timeout * 3)
+        return found
 
     async def _read(
         self,

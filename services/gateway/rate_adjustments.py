@@ -10,7 +10,6 @@ from temporalio.client import WorkflowHandle
 from services.gateway.identity import Caller
 from services.gateway.process import FinanceProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import parse_month, today
 from services.runtime.errors import PermissionDenied
@@ -103,15 +102,9 @@ class RateAdjustmentGateway(FinanceProcessGateway):
     ) -> G.RateAdjustment:
         reference = business_reference(request.reference)
         handle = self._handle(reference)
-        status = await workflow_call(
-            handle.execute_update(
-                RateAdjustmentWorkflow.decide,
-                DecisionInput(caller.id, request.approve, request.note),
-                rpc_timeout=self._timeout,
-            ),
-            what=f"rate adjustment {reference}",
-            give_up_after=self._timeout,
-            handle=handle,
+        decision = DecisionInput(caller.id, request.approve, request.note)
+        status = await self._updated(
+            handle, RateAdjustmentWorkflow.decide, decision, what=f"rate adjustment {reference}"
         )
         return message(status)
 

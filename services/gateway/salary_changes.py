@@ -9,7 +9,6 @@ from temporalio.client import WorkflowHandle
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from services.runtime.errors import PermissionDenied
@@ -88,15 +87,9 @@ class SalaryChangeGateway(ProcessGateway):
     async def decide(self, request: G.DecideSalaryChangeRequest, caller: Caller) -> G.SalaryChange:
         reference = business_reference(request.reference)
         handle = self._handle(reference)
-        status = await workflow_call(
-            handle.execute_update(
-                SalaryChangeWorkflow.decide,
-                DecisionInput(caller.id, request.approve, request.note),
-                rpc_timeout=self._timeout,
-            ),
-            what=f"salary change {reference}",
-            give_up_after=self._timeout,
-            handle=handle,
+        decision = DecisionInput(caller.id, request.approve, request.note)
+        status = await self._updated(
+            handle, SalaryChangeWorkflow.decide, decision, what=f"salary change {reference}"
         )
         return message(status)
 

@@ -3,8 +3,6 @@ assistant passes it on, the project's engineer completes it (workflows/sales_log
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from csd.gateway.v1 import gateway_pb2
 from csd.staff.v1 import staff_pb2
 from temporalio.client import WorkflowHandle
@@ -12,7 +10,6 @@ from temporalio.client import WorkflowHandle
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from services.runtime.errors import PermissionDenied
@@ -86,36 +83,23 @@ class SalesLogGateway(ProcessGateway):
     def _handle(self, reference: str) -> WorkflowHandle[SalesLogWorkflow, SalesLogStatus]:
         return self._client.get_workflow_handle_for(SalesLogWorkflow.run, workflow_id(reference))
 
-    async def _answer(self, reference: str, call: Awaitable[SalesLogStatus]) -> G.SalesLog:
-        status = await workflow_call(
-            call,
-            what=f"sales log {reference}",
-            give_up_after=self._timeout,
-            handle=self._handle(reference),
-        )
-        return message(status)
-
     async def pass_on(self, request: G.PassOnSalesLogRequest, caller: Caller) -> G.SalesLog:
         reference = business_reference(request.reference)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                SalesLogWorkflow.pass_on,
-                PassOnInput(caller.id, request.note),
-                rpc_timeout=self._timeout,
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), SalesLogWorkflow.pass_on,
+                PassOnInput(caller.id, request.note), what=f"sales log {reference}",
+            )
+        )  # fmt: skip
 
     async def complete(self, request: G.CompleteSalesLogRequest, caller: Caller) -> G.SalesLog:
         reference = business_reference(request.reference)
-        return await self._answer(
-            reference,
-            self._handle(reference).execute_update(
-                SalesLogWorkflow.complete,
-                CompleteInput(caller.id, request.addition),
-                rpc_timeout=self._timeout,
-            ),
-        )
+        return message(
+            await self._updated(
+                self._handle(reference), SalesLogWorkflow.complete,
+                CompleteInput(caller.id, request.addition), what=f"sales log {reference}",
+            )
+        )  # fmt: skip
 
     async def get(self, request: G.GetSalesLogRequest, caller: Caller) -> G.SalesLog:
         reference = business_reference(request.reference)

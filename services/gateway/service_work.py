@@ -4,7 +4,6 @@ handovers are opened and signed off by each side (workflows/service_plan.py, han
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from csd.gateway.v1 import gateway_pb2
@@ -13,7 +12,6 @@ from temporalio.client import WorkflowHandle
 from services.gateway.identity import Caller
 from services.gateway.process import ProcessGateway
 from services.gateway.references import business_reference
-from services.gateway.workflow_errors import workflow_call
 from services.gateway.workflow_starts import start_once
 from services.runtime.dates import today
 from services.runtime.errors import InvalidArgument, PermissionDenied
@@ -119,19 +117,13 @@ class ServiceWorkGateway(ProcessGateway):
             ServicePlanWorkflow.run, service_plan.workflow_id(kind, code, year)
         )
 
-    async def _answer(self, handle: WorkflowHandle[Any, Any], call: Awaitable[Any]) -> Any:
-        return await workflow_call(call, what=handle.id, give_up_after=self._timeout, handle=handle)
-
     async def record_visit(
         self, request: G.RecordServiceVisitRequest, caller: Caller
     ) -> G.ServicePlan:
         handle = self._plan(request.kind, request.project_code, request.year)
         visit = VisitInput(caller.id, request.day, request.findings)
-        status = await self._answer(
-            handle,
-            handle.execute_update(
-                ServicePlanWorkflow.record_visit, visit, rpc_timeout=self._timeout
-            ),
+        status = await self._updated(
+            handle, ServicePlanWorkflow.record_visit, visit, what=handle.id
         )
         return plan_message(status)
 
@@ -180,11 +172,8 @@ class ServiceWorkGateway(ProcessGateway):
 
     async def sign_handover(self, request: G.SignHandoverRequest, caller: Caller) -> G.Handover:
         handle = self._handover(business_reference(request.reference))
-        status = await self._answer(
-            handle,
-            handle.execute_update(
-                HandoverWorkflow.sign, SignInput(caller.id, request.note), rpc_timeout=self._timeout
-            ),
+        status = await self._updated(
+            handle, HandoverWorkflow.sign, SignInput(caller.id, request.note), what=handle.id
         )
         return handover_message(status)
 

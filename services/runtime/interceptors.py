@@ -176,5 +176,6 @@ def _elapsed_ms(started: float) -> float:
 
 
 def _log_call(method: str, started: float, code: grpc.StatusCode, message: str | None) -> None:
-    log.info("rpc", code=code.name, message=message, elapsed_ms=_elapsed_ms(started))
-    metrics.observe(method, code, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    log.info("rpc", code=code.name, message=message, elapsed_ms=round(seconds * 1000, 2))
+    metrics.observe(method, code, seconds)

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attendance import AttendanceActivities
-from activities.case_figures import CaseFigureActivities, RegionVisitActivities
-from activities.communication_log import CommunicationLogActivities, RegionLogActivities
+from activities.case_figures import CaseFigureActivities
+from activities.communication_log import CommunicationLogActivities
 from activities.finance import ClaimActivities, FinanceActivities
 from activities.notify import NotifyActivities
 from activities.requirements import RequirementSheetActivities
@@ -122,6 +122,16 @@ def activities_for(
     calendar_activities = CalendarActivities(staff)
     attendance_activities = AttendanceActivities(staff)
     claim_activities = ClaimActivities(finance)
+    communication_log_activities = CommunicationLogActivities(staff)
+    # The ones that read Temporal's visibility store need its client.
+    visibility: list[Any] = []
+    if client is not None:
+        figures = CaseFigureActivities(client)
+        visibility = [
+            RequirementSheetActivities(client).digest_sheet,
+            figures.case_figures,
+            figures.region_visits,
+        ]
     return [
         claim_activities.audit_claim,
         claim_activities.record_claim_usage,
@@ -147,22 +157,14 @@ def activities_for(
         staff_activities.resolve_major_problem_recipients,
         staff_activities.payroll,
         staff_activities.projects_under_maintenance,
-        CommunicationLogActivities(staff).append_to_log,
-        RegionLogActivities(staff).region_log_bundle,
+        communication_log_activities.append_to_log,
+        communication_log_activities.region_log_bundle,
         calendar_activities.add_working_time,
         calendar_activities.people_in_role,
         calendar_activities.leave_deadlines,
         calendar_activities.next_occurrence,
         calendar_activities.shift_working_days,
-        *(
-            [
-                RequirementSheetActivities(client).digest_sheet,
-                CaseFigureActivities(client).case_figures,
-                RegionVisitActivities(client).region_visits,
-            ]
-            if client
-            else []
-        ),
+        *visibility,
     ]
 
 
