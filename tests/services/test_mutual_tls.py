@@ -228,6 +228,13 @@ WRITES = [
     ),
     Write(
         STAFF,
+        "OpenMissingReports",
+        # Nobody in the east reported a day of June: each of them becomes an occurrence.
+        lambda k: S.OpenMissingReportsRequest(region_code="east", as_of="2027-07-01", more_than=8),
+        WORKER,
+    ),
+    Write(
+        STAFF,
         "RecordAbsence",
         lambda k: S.RecordAbsenceRequest(
             idempotency_key=k,
@@ -487,6 +494,22 @@ async def test_each_internal_write_answers_only_its_parts(
         lambda a: open_channel(a, to=write.service, tls=secured.pki.files(write.allowed)),
     )
     assert _rows(database) != before
+
+
+# The internal RPCs that write nothing; every other one must be among WRITES above.
+READS = frozenset({"AddWorkingTime", "ShiftWorkingDays", "AuditClaim"})
+
+
+def test_every_internal_write_is_tried_by_every_wrong_caller() -> None:
+    """A new write RPC must join WRITES, so that its allow-list is proven, not only declared."""
+    tried = {w.rpc for w in WRITES}
+    for callers in (staff_callers.CALLERS, finance_callers.CALLERS, notify_callers.CALLERS):
+        for rpc in callers:
+            if rpc in READS or rpc.startswith(
+                ("Get", "List", "Count", "Resolve", "Lookup", "Summarize", "Export")
+            ):
+                continue
+            assert rpc in tried, f"{rpc} writes: add it to WRITES"
 
 
 def test_every_rpc_says_who_may_call_it() -> None:

@@ -17,13 +17,15 @@ from temporalio.testing import WorkflowEnvironment
 from services.runtime.codec_server import CodecServer
 from services.runtime.payload_codec import ENCODING, EncryptionCodec, Keyring, KeyringError
 from services.runtime.temporal_client import data_converter
+from tests.calendar_dates import plain_monday
 from tests.stack import Stack
-from workflows import search_attributes
+from workflows import leave, search_attributes
 from workflows.assistance import AssistanceInput, AssistanceWorkflow, workflow_id
 
 # ASCII: the JSON converter writes other characters as \u escapes.
 SECRET = "bed 5D patient Wang Xiaoming ward-secret-7731"
 PHONE = "+86-139-0000-0017"  # liu.yang's, in the demo organisation
+LEAVE_REASON = "chemotherapy-cycle-3 at Ruijin"
 
 
 def payload(text: str) -> Payload:
@@ -84,8 +86,9 @@ def _temporal() -> str:
 
 
 async def _stored_bytes(tmp_path: Path, stack: Stack, payload_keys: str) -> bytes:
-    """Run an XA-1 request to its first wait on a dev server keeping its database in a file,
-    and return what that database holds on disk."""
+    """Run an XA-1 request and a sick leave to their first waits on a dev server keeping its
+    database in a file; return what that database holds on disk and the two cases' histories
+    as exported (what `temporal workflow show --output json` would write)."""
     await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
     database = tmp_path / f"temporal-{uuid.uuid4().hex[:6]}.db"
     env = await WorkflowEnvironment.start_local(
@@ -95,9 +98,11 @@ async def _stored_bytes(tmp_path: Path, stack: Stack, payload_keys: str) -> byte
         data_converter=data_converter(payload_keys),
         dev_server_log_level="error",
     )
+    exported: list[str] = []
     try:
         task_queue = f"test-{uuid.uuid4()}"
         reference = f"XA-CODEC-{uuid.uuid4().hex[:6]}"
+        monday = plain_monday(weeks_ahead=2).isoformat()
         async with stack.worker(env.client, task_queue):
             handle = await env.client.start_workflow(
                 AssistanceWorkflow.run,
@@ -107,11 +112,30 @@ async def _stored_bytes(tmp_path: Path, stack: Stack, payload_keys: str) -> byte
                 id=workflow_id(reference),
                 task_queue=task_queue,
             )
+            sick = await env.client.start_workflow(
+                leave.LeaveWorkflow.run,
+                leave.LeaveInput(
+                    requester_id="liu.yang",
+                    leave_type="sick",
+                    start_date=monday,
+                    start_half="am",
+                    end_date=monday,
+                    end_half="pm",
+                    reason=LEAVE_REASON,
+                    rule_version="2024-v1",
+                ),
+                id=leave.workflow_id("liu.yang", monday, "am") + uuid.uuid4().hex[:4],
+                task_queue=task_queue,
+            )
             await stack.mail.wait_for(lambda m: reference in str(m["Subject"]), 20)
+            await stack.mail.wait_for(lambda m: f"{sick.id}]" in str(m["Subject"]), 20)
             status = await handle.query(AssistanceWorkflow.status)
             assert status.stage == "awaiting_coordinator"  # the workflow runs as ever
             assert status.history[0].note == SECRET  # and its parts read it in clear
-            await handle.terminate("test over")
+            assert (await sick.query(leave.LeaveWorkflow.status)).stage == leave.AWAITING_APPROVAL
+            for case in (handle, sick):
+                exported.append((await case.fetch_history()).to_json())
+                await case.terminate("test over")
     finally:
         await env.shutdown()
 
@@ -120,19 +144,20 @@ async def _stored_bytes(tmp_path: Path, stack: Stack, payload_keys: str) -> byte
         files = [p for p in tmp_path.iterdir() if p.name.startswith(database.name)]
         return b"".join(p.read_bytes() for p in files)
 
-    return await asyncio.to_thread(stored)
+    return await asyncio.to_thread(stored) + "".join(exported).encode()
 
 
 async def test_with_the_codec_on_no_personal_data_reaches_temporals_database(
     tmp_path: Path, stack: Stack
 ) -> None:
-    # Without the codec the description and the requester's phone are on disk in clear
-    # (which proves the check can see them) ...
+    # Without the codec the description, the requester's phone and the leave's reason are on
+    # disk and in the exported histories in clear (which proves the check can see them) ...
+    secrets = (SECRET.encode(), PHONE.encode(), LEAVE_REASON.encode())
     clear = await _stored_bytes(tmp_path / "clear", stack, "")
-    assert SECRET.encode() in clear and PHONE.encode() in clear
-    # ... with it, neither is.
+    assert all(secret in clear for secret in secrets)
+    # ... with it, none is.
     sealed = await _stored_bytes(tmp_path / "sealed", stack, Keyring.generate("k1").render())
-    assert SECRET.encode() not in sealed and PHONE.encode() not in sealed
+    assert not any(secret in sealed for secret in secrets)
 
 
 async def test_the_codec_endpoint_decodes_for_this_machines_web_ui_only() -> None:
