@@ -135,3 +135,11 @@ async def region_month_totals(
         kind: KindTotal(amount_fen=int(total), count=count)
         for kind, total, count in await session.execute(query)
     }
+
+
+async def ledger_rows_by_month(*, session: AsyncSession) -> dict[str, int]:
+    """How many ledger rows each month holds."""
+    rows = await session.execute(
+        select(LedgerEntry.month, func.count()).group_by(LedgerEntry.month)
+    )
+    return {month: count for month, count in rows.tuples()}

@@ -10,6 +10,7 @@ from pathlib import Path
 from csd.finance.v1 import finance_pb2, finance_pb2_grpc
 from csd.staff.v1 import staff_pb2_grpc
 
+from services.finance import ledger_gauge
 from services.finance.callers import CALLERS
 from services.finance.directory import StaffDirectory
 from services.finance.servicer import FinanceServicer
@@ -49,14 +50,22 @@ async def start(
         staff = open_channel(staff_address, to=STAFF, tls=tls)
         directory = StaffDirectory(staff_pb2_grpc.StaffServiceStub(staff))
         cleanup.append(lambda: staff.close())
-    servicer = FinanceServicer(session_factory(engine), directory=directory, today=today)
+    sessions = session_factory(engine)
+    servicer = FinanceServicer(sessions, directory=directory, today=today)
+    gauge = asyncio.create_task(ledger_gauge.keep_current(sessions))
+
+    async def stop_gauge() -> None:
+        gauge.cancel()
+        await asyncio.gather(gauge, return_exceptions=True)
+
+    cleanup.insert(0, stop_gauge)
     return await start_server(
         address=address,
         register=lambda server: finance_pb2_grpc.add_FinanceServiceServicer_to_server(
             servicer, server
         ),
         service_names=[SERVICE_NAME],
-        cleanup=[engine.dispose, *cleanup],
+        cleanup=[*cleanup, engine.dispose],
         tls=tls,
         callers=CALLERS,
     )

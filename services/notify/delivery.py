@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +43,12 @@ from services.notify.models import FAILED, PENDING, SENT, Delivery
 from services.runtime.errors import Aborted, FailedPrecondition, ServiceError, Unavailable
 
 log = structlog.get_logger("csd.notify")
+
+# Each attempt's outcome, for the dashboard and the "notify failing" alert (issue 15): sent,
+# refused for good by the provider, or failed (an outage; the caller retries).
+NOTIFICATIONS = Counter(
+    "csd_notifications", "Delivery attempts by channel and outcome", ["channel", "outcome"]
+)
 
 # Longer than any channel's own timeout, or a slow sender that is still alive could be overtaken.
 DEFAULT_LEASE = timedelta(seconds=30)
@@ -167,6 +174,8 @@ async def _attempt(
                 session=session,
             )
         attempt_log.warning("delivery failed", error=error, recorded=recorded)
+        outcome = "refused" if isinstance(err, Refused) else "failed"
+        NOTIFICATIONS.labels(channel=outgoing.channel, outcome=outcome).inc()
         if isinstance(err, Refused):
             raise FailedPrecondition(
                 f"{outgoing.provider} refused the {outgoing.channel} and will not take it if "
@@ -187,6 +196,7 @@ async def _attempt(
         )
         stored = await repository.get(delivery.id, session=session)
     assert stored is not None  # deliveries are never deleted
+    NOTIFICATIONS.labels(channel=outgoing.channel, outcome="sent").inc()
     if recorded:
         attempt_log.info("delivery sent", provider_ref=provider_ref)
     else:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import temporalio.converter
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from services.runtime.payload_codec import EncryptionCodec, Keyring
@@ -53,10 +54,13 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """A client of the namespace; `runtime` is the SDK runtime its metrics go to (the worker's,
+    services/worker/telemetry.py), the SDK's default when None."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings.payload_keys),
         tls=tls_config(settings),
+        runtime=runtime,
     )

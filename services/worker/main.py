@@ -29,6 +29,8 @@ from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, NOTIFY, STAFF, TlsSettingsError, open_channel
+from services.worker.case_gauges import CaseGauges
+from services.worker.telemetry import metrics_runtime
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
 from workflows.attendance_check import AttendanceCheckWorkflow
@@ -191,7 +193,9 @@ def build_worker(
 
 async def run(settings: Settings) -> None:
     configure_logging("worker")
-    client = await temporal_client.connect(settings)
+    # The SDK's metrics and the case gauges, served at CSD_METRICS_ADDRESS.
+    runtime = metrics_runtime(settings.metrics_address)
+    client = await temporal_client.connect(settings, runtime=runtime)
     # The worker proves it is the worker part to each service (mutual TLS, CSD_TLS_*).
     try:
         tls = settings.tls()
@@ -207,12 +211,22 @@ async def run(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        gauges = (
+            asyncio.create_task(CaseGauges(runtime.metric_meter).run(client))
+            if runtime is not None
+            else None
+        )
         async with worker:
             log.info(
-                "worker polling", task_queue=task_queues.MAIN, temporal=settings.temporal_address
+                "worker polling",
+                task_queue=task_queues.MAIN,
+                temporal=settings.temporal_address,
+                metrics=settings.metrics_address or None,
             )
             await stop.wait()
             log.info("worker shutting down")
+            if gauges is not None:
+                gauges.cancel()
     log.info("worker stopped")
 
 

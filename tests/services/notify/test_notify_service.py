@@ -12,6 +12,7 @@ import grpc
 import pytest
 from csd.notify.v1 import notify_pb2
 from csd.notify.v1.notify_pb2_grpc import NotifyServiceStub
+from prometheus_client import REGISTRY
 
 from services.mailsink import MailSink, envelope_recipients
 from services.notify.phone import WebhookProvider
@@ -169,10 +170,12 @@ async def test_smtp_outage_fails_the_attempt_and_the_retry_delivers_once(
     port = await free_port()
     notify = await start_notify(mailer=smtp_mailer(port))
     request = email()
+    failures, sends = _attempts("email", "failed"), _attempts("email", "sent")
 
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await notify.SendEmail(request)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert _attempts("email", "failed") == failures + 1  # what the "notify failing" alert sees
     details = err.value.details() or ""
     assert "email" in details and "smtp" in details and "ConnectionRefusedError" in details
     failed = await notify.GetDelivery(N.GetDeliveryRequest(idempotency_key=request.idempotency_key))
@@ -194,6 +197,15 @@ async def test_smtp_outage_fails_the_attempt_and_the_retry_delivers_once(
     assert delivered.id == failed.id and delivered.created_at == failed.created_at
     assert again == delivered
     assert len(sink.messages) == 1
+    assert _attempts("email", "sent") == sends + 1  # the answered retry is no new attempt
+
+
+def _attempts(channel: str, outcome: str) -> float:
+    """csd_notifications_total{channel, outcome} in this process."""
+    value = REGISTRY.get_sample_value(
+        "csd_notifications_total", {"channel": channel, "outcome": outcome}
+    )
+    return value or 0.0
 
 
 class StallingMailer:
