@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
+from services.cli import dev_state, procfs
 from services.runtime import temporal_client
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, GATEWAY, NOTIFY, STAFF, TlsFiles, open_channel
@@ -79,39 +81,90 @@ async def temporal_health(settings: Settings, database: Path | None) -> PartHeal
     return PartHealth("temporal", address, healthy, "SERVING" if healthy else "NOT_SERVING")
 
 
-async def worker_health(settings: Settings) -> PartHealth:
-    """Whether a worker polls the task queue, as Temporal saw it: a worker process can be
-    running and still not reach Temporal."""
-    address = f"queue {task_queues.MAIN}"
+async def responsive(pid: int | None, metrics_address: str) -> bool | None:
+    """Whether a process answers: False when it is frozen (SIGSTOP) or its /metrics endpoint
+    accepts the connection and says nothing within the check's timeout, True when it answers,
+    None when neither can tell (no pid, no metrics served there)."""
+    if pid is not None and procfs.stopped(pid):
+        return False
+    if not metrics_address:
+        return None
+    host, _, port = metrics_address.rpartition(":")
     try:
-        client = await asyncio.wait_for(
-            temporal_client.connect(settings),
-            CHECK_TIMEOUT_SECONDS,
-        )
-        queue = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=settings.temporal_namespace,
-                task_queue=TaskQueue(name=task_queues.MAIN),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            ),
-            timeout=timedelta(seconds=CHECK_TIMEOUT_SECONDS),
-        )
-    except Exception as err:
-        return PartHealth("worker", address, False, f"Temporal cannot say: {err}")
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            reader, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+            try:
+                writer.write(b"GET /metrics HTTP/1.0\r\nHost: csd-status\r\n\r\n")
+                await writer.drain()
+                answer = await reader.readline()
+            finally:
+                writer.close()
+    except TimeoutError:
+        # The kernel completes the handshake for a frozen process; only its answer is missing.
+        return False
+    except OSError:
+        return None
+    return answer.startswith(b"HTTP/")
+
+
+async def _pollers(settings: Settings) -> list[tuple[str, timedelta]]:
+    """Each poller of the main queue's workflow tasks, as Temporal saw it: its identity (the
+    SDK's pid@host) and how long ago it last polled."""
+    client = await asyncio.wait_for(temporal_client.connect(settings), CHECK_TIMEOUT_SECONDS)
+    queue = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=settings.temporal_namespace,
+            task_queue=TaskQueue(name=task_queues.MAIN),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        ),
+        timeout=timedelta(seconds=CHECK_TIMEOUT_SECONDS),
+    )
     now = datetime.now(UTC)
-    ages = [now - p.last_access_time.ToDatetime(tzinfo=UTC) for p in queue.pollers]
-    recent = [age for age in ages if age <= WORKER_SEEN_WITHIN]
+    return [(p.identity, now - p.last_access_time.ToDatetime(tzinfo=UTC)) for p in queue.pollers]
+
+
+async def worker_health(
+    settings: Settings,
+    *,
+    name: str = "worker",
+    pid: int | None = None,
+    metrics_address: str = "",
+    answered_at: str = "",
+) -> PartHealth:
+    """Whether a worker polls the task queue, as Temporal saw it: a worker process can be
+    running and still not reach Temporal. With `pid`, that process's pollers only; with `pid`
+    or `metrics_address`, a worker that is frozen (it still looks recent to Temporal for up to
+    a minute, the length of a long poll) is "stalled"."""
+    address = f"queue {task_queues.MAIN}"
+    pollers, answers = await asyncio.gather(
+        _pollers(settings), responsive(pid, metrics_address), return_exceptions=True
+    )
+    if isinstance(pollers, BaseException):
+        return PartHealth(name, address, False, f"Temporal cannot say: {pollers}")
+    if pid is not None:
+        pollers = [(who, age) for who, age in pollers if who.startswith(f"{pid}@")]
+    recent = [age for _, age in pollers if age <= WORKER_SEEN_WITHIN]
+    seen = f"{max(min(recent).total_seconds(), 0):.0f} s ago" if recent else "over 90 s ago"
+    whose = f"pid {pid}: " if pid is not None else ""
+    if answers is False:
+        # The supervisor records when it last found the process answering.
+        since = (
+            f"for {dev_state.seconds_since(answered_at):.0f} s"
+            if answered_at
+            else f"within {CHECK_TIMEOUT_SECONDS:g} s"
+        )
+        who = f"pid {pid}" if pid is not None else f"its metrics at {metrics_address}"
+        return PartHealth(
+            name, address, False, f"stalled: {who} not answering {since}; last poll seen {seen}"
+        )
     if not recent:
         return PartHealth(
-            "worker",
+            name,
             address,
             False,
-            f"no worker polled in the last {WORKER_SEEN_WITHIN.total_seconds():g} s",
+            f"{whose}no worker polled in the last {WORKER_SEEN_WITHIN.total_seconds():g} s",
         )
-    seen = max(min(recent).total_seconds(), 0)
-    return PartHealth(
-        "worker", address, True, f"{len(recent)} poller(s), last seen {seen:.0f} s ago"
-    )
+    return PartHealth(name, address, True, f"{whose}{len(recent)} poller(s), last seen {seen}")
 
 
 def _database_problem(database: Path) -> str:
@@ -127,8 +180,23 @@ def _database_problem(database: Path) -> str:
 async def check_all(
     settings: Settings, *, temporal_database: Path | None = None, tls: TlsFiles | None = None
 ) -> list[PartHealth]:
+    """Every part's health. Under a running `csd dev` (var/dev-state.json), each worker process
+    on its own and every part with its restarts; otherwise one worker line, stalled when
+    CSD_METRICS_ADDRESS names a worker's metrics endpoint that does not answer."""
+    state = dev_state.DevState.current(settings.var_dir)
+    workers = state.workers() if state is not None else []
+    worker_checks = [
+        worker_health(
+            settings,
+            name=w.name,
+            pid=w.pid if w.alive() else None,
+            metrics_address=w.metrics_address,
+            answered_at=w.answered_at,
+        )
+        for w in workers
+    ] or [worker_health(settings, metrics_address=settings.metrics_address)]
     smtp = tcp_health("smtp", settings.smtp_host, settings.smtp_port)
-    return list(
+    parts = list(
         await asyncio.gather(
             temporal_health(settings, temporal_database),
             smtp,
@@ -136,9 +204,29 @@ async def check_all(
             grpc_health(FINANCE, settings.finance_address, tls),
             grpc_health(NOTIFY, settings.notify_address, tls),
             grpc_health(GATEWAY, settings.gateway_address, tls),
-            worker_health(settings),
+            *worker_checks,
         )
     )
+    if state is None:
+        return parts
+    return [_supervised(part, state.parts.get(part.name)) for part in parts]
+
+
+def _supervised(part: PartHealth, record: dev_state.PartRecord | None) -> PartHealth:
+    """A part's health with what csd dev's supervisor knows: its restarts, or that it gave up."""
+    if record is None:
+        return part
+    notes = [part.detail]
+    healthy = part.healthy
+    if record.state == "given up":
+        notes = [f"given up: it kept crashing; see {record.log}"]
+        healthy = False
+    elif not record.alive():
+        notes = [f"not running ({record.state})"]
+        healthy = False
+    if history := record.history():
+        notes.append(history)
+    return dataclasses.replace(part, healthy=healthy, detail="; ".join(notes))
 
 
 def render(parts: list[PartHealth]) -> str:

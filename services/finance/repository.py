@@ -142,4 +142,4 @@ async def ledger_rows_by_month(*, session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(LedgerEntry.month, func.count()).group_by(LedgerEntry.month)
     )
-    return {month: count for month, count in rows.tuples()}
+    return {month: count for month, count in rows}
