@@ -41,7 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve = commands.add_parser("serve", help="run one gRPC service")
     serve.add_argument("service", choices=["staff", "finance", "notify", "gateway"])
-    commands.add_parser("worker", help="run the Temporal worker")
+    worker = commands.add_parser("worker", help="run the Temporal worker")
+    worker.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="worker processes to run on this machine (one per core is a good start)",
+    )
     commands.add_parser(
         "schedules", help="create or update the department calendar's Temporal Schedules"
     )
@@ -183,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         except grpc.RpcError as err:
             print(f"csd: {err.code().name}: {err.details()}", file=sys.stderr)
             return 1
+        return 0
+    if not 1 <= args.processes <= 64:
+        print("csd: --processes is 1 to 64", file=sys.stderr)
+        return 2
+    if args.processes > 1:
+        from services.worker.processes import run_processes
+
+        asyncio.run(run_processes(settings, args.processes))
         return 0
     from services.worker.main import run
 

@@ -949,3 +949,64 @@ async def test_a_worker_killed_while_a_won_sale_is_booked_books_it_once(
     assert [(e.amount_fen, e.reference) for e in entries.entries] == [(28_000_00, handle.id)]
     assert max(message_ids(stack).values()) == 1, message_ids(stack)
     assert await last_worker(handle) == survivor.identity
+
+
+BURST = 40
+
+
+@pytest.mark.timeout(150)
+async def test_two_workers_share_a_burst_and_one_killed_loses_and_doubles_nothing(
+    dev_server: DevServer,
+    stack: Stack,
+    worker_processes: Callable[[str], Awaitable[WorkerProcess]],
+) -> None:
+    """Fault: two worker processes share a burst of fines (each a ledger row and an announcement
+    mail); one is SIGKILLed once a few have finished. The other finishes every case: each fine
+    one ledger row and one mail, none lost, none twice (issue 15, scale out)."""
+    client = await Client.connect(dev_server.address)
+    first, second = await worker_processes("first"), await worker_processes("second")
+    await polling(first)
+    await polling(second)
+    suffix = uuid.uuid4().hex[:6]
+    fines = [
+        PenaltyInput(
+            reference=f"BURST-{suffix}-{n:02d}",
+            rule_id="XA-1",
+            person_id="zhao.lei",
+            region_code="east",
+            month="2026-11",
+            reason="Asked R&D directly for a patch instead of filing an assistance request",
+            recorded_by="chen.jing",
+            rule_version="2024-v1",
+        )
+        for n in range(BURST)
+    ]
+    handles = [
+        await client.start_workflow(
+            PenaltyWorkflow.run,
+            fine,
+            id=penalty_id(fine.rule_id, fine.reference),
+            task_queue=task_queues.MAIN,
+        )
+        for fine in fines
+    ]
+
+    async def some_finished() -> bool:
+        return len(subjects(stack, f"BURST-{suffix}")) >= 5
+
+    await until("a few fines announced", some_finished, within=60, log=first.log)
+    await first.kill()
+    results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 120)
+
+    assert {r.stage for r in results} == {ANNOUNCED}
+    entries = await FinanceServiceStub(stack.finance).ListEntries(
+        finance_pb2.ListEntriesRequest(person_id="zhao.lei")
+    )
+    keys = Counter(e.idempotency_key for e in entries.entries)
+    assert keys == Counter({h.id: 1 for h in handles}), "every fine booked exactly once"
+    for fine in fines:
+        assert len(subjects(stack, fine.reference)) == 1, fine.reference
+    assert max(message_ids(stack).values()) == 1, message_ids(stack)
+    # Both did work: the one killed before the end, the survivor to the end.
+    workers = Counter([await last_worker(h) for h in handles])
+    assert workers[second.identity] > 0 and sum(workers.values()) == BURST, workers
