@@ -25,6 +25,8 @@ from bench import processes
 from bench.measure import Figure
 from services.cli.dev import temporal_argv
 from services.cli.health import check_all, temporal_health
+from services.runtime.dev_pki import DevPki
+from services.runtime.tls import ADMIN
 
 START_TARGET_S = 10.0
 RSS_TARGET_MIB = 1024.0
@@ -115,8 +117,13 @@ async def dev_run(workdir: Path) -> Run:
     database = var_dir / "temporal.db"
     log = workdir / "csd-dev.log"
 
+    pki = DevPki(var_dir / "tls")
+
     async def healthy() -> bool:
-        return all(p.healthy for p in await check_all(settings, temporal_database=database))
+        # The parts speak mutual TLS with csd dev's CA, once it has made one.
+        tls = pki.files(ADMIN) if pki.ca.exists() else None
+        parts = await check_all(settings, temporal_database=database, tls=tls)
+        return all(p.healthy for p in parts)
 
     began = time.monotonic()
     process = await _spawn([sys.executable, "-m", "services.cli.main", "dev"], env, log)

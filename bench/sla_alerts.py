@@ -1,45 +1,90 @@
-"""SLA alert lateness (issue 7): from a promise's deadline until its breach alert is accepted by
-the SMTP server, idle and with 1,000 deadlines at the same instant.
+"""SLA alert lateness (issues 7 and 16): from a promise's deadline until its alert is accepted
+by the SMTP server, idle and with 1,000 deadlines at one instant, each beside its floor in
+turn (ours, then the floor, round after round; never at the same time).
 
-Each deadline is held by a real `SlaClock` (bench/workflows.py: SlaProbeWorkflow) on a worker
-with csd-ops's own activities, so the alert takes the path every process's alert takes: timer,
-workflow task, the managers looked up in the staff service, the alert through notify's delivery
-record to SMTP. The SMTP sink of `csd dev` writes each message to its maildir before it answers
-250, so a file's modification time is the moment the alert was accepted.
+Ours: each deadline held by a real `SlaClock` on a real case file (bench/workflows.py:
+SlaProbeWorkflow) on the production worker (bench/probe_worker.py `ours`, a process of its own
+like csd dev's worker), so the alert takes the path every process's alert takes: timer,
+workflow task, the alert activity, notify's delivery record, SMTP. The floor: the same burst of
+bare timers, each firing one bare activity that sends one mail over a new connection to the
+same SMTP server (`bare`). The SMTP sink of `csd dev` writes each message to its maildir before
+it answers 250, so a file's modification time is the moment the mail was accepted.
+
+`BENCH_SLA_WORKERS` (default 1) runs that many worker processes of each kind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import signal
+import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
-
-import grpc
-from temporalio.worker import Worker
+from typing import Any
 
 from bench.measure import Figure, percentile
+from bench.probe_worker import READY
 from bench.system import System
-from bench.workflows import SlaProbeInput, SlaProbeWorkflow
-from services.worker.main import (
-    MAX_CACHED_WORKFLOWS,
-    STICKY_QUEUE_TIMEOUT,
-    activities_for,
-    use_bytecode,
+from bench.workflows import (
+    BareMailInput,
+    BareTimerMailInput,
+    BareTimerMailWorkflow,
+    SlaProbeInput,
+    SlaProbeWorkflow,
 )
 
 IDLE_DEADLINES = 40
 IDLE_SPACING_S = 0.25
-BURST = 1000
+BURST = int(os.environ.get("BENCH_SLA_BURST", "1000"))
 BURST_LEAD_S = 40
 START_CONCURRENCY = 50
 IDLE_TARGET_MS = 250.0
-BURST_TARGET_S = 5.0
+BURST_TARGET_RATIO = 2.0
+WORKERS = int(os.environ.get("BENCH_SLA_WORKERS", "1"))
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.asynccontextmanager
+async def worker_processes(system: System, kind: str, task_queue: str) -> AsyncIterator[None]:
+    """`WORKERS` probe worker processes of `kind` polling `task_queue`, until the block ends."""
+    logs = system.settings.var_dir / "log"
+    started: list[tuple[asyncio.subprocess.Process, Path]] = []
+    try:
+        for n in range(WORKERS):
+            log = logs / f"bench-{kind}-{n}.log"
+            with log.open("wb") as out:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bench.probe_worker", kind, task_queue,
+                    cwd=REPO, env=system.env(), stdout=out, stderr=out,
+                    stdin=asyncio.subprocess.DEVNULL,
+                )  # fmt: skip
+            started.append((process, log))
+        for process, log in started:
+            for _ in range(600):
+                if READY in log.read_text():
+                    break
+                if process.returncode is not None:
+                    raise RuntimeError(f"{kind} worker exited:\n{log.read_text()[-2000:]}")
+                await asyncio.sleep(0.05)
+        yield
+    finally:
+        for process, _ in started:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process, _ in started:
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
 
 
 def _accepted(maildir: Path, run: str) -> dict[str, list[float]]:
@@ -54,86 +99,26 @@ def _accepted(maildir: Path, run: str) -> dict[str, list[float]]:
     return accepted
 
 
-async def _probe_round(system: System, task_queue: str, deadlines: dict[str, datetime]) -> float:
-    """Start a probe per reference and wait until every probe has alerted; the seconds the
-    starts took."""
-    client = system.client
+Start = Callable[[str, datetime], Any]
+
+
+async def _round(system: System, start_one: Start, deadlines: dict[str, datetime]) -> float:
+    """Start a case per reference and wait until each has alerted; the seconds the starts took."""
     semaphore = asyncio.Semaphore(START_CONCURRENCY)
+    handles = []
 
     async def start(reference: str, deadline: datetime) -> None:
         async with semaphore:
-            await client.start_workflow(
-                SlaProbeWorkflow.run,
-                SlaProbeInput(reference, deadline.isoformat()),
-                id=f"bench-sla-{reference}",
-                task_queue=task_queue,
-            )
+            handles.append(await start_one(reference, deadline))
 
     began = time.monotonic()
     await asyncio.gather(*(start(r, d) for r, d in deadlines.items()))
     starting = time.monotonic() - began
     latest = max(deadlines.values())
-    for reference in deadlines:
-        remaining = (latest - datetime.now(UTC)).total_seconds() + 120
-        await asyncio.wait_for(
-            client.get_workflow_handle(f"bench-sla-{reference}").result(), max(remaining, 1)
-        )
+    for handle in handles:
+        remaining = (latest - datetime.now(UTC)).total_seconds() + 300
+        await asyncio.wait_for(handle.result(), max(remaining, 1))
     return starting
-
-
-async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]:
-    settings = system.settings
-    idle_p99, burst_s, detail = [], [], []
-    async with (
-        grpc.aio.insecure_channel(settings.staff_address) as staff,
-        grpc.aio.insecure_channel(settings.finance_address) as finance,
-        grpc.aio.insecure_channel(settings.notify_address) as notify,
-    ):
-        task_queue = f"bench-sla-{uuid.uuid4().hex[:8]}"
-        use_bytecode()
-        async with Worker(
-            system.client,
-            task_queue=task_queue,
-            workflows=[SlaProbeWorkflow],
-            activities=activities_for(staff=staff, finance=finance, notify=notify),
-            sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
-            max_cached_workflows=MAX_CACHED_WORKFLOWS,
-        ):
-            for _ in range(rounds):
-                # Idle: deadlines one at a time, far enough apart not to meet.
-                run = uuid.uuid4().hex[:8]
-                first = datetime.now(UTC) + timedelta(seconds=5)
-                idle = {
-                    f"SLA-{run}-{n}": first + timedelta(seconds=n * IDLE_SPACING_S)
-                    for n in range(IDLE_DEADLINES)
-                }
-                await _probe_round(system, task_queue, idle)
-                lateness = _lateness(system.maildir, run, idle)
-                idle_p99.append(percentile(lateness, 0.99))
-                detail.append(
-                    f"SLA alert, idle ({IDLE_DEADLINES} deadlines {IDLE_SPACING_S:g} s apart): "
-                    f"p50 {percentile(lateness, 0.5):.0f} ms, p99 {idle_p99[-1]:.0f} ms, "
-                    f"max {max(lateness):.0f} ms"
-                )
-
-                # Burst: every deadline at one instant, after all of them have started.
-                run = uuid.uuid4().hex[:8]
-                instant = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_S)
-                burst = {f"SLA-{run}-{n}": instant for n in range(BURST)}
-                starting = await _probe_round(system, task_queue, burst)
-                if starting > BURST_LEAD_S:
-                    raise AssertionError(f"{BURST} starts took {starting:.0f} s: raise the lead")
-                lateness = _lateness(system.maildir, run, burst)
-                burst_s.append(max(lateness) / 1000)
-                detail.append(
-                    f"SLA alert, burst of {BURST} at one instant (started in {starting:.0f} s "
-                    f"of the {BURST_LEAD_S} s lead): p50 {percentile(lateness, 0.5):.0f} ms, p99 "
-                    f"{percentile(lateness, 0.99):.0f} ms, all alerted within {burst_s[-1]:.2f} s"
-                )
-    return [
-        Figure("sla_alert_p99_ms", "ms", idle_p99, None, IDLE_TARGET_MS),
-        Figure("sla_burst_s", "s", burst_s, None, BURST_TARGET_S),
-    ], detail
 
 
 def _lateness(maildir: Path, run: str, deadlines: dict[str, datetime]) -> list[float]:
@@ -145,3 +130,79 @@ def _lateness(maildir: Path, run: str, deadlines: dict[str, datetime]) -> list[f
     if missing or doubled:
         raise AssertionError(f"alerts not exactly once: missing {missing[:5]}, doubled {doubled}")
     return [(min(accepted[r]) - deadline.timestamp()) * 1000 for r, deadline in deadlines.items()]
+
+
+async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]:
+    client, settings = system.client, system.settings
+    ours_queue = f"bench-sla-{uuid.uuid4().hex[:8]}"
+    bare_queue = f"bench-sla-bare-{uuid.uuid4().hex[:8]}"
+
+    def ours(reference: str, deadline: datetime) -> Any:
+        return client.start_workflow(
+            SlaProbeWorkflow.run,
+            SlaProbeInput(reference, deadline.isoformat()),
+            id=f"bench-sla-{reference}",
+            task_queue=ours_queue,
+        )
+
+    def bare(reference: str, deadline: datetime) -> Any:
+        mail = BareMailInput(
+            settings.smtp_host, settings.smtp_port, f"{reference}: bench SLA breach"
+        )
+        return client.start_workflow(
+            BareTimerMailWorkflow.run,
+            BareTimerMailInput(deadline.isoformat(), mail),
+            id=f"bench-sla-bare-{reference}",
+            task_queue=bare_queue,
+        )
+
+    idle: dict[str, list[float]] = {"ours": [], "bare": []}
+    burst: dict[str, list[float]] = {"ours": [], "bare": []}
+    detail = []
+    async with (
+        worker_processes(system, "ours", ours_queue),
+        worker_processes(system, "bare", bare_queue),
+    ):
+        for _ in range(rounds):
+            for kind, start in (("ours", ours), ("bare", bare)):
+                await system.settle()
+                # Idle: deadlines one at a time, far enough apart not to meet.
+                run = uuid.uuid4().hex[:8]
+                first = datetime.now(UTC) + timedelta(seconds=5)
+                spaced = {
+                    f"SLA-{run}-{n}": first + timedelta(seconds=n * IDLE_SPACING_S)
+                    for n in range(IDLE_DEADLINES)
+                }
+                await _round(system, start, spaced)
+                lateness = _lateness(system.maildir, run, spaced)
+                idle[kind].append(percentile(lateness, 0.99))
+                detail.append(
+                    f"SLA alert ({kind}), idle ({IDLE_DEADLINES} deadlines {IDLE_SPACING_S:g} s "
+                    f"apart): p50 {percentile(lateness, 0.5):.0f} ms, p99 {idle[kind][-1]:.0f} "
+                    f"ms, max {max(lateness):.0f} ms"
+                )
+            for kind, start in (("ours", ours), ("bare", bare)):
+                await system.settle()
+                # Burst: every deadline at one instant, after all of them have started.
+                run = uuid.uuid4().hex[:8]
+                instant = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_S)
+                at_once = {f"SLA-{run}-{n}": instant for n in range(BURST)}
+                starting = await _round(system, start, at_once)
+                if starting > BURST_LEAD_S:
+                    raise AssertionError(f"{BURST} starts took {starting:.0f} s: raise the lead")
+                lateness = _lateness(system.maildir, run, at_once)
+                burst[kind].append(max(lateness) / 1000)
+                detail.append(
+                    f"SLA alert ({kind}), burst of {BURST} at one instant on {WORKERS} worker "
+                    f"process(es) (started in {starting:.0f} s of the {BURST_LEAD_S} s lead): "
+                    f"p50 {percentile(lateness, 0.5):.0f} ms, p99 "
+                    f"{percentile(lateness, 0.99):.0f} ms, all alerted within "
+                    f"{burst[kind][-1]:.2f} s"
+                )
+    ratios = [o / b for o, b in zip(burst["ours"], burst["bare"], strict=True)]
+    return [
+        Figure("sla_alert_p99_ms", "ms", idle["ours"], idle["bare"], IDLE_TARGET_MS),
+        Figure(
+            "sla_burst_ratio", "ratio", ratios, burst["bare"], BURST_TARGET_RATIO, floor_unit="s"
+        ),
+    ], detail

@@ -28,8 +28,10 @@ from bench import processes
 from bench.leave_load import LeaveSlots
 from services.cli.health import check_all
 from services.runtime.database import create_engine
+from services.runtime.dev_pki import DevPki
 from services.runtime.settings import Settings
 from services.runtime.temporal_client import data_converter
+from services.runtime.tls import ADMIN, GATEWAY, TlsFiles, open_channel
 
 SERVICES = ("staff", "finance", "notify")
 START_TIMEOUT_SECONDS = 60.0
@@ -42,12 +44,23 @@ class System:
     gateway: grpc.aio.Channel
     started_in_s: float
     process: asyncio.subprocess.Process
+    # csd dev's CA and the parts' certificates: the benchmark calls the services as the worker.
+    pki: DevPki
     # Leave slots are shared by every benchmark on this system: a slot is one workflow.
     leave_slots: LeaveSlots = field(default_factory=LeaveSlots)
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def maildir(self) -> Path:
         return self.settings.var_dir / "mail"
+
+    def tls(self, part: str) -> TlsFiles:
+        return self.pki.files(part)
+
+    def env(self) -> dict[str, str]:
+        """The environment a worker process of the benchmark's runs with: csd dev's settings
+        (ports, keyring, auth mode) and the worker part's certificate."""
+        return {**self.environment, **self.pki.env("worker")}
 
     async def settle(self, quiet_s: float = 2.0, limit_s: float = 180.0) -> float:
         """Wait until the work a benchmark left behind is done (no mail for `quiet_s`: every
@@ -85,9 +98,11 @@ async def postgres_databases(server: str, names: tuple[str, ...]) -> AsyncIterat
         await engine.dispose()
 
 
-async def _healthy(settings: Settings, deadline: float) -> None:
+async def _healthy(settings: Settings, pki: DevPki, deadline: float) -> None:
     while True:
-        parts = await check_all(settings)
+        # Until csd dev has made its CA, nothing answers TLS.
+        tls = pki.files(ADMIN) if pki.ca.exists() else None
+        parts = await check_all(settings, tls=tls)
         if all(p.healthy for p in parts):
             return
         if time.monotonic() > deadline:
@@ -113,14 +128,18 @@ async def running_system(workdir: Path, *, postgres: str = "") -> AsyncIterator[
             csd, "dev", stdout=output, stderr=output, stdin=asyncio.subprocess.DEVNULL,
             env=env, start_new_session=True,
         )  # fmt: skip
+        pki = DevPki(var_dir / "tls")
         try:
-            await _healthy(settings, began + START_TIMEOUT_SECONDS)
+            await _healthy(settings, pki, began + START_TIMEOUT_SECONDS)
             started_in = time.monotonic() - began
             client = await Client.connect(
                 settings.temporal_address, data_converter=data_converter(settings.payload_keys)
             )
-            async with grpc.aio.insecure_channel(settings.gateway_address) as gateway:
-                yield System(settings, client, gateway, started_in, process)
+            gateway_channel = open_channel(
+                settings.gateway_address, to=GATEWAY, tls=pki.files(ADMIN)
+            )
+            async with gateway_channel as gateway:
+                yield System(settings, client, gateway, started_in, process, pki, environment=env)
         finally:
             await _stop(process)
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
+    import aiosmtplib
+
     from workflows import sla
+    from workflows.case_file import CaseFile, CaseRecord
+    from workflows.lookups import people_in_role
 
 
 @activity.defn
@@ -58,18 +63,77 @@ class SlaProbeInput:
     deadline: str
 
 
+@dataclass(kw_only=True)
+class SlaProbeStatus(CaseRecord):
+    stage: str = "open"
+
+
 @workflow.defn
 class SlaProbeWorkflow:
-    """A promise nobody keeps: its breach alert goes to the department managers at `deadline`."""
+    """A promise nobody keeps, on a real case file: its breach alert goes to the department
+    managers at `deadline`, by the path every process's alert takes (the clock's timer, the
+    case's alert activity, notify's delivery record, SMTP)."""
 
     @workflow.run
     async def run(self, input: SlaProbeInput) -> str:
         deadline = datetime.fromisoformat(input.deadline)
-        clock = sla.SlaClock(
-            sla.SlaPolicy("bench", timedelta(0), breach_roles=("department_manager",)),
+        case = CaseFile(
+            SlaProbeStatus(),
+            process="bench",
             reference=input.reference,
-            subject=f"Benchmark promise {input.reference} is not kept.",
+            summary=f"Benchmark promise {input.reference} is not kept.",
+            subject=lambda what: f"{input.reference}: {what}",
+            words=lambda stage: stage,
         )
-        clock.start_between(workflow.now(), deadline, deadline)
+        case.open(region="department", rule_version="2024-v1")
+        # As a process does at its start: who the clock alerts is known before it runs.
+        managers = await people_in_role("department_manager")
+        clock = case.clock(
+            "bench",
+            promise="a bench SLA breach is alerted at once",
+            started_at=workflow.now(),
+            warn_at=deadline,
+            breach_at=deadline,
+            breach_to=managers,
+        )
         await clock.wait(lambda: clock.state == sla.BREACHED)
         return clock.state
+
+
+@dataclass
+class BareMailInput:
+    host: str
+    port: int
+    subject: str
+
+
+@activity.defn
+async def bare_mail(input: BareMailInput) -> None:
+    """One mail over one new SMTP connection, and nothing else: no delivery record, no
+    idempotency, no directory."""
+    message = EmailMessage()
+    message["From"] = "bench@csd.example"
+    message["To"] = "floor@csd.example"
+    message["Subject"] = input.subject
+    message.set_content("bench floor")
+    await aiosmtplib.send(message, hostname=input.host, port=input.port, timeout=30)
+
+
+@dataclass
+class BareTimerMailInput:
+    deadline: str
+    mail: BareMailInput
+
+
+@workflow.defn
+class BareTimerMailWorkflow:
+    """A timer to `deadline`, then one bare mail: the floor of an SLA alert."""
+
+    @workflow.run
+    async def run(self, input: BareTimerMailInput) -> None:
+        remaining = datetime.fromisoformat(input.deadline) - workflow.now()
+        if remaining > timedelta(0):
+            await workflow.sleep(remaining)
+        await workflow.execute_activity(
+            bare_mail, input.mail, start_to_close_timeout=timedelta(seconds=60)
+        )

@@ -7,6 +7,12 @@ servers that announce 8BITMIME.
 A message goes to all of its recipients or to none: if the server refuses any recipient, the
 transaction is abandoned before DATA. Nobody gets a notification that is then reported as failed,
 and a retry cannot send a second copy to the recipients that were accepted the first time.
+
+Sessions are kept open between messages (aiosmtplib, asyncio): a burst of alerts does not pay
+a TCP connection, a greeting, EHLO, TLS and AUTH per message, nor wait for a thread (issue 16).
+At most `pool_size` sessions are open at once; one idle longer than `idle_seconds` is closed
+rather than reused (servers drop idle clients), and a kept session the server dropped is
+replaced before anything of the message was sent.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import EmailPolicy, default
+from email.policy import default
 from email.utils import format_datetime
-from typing import Any, Literal, Protocol, get_args
+from typing import Literal, Protocol, get_args
+
+import aiosmtplib
 
 from services.notify.delivery import Refused
 from services.runtime.email_address import parse_address
@@ -37,6 +46,9 @@ TLS_MODES: tuple[TlsMode, ...] = get_args(TlsMode)
 # lease (delivery.DEFAULT_LEASE), so that the outcome is known and recorded before the caller
 # retries and before a retry may presume the sender dead.
 SMTP_TIMEOUT_SECONDS = 10.0
+# Sessions open at once: enough to keep a relay busy, few enough not to look like a flood.
+POOL_SIZE = 8
+IDLE_SECONDS = 30.0
 
 
 def tls_mode(value: str) -> TlsMode:
@@ -72,7 +84,8 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Submits mail to an SMTP server (the dev mail sink or the company's relay)."""
+    """Submits mail to an SMTP server (the dev mail sink or the company's relay) over a pool of
+    kept-open sessions."""
 
     name = "smtp"
 
@@ -86,8 +99,11 @@ class SmtpMailer:
         username: str = "",
         password: str = "",
         timeout: float = SMTP_TIMEOUT_SECONDS,
+        pool_size: int = POOL_SIZE,
+        idle_seconds: float = IDLE_SECONDS,
     ) -> None:
-        """`timeout` bounds the whole exchange with the server, not each read."""
+        """`timeout` bounds the whole exchange of one message, from waiting for a session to
+        the last reply."""
         self.host = host
         self.port = port
         self.sender = parse_address(mail_from)
@@ -95,6 +111,10 @@ class SmtpMailer:
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.idle_seconds = idle_seconds
+        self._slots = asyncio.Semaphore(pool_size)
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self.opened = 0  # sessions opened so far: how much the pool saves
 
     def message_id(self, key: str) -> str:
         """The Message-ID of the delivery with idempotency `key`.
@@ -109,108 +129,162 @@ class SmtpMailer:
     async def send(
         self, *, to: Sequence[str], cc: Sequence[str], subject: str, body: str, key: str
     ) -> str:
-        """Send over SMTP in a worker thread (smtplib blocks); return the Message-ID."""
+        """Send over SMTP; return the Message-ID."""
         message_id = self.message_id(key)
-        try:
-            await asyncio.to_thread(self._submit, to, cc, subject, body, message_id)
-        except smtplib.SMTPRecipientsRefused as err:
-            refusals = {f"recipient {address}": reply for address, reply in err.recipients.items()}
-            raise _classify(refusals) from err
-        except smtplib.SMTPSenderRefused as err:
-            raise _classify({f"sender {err.sender}": (err.smtp_code, err.smtp_error)}) from err
-        except smtplib.SMTPDataError as err:
-            raise _classify({"the message": (err.smtp_code, err.smtp_error)}) from err
-        return message_id
-
-    def _open(self) -> smtplib.SMTP:
-        """An open, greeted and (per `tls` and `username`) secured and logged-in session."""
-        smtp: smtplib.SMTP
-        if self.tls == "implicit":
-            smtp = _BoundedSmtps(
-                self.host, self.port, budget=self.timeout, context=ssl.create_default_context()
-            )
-        else:
-            smtp = _BoundedSmtp(self.host, self.port, budget=self.timeout)
-        try:
-            smtp.ehlo()
-            if self.tls == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password)
-        except BaseException:
-            _close(smtp)
-            raise
-        return smtp
-
-    def _submit(
-        self, to: Sequence[str], cc: Sequence[str], subject: str, body: str, message_id: str
-    ) -> None:
         to_addresses = [parse_address(a) for a in to]
         cc_addresses = [parse_address(a) for a in cc]
-        # Cc recipients get the message through the envelope; dict keeps order, drops repeats.
-        envelope = list(dict.fromkeys(a.addr_spec for a in [*to_addresses, *cc_addresses]))
-        smtp = self._open()
         try:
-            eight_bit = bool(smtp.has_extn("8bitmime"))
-            # No folding within the 998 octets RFC 5322 allows a line: Python's folder writes an
-            # empty encoded word (=?utf-8?q??=) when a fold falls just before a non-ASCII word
-            # (cpython#136052), and a subject is at most 300 characters here.
-            policy = default.clone(max_line_length=998)
-            if not eight_bit:
-                policy = policy.clone(cte_type="7bit")
-            message = EmailMessage(policy=policy)
-            message["From"] = self.sender
-            message["To"] = to_addresses
-            if cc_addresses:
-                message["Cc"] = cc_addresses
-            message["Subject"] = subject
-            message["Date"] = format_datetime(datetime.now(UTC))
-            message["Message-ID"] = message_id
-            # RFC 3834: out-of-office responders must not answer machine mail.
-            message["Auto-Submitted"] = "auto-generated"
-            message.set_content(body, charset="utf-8")
-            _transact(smtp, self.sender.addr_spec, envelope, message, policy, eight_bit=eight_bit)
-        finally:
-            _close(smtp)
+            async with asyncio.timeout(self.timeout), self._slots:
+                await self._submit(to_addresses, cc_addresses, subject, body, message_id)
+        except TimeoutError as err:
+            raise TimeoutError(f"the SMTP exchange took longer than {self.timeout:g} s") from err
+        return message_id
+
+    async def aclose(self) -> None:
+        """Say QUIT on every kept session."""
+        idle, self._idle = self._idle, []
+        for session, _ in idle:
+            await _quit(session)
+
+    async def _submit(
+        self,
+        to: list[Address],
+        cc: list[Address],
+        subject: str,
+        body: str,
+        message_id: str,
+    ) -> None:
+        # Cc recipients get the message through the envelope; dict keeps order, drops repeats.
+        envelope = list(dict.fromkeys(a.addr_spec for a in [*to, *cc]))
+        session, kept = await self._session()
+        try:
+            try:
+                await _transact(session, self.sender, to, cc, envelope, subject, body, message_id)
+            except aiosmtplib.SMTPServerDisconnected:
+                if not kept:
+                    raise
+                # The server dropped the kept session before the message began: a new one.
+                session.close()
+                session, kept = await self._open(), False
+                await _transact(session, self.sender, to, cc, envelope, subject, body, message_id)
+        except (Refused, Deferred):
+            # The session itself is fine: the transaction was abandoned before DATA or the
+            # server answered DATA; RSET makes it ready for the next message.
+            await self._keep_after_reset(session)
+            raise
+        except BaseException:
+            session.close()
+            raise
+        self._idle.append((session, time.monotonic()))
+
+    async def _session(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """A kept session still fresh and connected, else a new one; and whether it was kept."""
+        now = time.monotonic()
+        while self._idle:
+            session, since = self._idle.pop()
+            if session.is_connected and now - since < self.idle_seconds:
+                return session, True
+            await _quit(session)
+        return await self._open(), False
+
+    async def _keep_after_reset(self, session: aiosmtplib.SMTP) -> None:
+        try:
+            await session.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            session.close()
+            return
+        self._idle.append((session, time.monotonic()))
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        """An open, greeted and (per `tls` and `username`) secured and logged-in session."""
+        context = ssl.create_default_context()
+        session = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.tls == "implicit",
+            start_tls=False,
+            tls_context=context,
+            timeout=self.timeout,
+        )
+        try:
+            await session.connect()
+        except aiosmtplib.SMTPConnectError as err:
+            # The cause (a refused connection, a failed TLS handshake) says what happened.
+            raise (err.__cause__ if isinstance(err.__cause__, OSError) else err) from err
+        try:
+            await session.ehlo()
+            if self.tls == "starttls":
+                if not session.supports_extension("starttls"):
+                    raise smtplib.SMTPNotSupportedError(
+                        "the SMTP server does not offer STARTTLS; not sending in the clear"
+                    )
+                await session.starttls(tls_context=context)
+                await session.ehlo()
+            if self.username:
+                await session.login(self.username, self.password)
+        except BaseException:
+            session.close()
+            raise
+        self.opened += 1
+        return session
 
 
-def _transact(
-    smtp: smtplib.SMTP,
-    sender: str,
+async def _transact(
+    session: aiosmtplib.SMTP,
+    sender: Address,
+    to: list[Address],
+    cc: list[Address],
     envelope: Sequence[str],
-    message: EmailMessage,
-    policy: EmailPolicy[EmailMessage],
-    *,
-    eight_bit: bool,
+    subject: str,
+    body: str,
+    message_id: str,
 ) -> None:
-    """MAIL, every RCPT, then DATA only if every recipient was accepted.
+    """MAIL, every RCPT, then DATA only if every recipient was accepted."""
+    eight_bit = session.supports_extension("8bitmime")
+    # No folding within the 998 octets RFC 5322 allows a line: Python's folder writes an empty
+    # encoded word (=?utf-8?q??=) when a fold falls just before a non-ASCII word
+    # (cpython#136052), and a subject is at most 300 characters here.
+    policy = default.clone(max_line_length=998)
+    if not eight_bit:
+        policy = policy.clone(cte_type="7bit")
+    message = EmailMessage(policy=policy)
+    message["From"] = sender
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id
+    # RFC 3834: out-of-office responders must not answer machine mail.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, charset="utf-8")
 
-    smtplib's sendmail goes on to DATA when only some recipients are refused; this is the same
-    exchange without that.
-    """
     options = ["BODY=8BITMIME"] if eight_bit else []
-    international = not all(address.isascii() for address in [sender, *envelope])
+    international = not all(address.isascii() for address in [sender.addr_spec, *envelope])
     if international:
-        if not smtp.has_extn("smtputf8"):
+        if not session.supports_extension("smtputf8"):
             raise smtplib.SMTPNotSupportedError(
                 "an address is not ASCII and the SMTP server does not offer SMTPUTF8"
             )
         options = ["SMTPUTF8", "BODY=8BITMIME"]
     data = message.as_bytes(policy=policy.clone(linesep="\r\n", utf8=international))
-    code, reply = smtp.mail(sender, options)
-    if code != 250:
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    refused: dict[str, tuple[int, bytes]] = {}
+    encoding = "utf-8" if international else "ascii"
+    try:
+        await session.mail(sender.addr_spec, options=options, encoding=encoding)
+    except aiosmtplib.SMTPSenderRefused as err:
+        raise _classify({f"sender {err.sender}": (err.code, err.message)}) from err
+    refused: dict[str, tuple[int, str]] = {}
     for recipient in envelope:
-        code, reply = smtp.rcpt(recipient)
-        if code not in (250, 251):
-            refused[recipient] = (code, reply)
+        try:
+            await session.rcpt(recipient, encoding=encoding)
+        except aiosmtplib.SMTPRecipientRefused as err:
+            refused[f"recipient {recipient}"] = (err.code, err.message)
     if refused:
-        raise smtplib.SMTPRecipientsRefused(refused)
-    code, reply = smtp.data(data)
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
+        raise _classify(refused)
+    try:
+        await session.data(data)
+    except aiosmtplib.SMTPDataError as err:
+        raise _classify({"the message": (err.code, err.message)}) from err
 
 
 def _classify(refusals: Mapping[str, tuple[int, bytes | str]]) -> Exception:
@@ -224,58 +298,12 @@ def _classify(refusals: Mapping[str, tuple[int, bytes | str]]) -> Exception:
     return Deferred(f"the SMTP server deferred {detail}")
 
 
-def _close(smtp: smtplib.SMTP) -> None:
-    """Say QUIT if the session still allows it, and close the connection.
-
-    Once DATA was accepted the message is sent, whatever QUIT gets back, so nothing here may fail
-    the send.
-    """
+async def _quit(session: aiosmtplib.SMTP) -> None:
+    """Say QUIT if the session still allows it, and close the connection; never fails."""
     try:
-        smtp.quit()
-    except (OSError, smtplib.SMTPException):
+        if session.is_connected:
+            await session.quit()
+    except (aiosmtplib.SMTPException, OSError):
         pass
     finally:
-        smtp.close()
-
-
-class _BoundedSmtp(smtplib.SMTP):
-    """An SMTP session that gives each command only what is left of one time budget.
-
-    smtplib's own timeout applies to every socket operation, so a slow server could stretch a
-    send to many times it; this bounds connect to last reply by `budget` seconds.
-    """
-
-    def __init__(self, host: str, port: int, *, budget: float, **options: Any) -> None:
-        self._budget = budget
-        self._deadline = time.monotonic() + budget
-        super().__init__(host, port, timeout=budget, **options)
-
-    def send(self, s: Any) -> None:
-        """Send a command or the message with what is left of the budget."""
-        self._bound()
-        super().send(s)
-
-    def getreply(self) -> tuple[int, bytes]:
-        """Wait for a reply for what is left of the budget."""
-        self._bound()
-        try:
-            return super().getreply()
-        except smtplib.SMTPServerDisconnected as err:
-            # smtplib reports a read timeout as a lost connection; say what really happened.
-            if time.monotonic() >= self._deadline:
-                raise self._expired() from err
-            raise
-
-    def _bound(self) -> None:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise self._expired()
-        if self.sock is not None:
-            self.sock.settimeout(remaining)
-
-    def _expired(self) -> TimeoutError:
-        return TimeoutError(f"the SMTP exchange took longer than {self._budget:g} s")
-
-
-class _BoundedSmtps(_BoundedSmtp, smtplib.SMTP_SSL):
-    """_BoundedSmtp over implicit TLS (SMTPS)."""
+        session.close()

@@ -54,7 +54,12 @@ async def start(
         ),
         service_names=[SERVICE_NAME],
         # The sends still write to the database, so they finish before the engine goes.
-        cleanup=[servicer.drain, engine.dispose],
+        # The kept SMTP sessions say QUIT once the sends under way are recorded.
+        cleanup=[
+            servicer.drain,
+            *([mailer.aclose] if isinstance(mailer, SmtpMailer) else []),
+            engine.dispose,
+        ],
         tls=tls,
         callers=CALLERS,
     )

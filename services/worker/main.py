@@ -177,13 +177,15 @@ def build_worker(
     finance: grpc.aio.Channel,
     notify: grpc.aio.Channel,
     task_queue: str = task_queues.MAIN,
+    extra_workflows: Sequence[type] = (),
 ) -> Worker:
-    """The worker for `task_queue`, ready to `run()`."""
+    """The worker for `task_queue`, ready to `run()`; `extra_workflows` beside csd-ops's own
+    (the benchmarks' probes run on the production worker's settings this way)."""
     use_bytecode()
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(WORKFLOWS),
+        workflows=[*WORKFLOWS, *extra_workflows],
         activities=activities_for(staff=staff, finance=finance, notify=notify, client=client),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,

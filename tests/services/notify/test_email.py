@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 import ssl
 from dataclasses import replace
@@ -10,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from services.mailsink import MailSink
+from services.notify.delivery import Refused
 from services.notify.email import SmtpMailer, TlsMode
 from services.notify.server import mailer_from_settings
 from services.runtime.settings import Settings
-from tests.services.notify.conftest import MAIL_FROM
+from tests.services.notify.conftest import MAIL_FROM, TroubledSink
 
 TLS_VARIABLES = ("CSD_SMTP_TLS", "CSD_SMTP_STARTTLS")
 
@@ -147,3 +149,88 @@ def test_a_password_is_not_sent_in_the_clear_unless_allowed(
             mailer_from_settings(Settings.from_env())
     else:
         assert mailer_from_settings(Settings.from_env()).username == "csd-ops"
+
+
+async def _send(mailer: SmtpMailer, n: int, to: str = "wang.qiang@csd.example") -> str:
+    return await mailer.send(to=[to], cc=[], subject=f"pool {n}", body="x", key=f"pool-{n}")
+
+
+async def test_one_kept_session_carries_message_after_message(tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    mailer = SmtpMailer(host="127.0.0.1", port=sink.port, mail_from=MAIL_FROM, timeout=5)
+    try:
+        for n in range(5):
+            await _send(mailer, n)
+    finally:
+        await mailer.aclose()
+        await sink.stop()
+    assert sorted(str(m["Subject"]) for m in sink.messages) == [f"pool {n}" for n in range(5)]
+    assert mailer.opened == 1  # one connection, greeting and EHLO for all five
+
+
+async def test_a_burst_opens_no_more_sessions_than_the_pool_holds(tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    mailer = SmtpMailer(
+        host="127.0.0.1", port=sink.port, mail_from=MAIL_FROM, timeout=5, pool_size=3
+    )
+    try:
+        await asyncio.gather(*(_send(mailer, n) for n in range(30)))
+    finally:
+        await mailer.aclose()
+        await sink.stop()
+    assert len(sink.messages) == 30
+    assert mailer.opened <= 3
+
+
+async def test_a_kept_session_the_server_dropped_is_replaced_before_the_message(
+    tmp_path: Path,
+) -> None:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    port = sink.port
+    mailer = SmtpMailer(host="127.0.0.1", port=port, mail_from=MAIL_FROM, timeout=5)
+    try:
+        await _send(mailer, 1)
+        # The relay restarts: the kept session's connection is gone.
+        await sink.stop()
+        await sink.start(port=port)
+        await _send(mailer, 2)
+    finally:
+        await mailer.aclose()
+        await sink.stop()
+    assert [str(m["Subject"]) for m in sink.messages] == ["pool 1", "pool 2"]
+    assert mailer.opened == 2
+
+
+async def test_a_session_idle_too_long_is_not_reused(tmp_path: Path) -> None:
+    sink = MailSink(tmp_path / "mail")
+    await sink.start()
+    mailer = SmtpMailer(
+        host="127.0.0.1", port=sink.port, mail_from=MAIL_FROM, timeout=5, idle_seconds=0
+    )
+    try:
+        await _send(mailer, 1)
+        await _send(mailer, 2)
+    finally:
+        await mailer.aclose()
+        await sink.stop()
+    assert len(sink.messages) == 2 and mailer.opened == 2
+
+
+async def test_after_a_refused_message_the_session_sends_the_next_one(tmp_path: Path) -> None:
+    sink = TroubledSink(tmp_path / "mail")
+    sink.data_reply = "550 5.7.1 content refused"
+    await sink.start()
+    mailer = SmtpMailer(host="127.0.0.1", port=sink.port, mail_from=MAIL_FROM, timeout=5)
+    try:
+        with pytest.raises(Refused, match="content refused"):
+            await _send(mailer, 1)
+        sink.data_reply = ""
+        await _send(mailer, 2)
+    finally:
+        await mailer.aclose()
+        await sink.stop()
+    assert [str(m["Subject"]) for m in sink.messages] == ["pool 2"]
+    assert mailer.opened == 1  # RSET, and on with the same session
