@@ -28,7 +28,7 @@ from services.cli.health import check_all, temporal_health
 from services.runtime.dev_pki import DevPki
 from services.runtime.tls import ADMIN
 
-START_TARGET_S = 10.0
+START_TARGET_S = 5.0
 RSS_TARGET_MIB = 1024.0
 IDLE_SECONDS = 10.0
 STARTUP_LIMIT_S = 120.0
