@@ -18,7 +18,7 @@ from pathlib import Path
 import jwt
 from csd.staff.v1 import staff_pb2_grpc
 
-from services.gateway.identity import Caller, caller_from_directory
+from services.gateway.identity import Caller, caller_cache, caller_from_directory
 from services.runtime.errors import Unauthenticated
 from services.runtime.interceptors import CALLER_KEY
 
@@ -102,6 +102,7 @@ class JwtAuthenticator:
         self._issuer = issuer
         self._audience = audience
         self._staff = staff
+        self._callers = caller_cache()
 
     async def authenticate_metadata(self, metadata: Mapping[str, str]) -> Caller:
         if CALLER_KEY in metadata:
@@ -114,7 +115,7 @@ class JwtAuthenticator:
                 "send `authorization: Bearer <token>`: this gateway takes signed tokens only"
             )
         subject = await self._subject(token.strip())
-        return await caller_from_directory(self._staff, subject)
+        return await caller_from_directory(self._staff, subject, self._callers)
 
     async def _subject(self, token: str) -> str:
         try:

@@ -18,6 +18,7 @@ from csd.staff.v1 import staff_pb2, staff_pb2_grpc
 from services.gateway.directory import LOOKUP_DEADLINE_SECONDS, ask_staff
 from services.runtime.errors import PermissionDenied, Unauthenticated
 from services.runtime.interceptors import CALLER_KEY
+from services.runtime.read_cache import ReadCache
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,33 @@ def call_metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
     return {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
 
 
-async def caller_from_directory(staff: staff_pb2_grpc.StaffServiceStub, person_id: str) -> Caller:
-    """The active staff person `person_id`, or UNAUTHENTICATED."""
-    person: staff_pb2.Person = await ask_staff(
-        staff.GetPerson(staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_DEADLINE_SECONDS),
-        purpose="confirm who you are",
-        missing=Unauthenticated(f"{person_id!r} is not in the staff directory"),
-    )
+# A caller is looked up once per few seconds, not on every call (issue 16): a person made
+# inactive in the directory is refused within this long.
+CALLER_TTL_SECONDS = 5.0
+
+
+def caller_cache() -> ReadCache:
+    """The cache of directory answers an authenticator keeps (refusals are never kept)."""
+    return ReadCache(ttl_seconds=CALLER_TTL_SECONDS, max_entries=10_000)
+
+
+async def caller_from_directory(
+    staff: staff_pb2_grpc.StaffServiceStub, person_id: str, cache: ReadCache | None = None
+) -> Caller:
+    """The active staff person `person_id`, or UNAUTHENTICATED; from `cache` when it holds a
+    recent answer."""
+
+    async def load() -> staff_pb2.Person:
+        answer: staff_pb2.Person = await ask_staff(
+            staff.GetPerson(
+                staff_pb2.GetPersonRequest(id=person_id), timeout=LOOKUP_DEADLINE_SECONDS
+            ),
+            purpose="confirm who you are",
+            missing=Unauthenticated(f"{person_id!r} is not in the staff directory"),
+        )
+        return answer
+
+    person = await (cache.read(person_id, load) if cache is not None else load())
     if not person.active:
         raise Unauthenticated(f"{person_id!r} is no longer active in the staff directory")
     return Caller(
@@ -68,9 +89,10 @@ class DevAuthenticator:
 
     def __init__(self, staff: staff_pb2_grpc.StaffServiceStub) -> None:
         self._staff = staff
+        self._cache = caller_cache()
 
     async def authenticate_metadata(self, metadata: Mapping[str, str]) -> Caller:
         user = metadata.get(CALLER_KEY, "").strip()
         if not user:
             raise Unauthenticated(f"set the metadata key {CALLER_KEY} to your staff id")
-        return await caller_from_directory(self._staff, user)
+        return await caller_from_directory(self._staff, user, self._cache)
