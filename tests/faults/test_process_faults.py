@@ -111,6 +111,20 @@ FIRING_SLACK = 1.0
 TIMER_SLACK = 5.0
 
 
+def xa1_bypass_fine(reference: str) -> PenaltyInput:
+    """zhao.lei's fine for asking R&D directly (XA-1), under `reference`."""
+    return PenaltyInput(
+        reference=reference,
+        rule_id="XA-1",
+        person_id="zhao.lei",
+        region_code="east",
+        month="2026-11",
+        reason="Asked R&D directly for a patch instead of filing an assistance request",
+        recorded_by="chen.jing",
+        rule_version="2024-v1",
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -397,16 +411,7 @@ async def test_a_worker_killed_mid_send_is_replaced_and_nothing_is_sent_twice(
         await polling(first)
 
         suffix = uuid.uuid4().hex[:6]
-        fine = PenaltyInput(
-            reference=f"RND-{suffix}",
-            rule_id="XA-1",
-            person_id="zhao.lei",
-            region_code="east",
-            month="2026-11",
-            reason="Asked R&D directly for a patch instead of filing an assistance request",
-            recorded_by="chen.jing",
-            rule_version="2024-v1",
-        )
+        fine = xa1_bypass_fine(f"RND-{suffix}")
         penalty = await client.start_workflow(
             PenaltyWorkflow.run,
             fine,
@@ -968,19 +973,7 @@ async def test_two_workers_share_a_burst_and_one_killed_loses_and_doubles_nothin
     await polling(first)
     await polling(second)
     suffix = uuid.uuid4().hex[:6]
-    fines = [
-        PenaltyInput(
-            reference=f"BURST-{suffix}-{n:02d}",
-            rule_id="XA-1",
-            person_id="zhao.lei",
-            region_code="east",
-            month="2026-11",
-            reason="Asked R&D directly for a patch instead of filing an assistance request",
-            recorded_by="chen.jing",
-            rule_version="2024-v1",
-        )
-        for n in range(BURST)
-    ]
+    fines = [xa1_bypass_fine(f"BURST-{suffix}-{n:02d}") for n in range(BURST)]
     handles = [
         await client.start_workflow(
             PenaltyWorkflow.run,
