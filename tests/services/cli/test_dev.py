@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,63 +16,14 @@ from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
 
 from services.staff import server as staff_server
 from services.staff.demo import DEMO_VERSION, REGIONS
+from tests.services.cli.dev_harness import CSD, Dev, dev_environment, status, stop_gracefully
 
 pytestmark = pytest.mark.e2e
-
-CSD = str(Path(sys.executable).parent / "csd")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def dev_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSD_")}
-    env.update(
-        CSD_VAR_DIR=str(tmp_path / "var"),
-        CSD_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
-        CSD_TEMPORAL_UI_PORT=str(free_port()),
-        CSD_GATEWAY_ADDRESS=f"127.0.0.1:{free_port()}",
-        CSD_STAFF_ADDRESS=f"127.0.0.1:{free_port()}",
-        CSD_FINANCE_ADDRESS=f"127.0.0.1:{free_port()}",
-        CSD_NOTIFY_ADDRESS=f"127.0.0.1:{free_port()}",
-        CSD_SMTP_PORT=str(free_port()),
-        CSD_CODEC_ADDRESS=f"127.0.0.1:{free_port()}",
-        # These tests name their caller in x-csd-user, as `make dev` allows (the jwt test
-        # below runs the default, jwt).
-        CSD_AUTH_MODE="dev",
-    )
-    return env
-
-
-class Dev:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.output: list[str] = []
-
-    async def wait_for_line(self, text: str, seconds: float = 60) -> None:
-        async def read() -> None:
-            assert self.process.stdout is not None
-            while True:
-                raw = await self.process.stdout.readline()
-                if not raw:
-                    raise AssertionError("csd dev exited:\n" + "".join(self.output))
-                self.output.append(raw.decode())
-                if text in self.output[-1]:
-                    return
-
-        await asyncio.wait_for(read(), seconds)
-
-    async def interrupt(self) -> int:
-        """Ctrl-C, as a person stops it; returns the exit code once every part has stopped."""
-        assert self.process.stdout is not None
-        self.process.send_signal(signal.SIGINT)
-        rest = await asyncio.wait_for(self.process.stdout.read(), 40)
-        self.output.append(rest.decode())
-        return await asyncio.wait_for(self.process.wait(), 10)
+    return dev_environment(tmp_path)
 
 
 @pytest.fixture
@@ -83,14 +31,7 @@ async def start_dev(dev_env: dict[str, str]) -> AsyncIterator[object]:
     started: list[Dev] = []
 
     async def start() -> Dev:
-        process = await asyncio.create_subprocess_exec(
-            CSD,
-            "dev",
-            env=dev_env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        dev = Dev(process)
+        dev = await Dev.start(dev_env)
         started.append(dev)
         await dev.wait_for_line("csd-ops is up")
         return dev
@@ -100,26 +41,6 @@ async def start_dev(dev_env: dict[str, str]) -> AsyncIterator[object]:
     finally:
         for dev in started:
             await stop_gracefully(dev.process)
-
-
-async def stop_gracefully(process: asyncio.subprocess.Process) -> None:
-    """SIGTERM, so csd dev stops its children: a SIGKILL would leave them holding ports."""
-    if process.returncode is not None:
-        return
-    process.terminate()
-    try:
-        await asyncio.wait_for(process.communicate(), 60)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-
-
-async def status(env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        CSD, "status", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
 
 
 def gateway_channel(dev_env: dict[str, str]) -> grpc.aio.Channel:
