@@ -44,6 +44,12 @@ def isolated(var_dir: Path) -> tuple[Settings, dict[str, str]]:
         "CSD_NOTIFY_ADDRESS": f"127.0.0.1:{ports['notify']}",
         "CSD_SMTP_HOST": "127.0.0.1",
         "CSD_SMTP_PORT": str(ports["smtp"]),
+        # Never the documented ports of a developer's own csd dev: metrics and the codec too.
+        "CSD_CODEC_ADDRESS": f"127.0.0.1:{free_port()}",
+        **{
+            f"CSD_{part}_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"
+            for part in ("GATEWAY", "STAFF", "FINANCE", "NOTIFY", "WORKER")
+        },
         # The benchmarks name their callers in x-csd-user, as `make dev` does.
         "CSD_AUTH_MODE": "dev",
         # Encrypted payloads, as csd dev runs them; the bench's own client holds the key too.
