@@ -77,10 +77,19 @@ async def run(kind: str, task_queue: str) -> None:
 async def worker_processes(
     system: System, kind: str, task_queue: str, count: int = 1
 ) -> AsyncIterator[None]:
-    """`count` worker processes of `kind` polling `task_queue`, until the block ends: `ours` and
-    `bare` as above, or `production`, more of csd dev's own worker (`python -m
+    """`count` worker processes of `kind` polling `task_queue` on `system`, until the block
+    ends: `ours` and `bare` as above, or `production`, more of csd dev's own worker (`python -m
     services.worker.main`, which polls the main task queue whatever `task_queue` says)."""
     logs = system.settings.var_dir / "log"
+    async with spawned(system.env(), logs, kind, task_queue, count):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def spawned(
+    env: dict[str, str], logs: Path, kind: str, task_queue: str, count: int = 1
+) -> AsyncIterator[None]:
+    """`worker_processes` with the environment and log folder given."""
     started: list[tuple[asyncio.subprocess.Process, Path]] = []
     if kind == "production":
         argv, ready = ["-m", "services.worker.main"], '"worker polling"'
@@ -91,7 +100,7 @@ async def worker_processes(
             log = logs / f"bench-{kind}-{task_queue}-{n}.log"
             with log.open("wb") as out:
                 process = await asyncio.create_subprocess_exec(
-                    sys.executable, *argv, cwd=REPO, env=system.env(), stdout=out, stderr=out,
+                    sys.executable, *argv, cwd=REPO, env=env, stdout=out, stderr=out,
                     stdin=asyncio.subprocess.DEVNULL,
                 )  # fmt: skip
             started.append((process, log))

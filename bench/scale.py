@@ -51,6 +51,8 @@ from temporalio.client import (
 
 from bench import processes
 from bench.measure import Figure, latencies, percentile
+from bench.probe_worker import spawned
+from bench.workflows import BareActivityWorkflow
 from services.cli.dev import Part, parts
 from services.cli.health import PartHealth, grpc_health, tcp_health, temporal_health, worker_health
 from services.cli.schedules import PREFIX, Plan, schedule_for
@@ -215,6 +217,24 @@ async def _start_all(
     return samples
 
 
+async def _bare_starts(client: Client, stack: Stack, count: int) -> float:
+    """The floor of the start rate: `count` bare one-activity workflows started IN_FLIGHT at a
+    time on a bare worker process, per second until every one has finished."""
+    task_queue = f"bench-scale-bare-{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:6]
+    logs = stack.settings.var_dir / "log"
+    async with spawned(stack.env, logs, "bare", task_queue):
+        began = time.monotonic()
+
+        async def one(n: int) -> object:
+            return await client.execute_workflow(
+                BareActivityWorkflow.run, n, id=f"bench-scale-bare-{run}-{n}", task_queue=task_queue
+            )
+
+        await latencies(one, requests=count, concurrency=IN_FLIGHT)
+        return count / (time.monotonic() - began)
+
+
 async def _accept_some(client: Client, run: str, count: int) -> int:
     chosen = list(range(0, count, ACCEPTED_EVERY))
 
@@ -334,6 +354,7 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
             server_mib = processes.rss_mib(stack.pid("temporal"))
             services_mib = {n: processes.rss_mib(stack.pid(n)) for n in ("staff", "notify")}
 
+            bare_per_s = await _bare_starts(client, stack, count)
             planned_s, plan = await _plan_production(client)
             handle = await _digest_schedule(client, run, rules)
             seen: set[str] = set()
@@ -366,6 +387,8 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
         f"scale: the production RQ-5 schedule's planner planned {plan.workflow_id} "
         f"(due {plan.occurrence}) {planned_s:.2f} s after the trigger",
         f"scale: set up once ({waiting_s / 60:.1f} min); {rounds} report(s) over it",
+        f"scale: ours {count / routed_s:.1f} started and routed a second beside {bare_per_s:.1f} "
+        f"bare one-activity workflows a second, {IN_FLIGHT} in flight",
     ]
     summarised = f"the digest summarised {last.total}" if last else "the digest summarised none"
     detail.append(
