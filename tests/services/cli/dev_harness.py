@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -16,10 +17,30 @@ CSD = str(Path(sys.executable).parent / "csd")
 METRICS_PARTS = ("GATEWAY", "STAFF", "FINANCE", "NOTIFY", "WORKER", "WORKER_2")
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        low, high = "32768", "60999"
+    return range(int(low), int(high) + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now and outside the ephemeral range: a port the kernel hands out (to a
+    client connection, or to the Temporal dev server's own internal services binding port 0)
+    may be taken again between this choice and csd dev's bind, as was seen for a part's
+    metrics port on the second start of a test."""
+    ephemeral = _ephemeral_ports()
+    while True:
+        port = random.randrange(20000, 32768)
+        if port in ephemeral:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def dev_environment(tmp_path: Path) -> dict[str, str]:
