@@ -405,7 +405,7 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
             "scale_start_per_s",
             "/s",
             [count / routed_s],
-            None,
+            [bare_per_s],
             START_TARGET_PER_S,
             higher_is_better=True,
         ),
