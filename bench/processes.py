@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 from unittest.mock import patch
 
+from services.runtime import procfs
 from services.runtime.payload_codec import Keyring
 from services.runtime.settings import Settings
 
@@ -99,20 +100,12 @@ def descendants(pid: int) -> list[int]:
 
 
 def command_line(pid: int) -> list[str]:
-    try:
-        raw = (PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return []
-    return [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+    return procfs.cmdline(pid) or []
 
 
 def alive(pid: int) -> bool:
     """Running, and not a zombie waiting for its parent to reap it."""
-    try:
-        stat = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
+    return procfs.cmdline(pid) is not None
 
 
 def tree_rss(pid: int, label: dict[int, str] | None = None) -> dict[str, float]:

@@ -38,7 +38,7 @@ from services.mailsink import MailSink
 from services.runtime.dev_pki import DevPki, ensure_dev_pki
 from services.runtime.payload_codec import ENCODING, Keyring
 from services.runtime.settings import Settings
-from services.runtime.tls import ADMIN, TEMPORAL
+from services.runtime.tls import ADMIN
 from tests.conftest import _drop_postgres_database, _postgres_database
 from tests.tls_frontend import TlsFrontend
 from workflows import search_attributes
@@ -129,13 +129,7 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
         search_attributes=search_attributes.ALL,
         dev_server_log_level="error",
     )
-    temporal_cert = pki.files(TEMPORAL)
-    frontend = TlsFrontend(
-        backend=dev_server.client.service_client.config.target_host,
-        ca=pki.ca,
-        cert=temporal_cert.cert,
-        key=temporal_cert.key,
-    )
+    frontend = TlsFrontend.for_temporal(dev_server.client.service_client.config.target_host, pki)
     await frontend.start()
     addresses = {name: f"127.0.0.1:{_free_port()}" for name in (*SERVICES, "gateway")}
     metrics = {name: f"127.0.0.1:{_free_port()}" for name in (*SERVICES, "gateway", "worker")}

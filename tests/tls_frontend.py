@@ -14,8 +14,18 @@ import contextlib
 import ssl
 from pathlib import Path
 
+from services.runtime.dev_pki import DevPki
+from services.runtime.tls import TEMPORAL
+
 
 class TlsFrontend:
+    @classmethod
+    def for_temporal(cls, backend: str, pki: DevPki) -> TlsFrontend:
+        """A frontend for the Temporal server at `backend`, with the certificate `pki` issues
+        to Temporal (temporal.csd-ops), demanding a client certificate of `pki`'s CA."""
+        server = pki.files(TEMPORAL)
+        return cls(backend=backend, ca=pki.ca, cert=server.cert, key=server.key)
+
     def __init__(self, *, backend: str, ca: Path, cert: Path, key: Path) -> None:
         self._backend_host, port = backend.rsplit(":", 1)
         self._backend_port = int(port)

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import structlog
 
-from services.cli import procfs
 from services.cli.dev_state import DevState, PartRecord, exit_text, now
 from services.cli.health import (
     PartHealth,
@@ -49,9 +48,11 @@ from services.cli.health import (
 from services.cli.schedules import sync_department_calendar
 from services.cli.seed import seed
 from services.gateway.local_keys import ensure_local_keys
+from services.runtime import procfs
 from services.runtime.dev_pki import ensure_dev_pki
 from services.runtime.logging import configure_logging
 from services.runtime.payload_codec import local_keyring
+from services.runtime.restarts import Backoff
 from services.runtime.settings import Settings
 from services.runtime.tls import ADMIN
 from workflows import search_attributes
@@ -62,11 +63,7 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 DEV_CODEC_ADDRESS = "127.0.0.1:8234"
 STOP_GRACE_SECONDS = 10.0
 
-# A crashed part is started again after a backoff: the first, doubled after every crash up to
-# the longest, and back to the first once a run lasted STAYED_UP_SECONDS.
-FIRST_BACKOFF_SECONDS = 0.5
-LONGEST_BACKOFF_SECONDS = 30.0
-STAYED_UP_SECONDS = 60.0
+# A crashed part is started again after services/runtime/restarts.py's backoff.
 # This many crashes within the window and the part is given up on (and csd dev stops).
 GIVE_UP_CRASHES = 5
 GIVE_UP_WINDOW_SECONDS = 60.0
@@ -100,7 +97,7 @@ class Part:
     record: PartRecord = field(init=False)
     # Monotonic times of its recent crashes, the next backoff, when its process started.
     crashes: list[float] = field(default_factory=list)
-    backoff: float = FIRST_BACKOFF_SECONDS
+    backoff: Backoff = field(default_factory=Backoff)
     up_since: float = 0.0
 
     def __post_init__(self) -> None:
@@ -320,9 +317,7 @@ class Supervisor:
                     f"and stopping csd dev. The end of var/log/{part.name}.log:\n"
                     + _tail(self.logs / f"{part.name}.log")
                 )
-            if lasted >= STAYED_UP_SECONDS:
-                part.backoff = FIRST_BACKOFF_SECONDS
-            delay, part.backoff = part.backoff, min(part.backoff * 2, LONGEST_BACKOFF_SECONDS)
+            delay = part.backoff.after(lasted)
             record.state = "restarting"
             self.save()
             log.warning(
@@ -523,6 +518,9 @@ async def run_dev(settings: Settings) -> int:
         for p in parts(settings, codec_endpoint=f"http://{codec_address}", workers=workers)
     }
     names = worker_names(workers)
+    for name in names[1:]:
+        # The case gauges count the whole namespace: the first worker's are enough.
+        all_parts[name].env["CSD_CASE_GAUGES"] = "off"
     all_parts["gateway"].env["CSD_CODEC_ADDRESS"] = codec_address
     for name in ("gateway", *names):
         all_parts[name].env["CSD_PAYLOAD_KEYS"] = settings.payload_keys

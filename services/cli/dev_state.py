@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.cli import procfs
+from services.runtime import procfs
 
 STATE_FILE = "dev-state.json"
 

@@ -15,8 +15,8 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from services.cli import dev_state, procfs
-from services.runtime import temporal_client
+from services.cli import dev_state
+from services.runtime import procfs, temporal_client
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, GATEWAY, NOTIFY, STAFF, TlsFiles, open_channel
 from workflows import task_queues

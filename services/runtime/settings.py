@@ -52,6 +52,9 @@ class Settings:
     payload_keys: str
     # Where this process serves its Prometheus metrics (host:port); empty: not served.
     metrics_address: str = ""
+    # Whether this worker process keeps the case gauges (a visibility listing every 30 s): one
+    # of several processes on a machine is enough (`csd worker --processes`, CSD_DEV_WORKERS).
+    case_gauges: bool = True
     tls_ca: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -108,6 +111,7 @@ class Settings:
             jwt_audience=_env("CSD_JWT_AUDIENCE", ""),
             payload_keys=_env("CSD_PAYLOAD_KEYS", ""),
             metrics_address=_env("CSD_METRICS_ADDRESS", ""),
+            case_gauges=_env("CSD_CASE_GAUGES", "on").strip().lower() != "off",
             tls_ca=_env("CSD_TLS_CA", ""),
             tls_cert=_env("CSD_TLS_CERT", ""),
             tls_key=_env("CSD_TLS_KEY", ""),

@@ -215,7 +215,7 @@ async def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         gauges = (
             asyncio.create_task(CaseGauges(runtime.metric_meter).run(client))
-            if runtime is not None
+            if runtime is not None and settings.case_gauges
             else None
         )
         async with worker:

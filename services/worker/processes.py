@@ -18,16 +18,13 @@ import time
 
 import structlog
 
-from services.cli.procfs import die_with_parent
 from services.runtime.logging import configure_logging
+from services.runtime.procfs import die_with_parent
+from services.runtime.restarts import Backoff
 from services.runtime.settings import Settings
 
 log = structlog.get_logger("csd.worker.processes")
 
-FIRST_BACKOFF_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 30.0
-# A child that ran this long before dying was healthy: its next restart starts the backoff anew.
-STEADY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 15.0
 
 
@@ -45,6 +42,8 @@ class Child:
         self.env = {
             **os.environ,
             "CSD_METRICS_ADDRESS": metrics_address_of(settings.metrics_address, index),
+            # The case gauges count the whole namespace: the first child's are the machine's.
+            "CSD_CASE_GAUGES": "on" if index == 0 and settings.case_gauges else "off",
         }
         self.process: asyncio.subprocess.Process | None = None
 
@@ -60,7 +59,7 @@ class Child:
         log.info("worker process started", index=self.index, pid=self.process.pid)
 
     async def keep_running(self, stopping: asyncio.Event) -> None:
-        backoff = FIRST_BACKOFF_SECONDS
+        backoff = Backoff()
         while not stopping.is_set():
             began = time.monotonic()
             await self.start()
@@ -68,19 +67,17 @@ class Child:
             code = await self.process.wait()
             if stopping.is_set():
                 return
-            if time.monotonic() - began > STEADY_SECONDS:
-                backoff = FIRST_BACKOFF_SECONDS
+            delay = backoff.after(time.monotonic() - began)
             log.warning(
                 "worker process exited; starting it again",
                 index=self.index,
                 code=code,
-                after_seconds=backoff,
+                after_seconds=delay,
             )
             try:
-                await asyncio.wait_for(stopping.wait(), backoff)
+                await asyncio.wait_for(stopping.wait(), delay)
             except TimeoutError:
                 pass
-            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     async def stop(self) -> None:
         process = self.process

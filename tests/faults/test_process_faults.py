@@ -43,6 +43,7 @@ from services.runtime.settings import Settings
 from services.worker.main import STICKY_QUEUE_TIMEOUT, WORKFLOWS, activities_for
 from tests.calendar_dates import plain_monday
 from tests.stack import Stack, notify_stub
+from tests.workflows.test_penalty import bypass
 from workflows import retry_policies, task_queues
 from workflows.assistance import (
     AWAITING_COORDINATOR,
@@ -85,7 +86,7 @@ from workflows.opportunity import CloseInput as OpportunityClose
 from workflows.opportunity import ConfirmInput as OpportunityConfirm
 from workflows.opportunity import OpportunityInput, OpportunityWorkflow
 from workflows.opportunity import workflow_id as opportunity_id
-from workflows.penalty import ANNOUNCED, PenaltyInput, PenaltyWorkflow
+from workflows.penalty import ANNOUNCED, PenaltyWorkflow
 from workflows.penalty import workflow_id as penalty_id
 
 pytestmark = pytest.mark.faults
@@ -109,20 +110,6 @@ FIRING_SLACK = 1.0
 # How late a timer's workflow may finish beyond its deadline plus the outage: the worker, whose
 # polls failed throughout the outage, polls again only after its backoff (2.4 s measured here).
 TIMER_SLACK = 5.0
-
-
-def xa1_bypass_fine(reference: str) -> PenaltyInput:
-    """zhao.lei's fine for asking R&D directly (XA-1), under `reference`."""
-    return PenaltyInput(
-        reference=reference,
-        rule_id="XA-1",
-        person_id="zhao.lei",
-        region_code="east",
-        month="2026-11",
-        reason="Asked R&D directly for a patch instead of filing an assistance request",
-        recorded_by="chen.jing",
-        rule_version="2024-v1",
-    )
 
 
 def free_port() -> int:
@@ -411,7 +398,7 @@ async def test_a_worker_killed_mid_send_is_replaced_and_nothing_is_sent_twice(
         await polling(first)
 
         suffix = uuid.uuid4().hex[:6]
-        fine = xa1_bypass_fine(f"RND-{suffix}")
+        fine = bypass(f"RND-{suffix}")
         penalty = await client.start_workflow(
             PenaltyWorkflow.run,
             fine,
@@ -973,7 +960,7 @@ async def test_two_workers_share_a_burst_and_one_killed_loses_and_doubles_nothin
     await polling(first)
     await polling(second)
     suffix = uuid.uuid4().hex[:6]
-    fines = [xa1_bypass_fine(f"BURST-{suffix}-{n:02d}") for n in range(BURST)]
+    fines = [bypass(f"BURST-{suffix}-{n:02d}") for n in range(BURST)]
     handles = [
         await client.start_workflow(
             PenaltyWorkflow.run,

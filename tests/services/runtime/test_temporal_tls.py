@@ -23,7 +23,7 @@ from services.gateway import server as gateway_server
 from services.runtime import temporal_client
 from services.runtime.dev_pki import DevPki, ensure_dev_pki
 from services.runtime.settings import Settings
-from services.runtime.tls import TEMPORAL, WORKER
+from services.runtime.tls import WORKER
 from tests.stack import Stack
 from tests.tls_frontend import TlsFrontend
 
@@ -39,12 +39,8 @@ class Fronted:
 @pytest.fixture
 async def fronted(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Fronted]:
     pki = ensure_dev_pki(tmp_path)
-    server = pki.files(TEMPORAL)
-    frontend = TlsFrontend(
-        backend=dev_server_env.client.service_client.config.target_host,
-        ca=pki.ca,
-        cert=server.cert,
-        key=server.key,
+    frontend = TlsFrontend.for_temporal(
+        dev_server_env.client.service_client.config.target_host, pki
     )
     await frontend.start()
     try:

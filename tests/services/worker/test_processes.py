@@ -17,7 +17,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.worker.processes import metrics_address_of
+from services.runtime import procfs
+from services.runtime.settings import Settings
+from services.worker.processes import Child, metrics_address_of
 from tests.stack import Stack
 from workflows import search_attributes
 
@@ -32,12 +34,8 @@ def _free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     # A zombie is dead for our purposes (its parent has not reaped it yet).
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return procfs.cmdline(pid) is not None
 
 
 def _events(log: Path, event: str) -> list[dict[str, object]]:
@@ -163,3 +161,18 @@ async def test_a_parent_killed_outright_takes_its_children_with_it(
         if parent.returncode is None:
             parent.kill()
             await parent.wait()
+
+
+def test_only_the_first_process_keeps_the_case_gauges(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each gauge refresh lists the whole namespace: once per machine is enough.
+    monkeypatch.setenv("CSD_METRICS_ADDRESS", "127.0.0.1:9200")
+    settings = Settings.from_env()
+    children = [Child(index, settings) for index in range(3)]
+    assert [c.env["CSD_CASE_GAUGES"] for c in children] == ["on", "off", "off"]
+    assert [c.env["CSD_METRICS_ADDRESS"] for c in children] == [
+        "127.0.0.1:9200",
+        "127.0.0.1:9201",
+        "127.0.0.1:9202",
+    ]
+    monkeypatch.setenv("CSD_CASE_GAUGES", "off")
+    assert not Settings.from_env().case_gauges

@@ -1,6 +1,6 @@
-"""What Linux's /proc says about a process (`csd dev` and `csd status` on a developer's machine):
-whether a pid is alive and still the program it was, whether it is frozen, who listens on a
-port; and the one prctl that makes a child die with its parent."""
+"""What Linux's /proc says about a process (`csd dev`, `csd status`, `csd worker --processes`
+and the benchmarks): whether a pid is alive and still the program it was, whether it is frozen,
+who listens on a port; and the one prctl that makes a child die with its parent."""
 
 from __future__ import annotations
 
