@@ -36,18 +36,8 @@ STARTUP_LIMIT_S = 120.0
 STOP_GRACE_S = 75.0
 BANNER = "csd-ops is up in"
 
+
 # How a part of `csd dev` is recognised in the process tree, by its command line.
-PART_MARKERS = {
-    "start-dev": "temporal",
-    "services.mailsink": "smtp",
-    "services.staff.server": "staff",
-    "services.finance.server": "finance",
-    "services.notify.server": "notify",
-    "services.gateway.server": "gateway",
-    "services.worker.main": "worker",
-}
-
-
 @dataclass
 class Run:
     """One start of a process tree: how long until healthy, and its memory once idle."""
@@ -63,10 +53,7 @@ class Run:
 
 
 def _label(pid: int, supervisor: int) -> str:
-    if pid == supervisor:
-        return "csd dev (supervisor)"
-    line = " ".join(processes.command_line(pid))
-    return next((name for marker, name in PART_MARKERS.items() if marker in line), line[:40])
+    return "csd dev (supervisor)" if pid == supervisor else processes.part(pid)
 
 
 async def _until_healthy(

@@ -31,7 +31,7 @@ from services.runtime import temporal_client
 from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, NOTIFY, STAFF, open_channel
-from services.worker.main import build_worker
+from services.worker.main import build_worker, cached_workflows
 
 READY = "probe worker polling"
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +59,7 @@ async def run(kind: str, task_queue: str) -> None:
                 notify=notify,
                 task_queue=task_queue,
                 extra_workflows=[SlaProbeWorkflow],
+                cached_workflows=cached_workflows(settings),
             )
             if kind == "ours"
             else Worker(

@@ -56,6 +56,9 @@ def isolated(var_dir: Path) -> tuple[Settings, dict[str, str]]:
         # Encrypted payloads, as csd dev runs them; the bench's own client holds the key too.
         "CSD_PAYLOAD_KEYS": Keyring.generate("bench").render(),
     }
+    # A lever under measurement: the worker's workflow cache (`BENCH_WORKER_CACHED_WORKFLOWS`).
+    if cache := os.environ.get("BENCH_WORKER_CACHED_WORKFLOWS", ""):
+        env["CSD_WORKER_CACHED_WORKFLOWS"] = cache
     # Read exactly as a child will read it.
     with patch.dict(os.environ, env, clear=True):
         settings = Settings.from_env()
@@ -97,6 +100,50 @@ def descendants(pid: int) -> list[int]:
                     found.append(int(child))
                     pending.append(int(child))
     return found
+
+
+# A marker in a command line -> the part it runs, for the benchmarks' per-part tables.
+PART_MARKERS = {
+    "start-dev": "temporal",
+    "services.mailsink": "smtp",
+    "services.staff.server": "staff",
+    "services.finance.server": "finance",
+    "services.notify.server": "notify",
+    "services.gateway.server": "gateway",
+    "services.worker.main": "worker",
+    "bench.probe_worker ours": "bench worker (ours)",
+    "bench.probe_worker bare": "bench worker (bare)",
+    "bench.probe_worker production": "bench worker (production)",
+    "bench.run": "bench (load)",
+    "csd dev": "csd dev (supervisor)",
+}
+
+
+def part(pid: int) -> str:
+    """The part `pid` runs (PART_MARKERS), or its command line's start."""
+    line = " ".join(command_line(pid))
+    return next((name for marker, name in PART_MARKERS.items() if marker in line), line[:40])
+
+
+def cpu_by_part(root: int) -> dict[str, float]:
+    """CPU seconds so far per part of the tree under and including `root` (processes of one
+    part summed): two readings' difference says where a stretch of work spent the cores."""
+    spent: dict[str, float] = {}
+    for member in [root, *descendants(root)]:
+        name = part(member)
+        spent[name] = spent.get(name, 0.0) + cpu_seconds(member)
+    return spent
+
+
+def spent_between(before: dict[str, float], after: dict[str, float]) -> str:
+    """ "worker 12.3 s, temporal 8.1 s, …": the CPU each part spent between two readings,
+    the most first, parts that spent under 0.05 s left out."""
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    return ", ".join(
+        f"{name} {seconds:.1f} s"
+        for name, seconds in sorted(spent.items(), key=lambda item: -item[1])
+        if seconds >= 0.05
+    )
 
 
 def command_line(pid: int) -> list[str]:

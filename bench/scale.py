@@ -60,7 +60,7 @@ from services.cli.seed import seed
 from services.runtime.dates import COMPANY_ZONE
 from services.runtime.settings import Settings
 from services.runtime.temporal_client import data_converter
-from services.worker.main import MAX_CACHED_WORKFLOWS
+from services.worker.main import cached_workflows
 from workflows import regulation, task_queues
 from workflows.cadence_planner import PlanResult
 from workflows.requirement import (
@@ -381,7 +381,7 @@ async def figures(rounds: int) -> tuple[list[Figure], list[str]]:
         f"mailed by {routed_s:.1f} s; {accepted} accepted by the filter Update to sleep until the "
         f"next sync; all {total.count} waiting at {waiting_s:.1f} s",
         f"scale: the worker's RSS {worker_mib:.0f} MiB (it caches at most "
-        f"{MAX_CACHED_WORKFLOWS} workflows), "
+        f"{cached_workflows(stack.settings)} workflows), "
         f"the dev server's {server_mib:.0f} MiB, staff {services_mib['staff']:.0f} MiB, "
         f"notify {services_mib['notify']:.0f} MiB",
         f"scale: the production RQ-5 schedule's planner planned {plan.workflow_id} "

@@ -28,6 +28,7 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+from bench import processes
 from bench.measure import Figure, percentile
 from bench.probe_worker import worker_processes
 from bench.system import System
@@ -67,10 +68,16 @@ Start = Callable[[str, datetime], Any]
 
 
 async def _round(
-    system: System, start_one: Start, deadlines: dict[str, datetime], lead: float = 0.0
+    system: System,
+    start_one: Start,
+    deadlines: dict[str, datetime],
+    lead: float = 0.0,
+    spent: list[str] | None = None,
 ) -> float:
     """Start a case per reference and wait until each has alerted; the seconds the starts took.
-    With `lead`, each case starts that many seconds before its own deadline, not all at once."""
+    With `lead`, each case starts that many seconds before its own deadline, not all at once.
+    With `spent`, what each process spent of the cores from the first deadline until the last
+    alert is appended to it."""
     semaphore = asyncio.Semaphore(START_CONCURRENCY)
     handles = []
 
@@ -84,9 +91,14 @@ async def _round(
     await asyncio.gather(*(start(r, d) for r, d in deadlines.items()))
     starting = time.monotonic() - began
     latest = max(deadlines.values())
+    first = (min(deadlines.values()) - datetime.now(UTC)).total_seconds()
+    await asyncio.sleep(max(0.0, first))
+    before = processes.cpu_by_part(os.getpid())
     for handle in handles:
         remaining = (latest - datetime.now(UTC)).total_seconds() + 300
         await asyncio.wait_for(handle.result(), max(remaining, 1))
+    if spent is not None:
+        spent.append(processes.spent_between(before, processes.cpu_by_part(os.getpid())))
     return starting
 
 
@@ -159,7 +171,8 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
                 run = uuid.uuid4().hex[:8]
                 instant = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_S)
                 at_once = {f"SLA-{run}-{n}": instant for n in range(BURST)}
-                starting = await _round(system, start, at_once)
+                cores: list[str] = []
+                starting = await _round(system, start, at_once, spent=cores)
                 if starting > BURST_LEAD_S:
                     raise AssertionError(f"{BURST} starts took {starting:.0f} s: raise the lead")
                 lateness = _lateness(system.maildir, run, at_once)
@@ -169,7 +182,8 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
                     f"process(es) (started in {starting:.0f} s of the {BURST_LEAD_S} s lead): "
                     f"p50 {percentile(lateness, 0.5):.0f} ms, p99 "
                     f"{percentile(lateness, 0.99):.0f} ms, all alerted within "
-                    f"{burst[kind][-1]:.2f} s"
+                    f"{burst[kind][-1]:.2f} s; CPU from the instant to the last alert: "
+                    f"{cores[0]}"
                 )
     ratios = [o / b for o, b in zip(burst["ours"], burst["bare"], strict=True)]
     return [

@@ -55,6 +55,9 @@ class Settings:
     # Whether this worker process keeps the case gauges (a visibility listing every 30 s): one
     # of several processes on a machine is enough (`csd worker --processes`, CSD_DEV_WORKERS).
     case_gauges: bool = True
+    # Workflows a worker process keeps in memory between their tasks (CSD_WORKER_CACHED_WORKFLOWS,
+    # validated when the worker starts); "" for csd-ops's default.
+    worker_cached_workflows: str = ""
     tls_ca: str = ""
     tls_cert: str = ""
     tls_key: str = ""
@@ -112,6 +115,7 @@ class Settings:
             payload_keys=_env("CSD_PAYLOAD_KEYS", ""),
             metrics_address=_env("CSD_METRICS_ADDRESS", ""),
             case_gauges=_env("CSD_CASE_GAUGES", "on").strip().lower() != "off",
+            worker_cached_workflows=_env("CSD_WORKER_CACHED_WORKFLOWS", "").strip(),
             tls_ca=_env("CSD_TLS_CA", ""),
             tls_cert=_env("CSD_TLS_CERT", ""),
             tls_key=_env("CSD_TLS_KEY", ""),

@@ -99,6 +99,20 @@ STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
 MAX_CACHED_WORKFLOWS = 500
 
 
+def cached_workflows(settings: Settings) -> int:
+    """CSD_WORKER_CACHED_WORKFLOWS, or MAX_CACHED_WORKFLOWS; SystemExit with what to set when it
+    is not a whole number of at least 1."""
+    given = settings.worker_cached_workflows
+    if not given:
+        return MAX_CACHED_WORKFLOWS
+    if not given.isdigit() or int(given) < 1:
+        raise SystemExit(
+            f"CSD_WORKER_CACHED_WORKFLOWS={given!r} is not a whole number of workflows of at "
+            f"least 1; set it to e.g. {MAX_CACHED_WORKFLOWS}, or leave it unset for that default"
+        )
+    return int(given)
+
+
 def use_bytecode() -> None:
     """Let Python keep and reuse compiled modules even where PYTHONDONTWRITEBYTECODE is set.
 
@@ -178,6 +192,7 @@ def build_worker(
     notify: grpc.aio.Channel,
     task_queue: str = task_queues.MAIN,
     extra_workflows: Sequence[type] = (),
+    cached_workflows: int = MAX_CACHED_WORKFLOWS,
 ) -> Worker:
     """The worker for `task_queue`, ready to `run()`; `extra_workflows` beside csd-ops's own
     (the benchmarks' probes run on the production worker's settings this way)."""
@@ -188,13 +203,14 @@ def build_worker(
         workflows=[*WORKFLOWS, *extra_workflows],
         activities=activities_for(staff=staff, finance=finance, notify=notify, client=client),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
-        max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        max_cached_workflows=cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
 
 
 async def run(settings: Settings) -> None:
     configure_logging("worker")
+    cache = cached_workflows(settings)
     # The SDK's metrics and the case gauges, served at CSD_METRICS_ADDRESS.
     runtime = metrics_runtime(settings.metrics_address)
     client = await temporal_client.connect(settings, runtime=runtime)
@@ -208,7 +224,13 @@ async def run(settings: Settings) -> None:
         open_channel(settings.finance_address, to=FINANCE, tls=tls) as finance,
         open_channel(settings.notify_address, to=NOTIFY, tls=tls) as notify,
     ):
-        worker = build_worker(client, staff=staff, finance=finance, notify=notify)
+        worker = build_worker(
+            client,
+            staff=staff,
+            finance=finance,
+            notify=notify,
+            cached_workflows=cache,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -224,6 +246,7 @@ async def run(settings: Settings) -> None:
                 task_queue=task_queues.MAIN,
                 temporal=settings.temporal_address,
                 metrics=settings.metrics_address or None,
+                cached_workflows=cache,
             )
             await stop.wait()
             log.info("worker shutting down")
