@@ -172,7 +172,9 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
                 instant = datetime.now(UTC) + timedelta(seconds=BURST_LEAD_S)
                 at_once = {f"SLA-{run}-{n}": instant for n in range(BURST)}
                 cores: list[str] = []
+                opened = await system.metric("notify", "csd_smtp_sessions_opened_total")
                 starting = await _round(system, start, at_once, spent=cores)
+                opened = await system.metric("notify", "csd_smtp_sessions_opened_total") - opened
                 if starting > BURST_LEAD_S:
                     raise AssertionError(f"{BURST} starts took {starting:.0f} s: raise the lead")
                 lateness = _lateness(system.maildir, run, at_once)
@@ -184,6 +186,7 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
                     f"{percentile(lateness, 0.99):.0f} ms, all alerted within "
                     f"{burst[kind][-1]:.2f} s; CPU from the instant to the last alert: "
                     f"{cores[0]}"
+                    + (f"; notify opened {opened:.0f} SMTP session(s)" if kind == "ours" else "")
                 )
     ratios = [o / b for o, b in zip(burst["ours"], burst["bare"], strict=True)]
     return [

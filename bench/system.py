@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,6 +62,22 @@ class System:
         """The environment a worker process of the benchmark's runs with: csd dev's settings
         (ports, keyring, auth mode) and the worker part's certificate."""
         return {**self.environment, **self.pki.env("worker")}
+
+    async def metric(self, part: str, name: str) -> float:
+        """The sum of a metric's samples (every label set) on `part`'s /metrics; 0 when the
+        part exports none yet."""
+        address = self.environment[f"CSD_{part.upper()}_METRICS_ADDRESS"]
+
+        def scrape() -> str:
+            with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
+                return response.read().decode()
+
+        text = await asyncio.to_thread(scrape)
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " ")
+        )
 
     async def settle(self, quiet_s: float = 2.0, limit_s: float = 180.0) -> float:
         """Wait until the work a benchmark left behind is done (no mail for `quiet_s`: every

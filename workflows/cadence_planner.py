@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
@@ -42,9 +43,9 @@ with workflow.unsafe.imports_passed_through():
 # Occurrences are planned at most this far ahead: invitations a week before, not a quarter.
 HORIZON = timedelta(days=8)
 
-MEETINGS = {cadences.MT1: "MT-1", cadences.MT2: "MT-2", cadences.MT3: "MT-3"}
+MEETINGS = MappingProxyType({cadences.MT1: "MT-1", cadences.MT2: "MT-2", cadences.MT3: "MT-3"})
 WEEKLY_REPORTS = cadences.WR_DUE
-DIGESTS = {cadences.RQ5: "weekly", cadences.RQ6: "monthly"}
+DIGESTS = MappingProxyType({cadences.RQ5: "weekly", cadences.RQ6: "monthly"})
 CADENCE_NAMES = (*MEETINGS, WEEKLY_REPORTS, *DIGESTS, cadences.PAY2, cadences.CS2)
 
 

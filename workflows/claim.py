@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from temporalio import workflow
 
@@ -43,7 +44,9 @@ REJECTED = "rejected"
 MAX_LINES = 500
 # RB-2: these roles' claims go to a department manager personally.
 REVIEWED_BY_MANAGER_ONLY = ("technical_service_manager", "customer_service_manager")
-STEP_ROLE = {AWAITING_CLERK: "department_clerk", AWAITING_DEPARTMENT_MANAGER: "department_manager"}
+STEP_ROLE = MappingProxyType(
+    {AWAITING_CLERK: "department_clerk", AWAITING_DEPARTMENT_MANAGER: "department_manager"}
+)
 # Patch (README: patches and their retirement): approved claims record the rooms and
 # pre-approvals they used, so that neither is paid twice across claims.
 RECORDS_USAGE = "claim-records-usage"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from temporalio import workflow
 
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
 PROCESS = "pre_approval"
 HOSPITALITY, BUSINESS, LODGING_UPLIFT = "hospitality", "business", "lodging_uplift"
 CATEGORIES = (HOSPITALITY, BUSINESS, LODGING_UPLIFT)
-RULES = {HOSPITALITY: "RB-5", BUSINESS: "PAY-7", LODGING_UPLIFT: "PAY-4"}
+RULES = MappingProxyType({HOSPITALITY: "RB-5", BUSINESS: "PAY-7", LODGING_UPLIFT: "PAY-4"})
 AWAITING_DECISION, APPROVED, REFUSED = "awaiting_decision", "approved", "refused"
 DECIDERS = "department_manager"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -25,13 +26,13 @@ PROCESS = "requirement_digest"
 WEEKLY, MONTHLY = "weekly", "monthly"
 SCHEDULED, SENT = "scheduled", "sent"
 # RQ-5: the field, the department managers and the team lead; RQ-6: the company.
-RECIPIENTS = {
+RECIPIENTS = MappingProxyType({
     WEEKLY: (("technical_service_manager", "technical_service_engineer"),
              ("department_manager", "technical_service_team_lead")),
     MONTHLY: (("department_manager",),
               ("technical_service_team_lead", "rnd_lead", "quality_office")),
-}  # fmt: skip
-RULE_OF = {WEEKLY: "RQ-5", MONTHLY: "RQ-6"}
+})  # fmt: skip
+RULE_OF = MappingProxyType({WEEKLY: "RQ-5", MONTHLY: "RQ-6"})
 
 
 def workflow_id(kind: str, day: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from workflows.case_file import CaseFile
 
 OK, WARNING, BREACHED, MET = "ok", "warning", "breached", "met"
-_SEVERITY = {MET: 0, OK: 1, WARNING: 2, BREACHED: 3}
+_SEVERITY = MappingProxyType({MET: 0, OK: 1, WARNING: 2, BREACHED: 3})
 
 
 @dataclass

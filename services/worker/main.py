@@ -30,6 +30,8 @@ from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, NOTIFY, STAFF, TlsSettingsError, open_channel
 from services.worker.case_gauges import CaseGauges
+from services.worker.sandbox import SHARED, Sandbox
+from services.worker.sandbox import runner as sandbox_runner
 from services.worker.telemetry import metrics_runtime
 from workflows import task_queues
 from workflows.assistance import AssistanceWorkflow
@@ -193,14 +195,17 @@ def build_worker(
     task_queue: str = task_queues.MAIN,
     extra_workflows: Sequence[type] = (),
     cached_workflows: int = MAX_CACHED_WORKFLOWS,
+    sandbox: Sandbox = SHARED,
 ) -> Worker:
     """The worker for `task_queue`, ready to `run()`; `extra_workflows` beside csd-ops's own
     (the benchmarks' probes run on the production worker's settings this way)."""
     use_bytecode()
+    workflows = [*WORKFLOWS, *extra_workflows]
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, *extra_workflows],
+        workflows=workflows,
+        workflow_runner=sandbox_runner(sandbox, workflows),
         activities=activities_for(staff=staff, finance=finance, notify=notify, client=client),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         max_cached_workflows=cached_workflows,

@@ -9,6 +9,7 @@ service publishes these tables as its first policy version (services/finance/reg
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 ENGINEER = "engineer"
 LEAD_OR_MANAGER = "lead_or_technical_manager"
@@ -46,11 +47,13 @@ ALLOWANCES_2024 = AllowanceTables(
 
 # The pay group each role's allowances and claims follow (the tables' columns). Roles without
 # one (the assistant, the clerk, sales...) are not paid from these tables.
-PAY_GROUP_OF_ROLE = {
-    "technical_service_engineer": ENGINEER,
-    "senior_support_engineer": ENGINEER,
-    "technical_service_team_lead": LEAD_OR_MANAGER,
-    "technical_service_manager": LEAD_OR_MANAGER,
-    "customer_service_manager": CUSTOMER_SERVICE_MANAGER,
-    "department_manager": "department_manager",
-}
+PAY_GROUP_OF_ROLE = MappingProxyType(
+    {
+        "technical_service_engineer": ENGINEER,
+        "senior_support_engineer": ENGINEER,
+        "technical_service_team_lead": LEAD_OR_MANAGER,
+        "technical_service_manager": LEAD_OR_MANAGER,
+        "customer_service_manager": CUSTOMER_SERVICE_MANAGER,
+        "department_manager": "department_manager",
+    }
+)

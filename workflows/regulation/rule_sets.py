@@ -8,6 +8,7 @@ replay tests and running workflows depend on it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -86,7 +87,7 @@ class RuleSet:
     # MT-1..MT-3: minutes are due this long after a meeting (a reminder half-way); missing, the
     # chair's manager hears.
     meeting_minutes_due_after: timedelta = timedelta(hours=24)
-    meetings: dict[str, MeetingRule] = field(default_factory=dict)
+    meetings: Mapping[str, MeetingRule] = field(default_factory=dict)
     # The department calendar (MT, WR, RQ-2, RQ-5, RQ-6): when each cadence falls.
     cadences: tuple[Cadence, ...] = ()
     # PAY-3..PAY-7.

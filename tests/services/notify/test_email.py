@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.mailsink import MailSink
 from services.notify.delivery import Refused
@@ -175,6 +176,7 @@ async def test_a_burst_opens_no_more_sessions_than_the_pool_holds(tmp_path: Path
     mailer = SmtpMailer(
         host="127.0.0.1", port=sink.port, mail_from=MAIL_FROM, timeout=5, pool_size=3
     )
+    opened_before = _sessions_opened()
     try:
         await asyncio.gather(*(_send(mailer, n) for n in range(30)))
     finally:
@@ -182,6 +184,12 @@ async def test_a_burst_opens_no_more_sessions_than_the_pool_holds(tmp_path: Path
         await sink.stop()
     assert len(sink.messages) == 30
     assert mailer.opened <= 3
+    # What an operator reads: csd_smtp_sessions_opened_total beside the messages sent.
+    assert _sessions_opened() - opened_before == mailer.opened
+
+
+def _sessions_opened() -> float:
+    return REGISTRY.get_sample_value("csd_smtp_sessions_opened_total") or 0.0
 
 
 async def test_a_kept_session_the_server_dropped_is_replaced_before_the_message(
