@@ -26,7 +26,6 @@ from services.runtime.server import RunningServer
 from services.staff import server as staff_server
 from services.staff.demo import load_demo
 from services.worker.main import build_worker
-from services.worker.sandbox import ISOLATED
 
 
 @dataclass
@@ -48,8 +47,6 @@ class Stack:
             finance=self.finance,
             notify=self.notify,
             task_queue=task_queue,
-            # Every call of every workflow checked, and each workflow's module its own.
-            sandbox=ISOLATED,
         )
 
     @property

@@ -9,11 +9,12 @@ that keeps 500 of them in memory spends 370 MiB on copies of one module; one tha
 cases at once (an outage that trips every clock, Sunday's weekly reports) rebuilds those it
 could not keep, in the middle of the burst.
 
-So the production worker shares them (SHARED): csd-ops's workflow modules are imported once,
-like the shared core, which has always been. What the isolation guarded is kept two other ways:
-the test suite's workers and the replay tests run every workflow ISOLATED, where any call that
-is not deterministic fails the test; and `tests/workflows/test_module_state.py` proves that no
-workflow module holds state a workflow could change (its module-level values are immutable).
+So the worker shares them (SHARED, what production and the test suite's workers run): csd-ops's
+workflow and activity modules are imported once, as the shared core always was. What the
+isolation guarded is kept two other ways: the replay tests (`tests/workflows/test_replay.py`)
+replay every committed history ISOLATED, where a call that is not deterministic fails; and
+`tests/workflows/test_module_state.py` proves that no workflow module holds state a workflow
+could change (its module-level values are immutable).
 """
 
 from __future__ import annotations
@@ -26,11 +27,18 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 Sandbox = Literal["shared", "isolated"]
 SHARED: Sandbox = "shared"
 ISOLATED: Sandbox = "isolated"
+# Packages whose modules a workflow's code and payload types come from. Both, not only the
+# workflows: a module passed through reaches the sandbox alone, and the payload converter looks
+# a dataclass's annotations up (strings, under `from __future__ import annotations`) in the
+# sandbox's module table, which lends it a module only if that module is configured to pass
+# through; a digest's `list[TrackingRow]` (activities.requirements) would not decode.
+OURS = ("workflows", "activities")
 
 
 def modules_of(workflows: Iterable[type]) -> list[str]:
-    """The modules the workflows are defined in, and csd-ops's workflows package."""
-    return sorted({"workflows", *(w.__module__ for w in workflows)})
+    """What the shared sandbox passes through: csd-ops's packages and the modules the workflows
+    are defined in (the benchmarks' probes live elsewhere)."""
+    return sorted({*OURS, *(w.__module__ for w in workflows)})
 
 
 def runner(sandbox: Sandbox, workflows: Iterable[type]) -> SandboxedWorkflowRunner:
