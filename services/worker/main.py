@@ -94,11 +94,12 @@ WORKFLOWS: Sequence[type] = (
 # worker; the SDK default of 10 s makes recovery after a crash needlessly slow.
 STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
 
-# Workflows kept in memory between their tasks. Each holds its own sandbox (its workflow module
-# imported afresh, about a third of a MiB), so the SDK default of 1,000 alone takes a worker with
-# thousands of open processes past 500 MiB; one evicted is rebuilt from its history when it
-# wakes, which bytecode (below) keeps cheap.
-MAX_CACHED_WORKFLOWS = 500
+# Workflows kept in memory between their tasks (CSD_WORKER_CACHED_WORKFLOWS). One not kept is
+# rebuilt from its history when it wakes, which in a burst (1,000 clocks at one instant) doubled
+# the worker's CPU and the dev server's reads; with the workflow modules shared
+# (services/worker/sandbox.py) one kept costs tens of KiB, not the 0.3-0.75 MiB of an isolated
+# sandbox, so the cache holds the largest burst a worker is expected to wake.
+MAX_CACHED_WORKFLOWS = 2000
 
 
 def cached_workflows(settings: Settings) -> int:
