@@ -108,8 +108,7 @@ async def dev_run(workdir: Path) -> Run:
 
     async def healthy() -> bool:
         # The parts speak mutual TLS with csd dev's CA, once it has made one.
-        tls = pki.files(ADMIN) if pki.ca.exists() else None
-        parts = await check_all(settings, temporal_database=database, tls=tls)
+        parts = await check_all(settings, temporal_database=database, tls=pki.ready(ADMIN))
         return all(p.healthy for p in parts)
 
     began = time.monotonic()

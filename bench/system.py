@@ -70,7 +70,8 @@ class System:
 
         def scrape() -> str:
             with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
-                return response.read().decode()
+                body: bytes = response.read()
+                return body.decode()
 
         text = await asyncio.to_thread(scrape)
         return sum(
@@ -117,9 +118,8 @@ async def postgres_databases(server: str, names: tuple[str, ...]) -> AsyncIterat
 
 async def _healthy(settings: Settings, pki: DevPki, deadline: float) -> None:
     while True:
-        # Until csd dev has made its CA, nothing answers TLS.
-        tls = pki.files(ADMIN) if pki.ca.exists() else None
-        parts = await check_all(settings, tls=tls)
+        # Until csd dev has made its CA and the admin's certificate, nothing answers TLS.
+        parts = await check_all(settings, tls=pki.ready(ADMIN))
         if all(p.healthy for p in parts):
             return
         if time.monotonic() > deadline:

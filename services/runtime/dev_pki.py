@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from services.runtime.tls import PARTS, TlsFiles, identity_name
+from services.runtime.tls import PARTS, TlsFiles, TlsSettingsError, identity_name
 
 CA_VALIDITY = datetime.timedelta(days=3650)
 PART_VALIDITY = datetime.timedelta(days=365)
@@ -39,6 +39,16 @@ class DevPki:
 
     def files(self, part: str) -> TlsFiles:
         return TlsFiles(self.ca, self.folder / f"{part}.pem", self.folder / f"{part}-key.pem")
+
+    def ready(self, part: str) -> TlsFiles | None:
+        """`part`'s files once csd dev has written all three, else None (it is still starting,
+        or has not made its CA yet)."""
+        files = self.files(part)
+        try:
+            files.read()
+        except TlsSettingsError:
+            return None
+        return files
 
     def env(self, part: str) -> dict[str, str]:
         files = self.files(part)
@@ -61,7 +71,7 @@ def ensure_dev_pki(var_dir: Path, *, now: datetime.datetime | None = None) -> De
         ca_key = ec.generate_private_key(ec.SECP256R1())
         ca_cert = _ca_certificate(ca_key, moment)
         _write_key(ca_key_path, ca_key)
-        pki.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        _write_atomically(pki.ca, ca_cert.public_bytes(serialization.Encoding.PEM))
     else:
         loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
         assert isinstance(loaded, ec.EllipticCurvePrivateKey)
@@ -77,10 +87,11 @@ def ensure_dev_pki(var_dir: Path, *, now: datetime.datetime | None = None) -> De
         ):
             key = ec.generate_private_key(ec.SECP256R1())
             _write_key(files.key, key)
-            files.cert.write_bytes(
+            _write_atomically(
+                files.cert,
                 _part_certificate(part, key, ca_key, ca_cert, moment).public_bytes(
                     serialization.Encoding.PEM
-                )
+                ),
             )
     return pki
 
@@ -102,9 +113,18 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    _write_atomically(path, pem, mode=0o600)
+
+
+def _write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Written beside, then renamed into place: a part starting meanwhile (or `csd status`)
+    reads the old file or the new one, never half of one."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)  # a crashed run's, perhaps with other permissions
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
-        out.write(pem)
+        out.write(data)
+    os.replace(partial, path)
 
 
 def _ca_certificate(key: ec.EllipticCurvePrivateKey, now: datetime.datetime) -> x509.Certificate:

@@ -73,7 +73,26 @@ class TlsFiles:
         return files
 
     def read(self) -> tuple[bytes, bytes, bytes]:
-        return self.ca.read_bytes(), self.cert.read_bytes(), self.key.read_bytes()
+        """The three files' PEM; TlsSettingsError naming the file when one is missing or holds
+        no PEM block (gRPC's core would abort the whole process on an empty certificate)."""
+        ca, cert, key = (
+            _pem(self.ca, "CA certificate"),
+            _pem(self.cert, "certificate"),
+            _pem(self.key, "private key"),
+        )
+        return ca, cert, key
+
+
+def _pem(path: Path, what: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise TlsSettingsError(f"the {what} {path} cannot be read: {err.strerror}") from None
+    if b"-----BEGIN " not in data:
+        raise TlsSettingsError(
+            f"the {what} {path} holds no PEM block (empty, or still being written)"
+        )
+    return data
 
 
 def server_credentials(files: TlsFiles, *, require_client_cert: bool) -> grpc.ServerCredentials:

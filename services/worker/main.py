@@ -30,7 +30,7 @@ from services.runtime.logging import configure_logging
 from services.runtime.settings import Settings
 from services.runtime.tls import FINANCE, NOTIFY, STAFF, TlsSettingsError, open_channel
 from services.worker.case_gauges import CaseGauges
-from services.worker.sandbox import SHARED, Sandbox
+from services.worker.sandbox import SHARED
 from services.worker.sandbox import runner as sandbox_runner
 from services.worker.telemetry import metrics_runtime
 from workflows import task_queues
@@ -196,7 +196,6 @@ def build_worker(
     task_queue: str = task_queues.MAIN,
     extra_workflows: Sequence[type] = (),
     cached_workflows: int = MAX_CACHED_WORKFLOWS,
-    sandbox: Sandbox = SHARED,
 ) -> Worker:
     """The worker for `task_queue`, ready to `run()`; `extra_workflows` beside csd-ops's own
     (the benchmarks' probes run on the production worker's settings this way)."""
@@ -206,7 +205,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=workflows,
-        workflow_runner=sandbox_runner(sandbox, workflows),
+        workflow_runner=sandbox_runner(SHARED, workflows),
         activities=activities_for(staff=staff, finance=finance, notify=notify, client=client),
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_TIMEOUT,
         max_cached_workflows=cached_workflows,

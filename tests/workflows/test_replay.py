@@ -15,6 +15,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from services.worker.main import WORKFLOWS
+from services.worker.sandbox import ISOLATED, SHARED, Sandbox
+from services.worker.sandbox import runner as sandbox_runner
 from tests.workflows.recording import GENERATIONS
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
@@ -40,7 +42,12 @@ def test_the_current_code_has_a_history_for_every_workflow() -> None:
     assert not missing, f"no history of patched code for {', '.join(missing)}: record them"
 
 
+@pytest.mark.parametrize("sandbox", [ISOLATED, SHARED])
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
+async def test_history_replays(path: Path, sandbox: Sandbox) -> None:
+    """Isolated, each workflow's module imported afresh and every call it makes checked for
+    determinism (what the production worker's shared sandbox gives up for memory, see
+    services/worker/sandbox.py); shared, as the production worker runs it."""
     history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
-    await Replayer(workflows=list(WORKFLOWS)).replay_workflow(history)
+    runner = sandbox_runner(sandbox, WORKFLOWS)
+    await Replayer(workflows=list(WORKFLOWS), workflow_runner=runner).replay_workflow(history)
