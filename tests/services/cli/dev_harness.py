@@ -25,14 +25,31 @@ def _ephemeral_ports() -> range:
     return range(int(low), int(high) + 1)
 
 
+_PICK = random.SystemRandom()
+
+
+def _own_ports() -> range:
+    """This test process's share of 20000-32767: each xdist worker draws from its own slice,
+    so two `csd dev`s started by tests at the same time never pick the same port (seen: a
+    finance metrics port taken between the choice and the bind, by the other worker's run)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker) if worker.isdigit() else 0
+    width = (32768 - 20000) // max(count, 1)
+    return range(20000 + index * width, 20000 + (index + 1) * width)
+
+
 def free_port() -> int:
     """A port free now and outside the ephemeral range: a port the kernel hands out (to a
     client connection, or to the Temporal dev server's own internal services binding port 0)
     may be taken again between this choice and csd dev's bind, as was seen for a part's
     metrics port on the second start of a test."""
     ephemeral = _ephemeral_ports()
+    own = _own_ports()
     while True:
-        port = random.randrange(20000, 32768)
+        # Not the module's generator: Hypothesis seeds it alike for every test, which handed
+        # each test (and each xdist worker) the same "random" ports.
+        port = _PICK.choice(own)
         if port in ephemeral:
             continue
         with socket.socket() as s:
