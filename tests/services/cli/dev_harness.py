@@ -26,6 +26,9 @@ def _ephemeral_ports() -> range:
 
 
 _PICK = random.SystemRandom()
+# Every port handed out in this process: two parts of one csd dev (or two tests) must never be
+# given the same one, and a free port stays free until its csd dev binds it.
+_GIVEN: set[int] = set()
 
 
 def _own_ports() -> range:
@@ -50,13 +53,14 @@ def free_port() -> int:
         # Not the module's generator: Hypothesis seeds it alike for every test, which handed
         # each test (and each xdist worker) the same "random" ports.
         port = _PICK.choice(own)
-        if port in ephemeral:
+        if port in ephemeral or port in _GIVEN:
             continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        _GIVEN.add(port)
         return port
 
 
