@@ -37,7 +37,6 @@ STOP_GRACE_S = 75.0
 BANNER = "csd-ops is up in"
 
 
-# How a part of `csd dev` is recognised in the process tree, by its command line.
 @dataclass
 class Run:
     """One start of a process tree: how long until healthy, and its memory once idle."""

@@ -91,9 +91,10 @@ async def _round(
     await asyncio.gather(*(start(r, d) for r, d in deadlines.items()))
     starting = time.monotonic() - began
     latest = max(deadlines.values())
-    first = (min(deadlines.values()) - datetime.now(UTC)).total_seconds()
-    await asyncio.sleep(max(0.0, first))
-    before = processes.cpu_by_part(os.getpid())
+    if spent is not None:
+        first = (min(deadlines.values()) - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(0.0, first))
+        before = processes.cpu_by_part(os.getpid())
     for handle in handles:
         remaining = (latest - datetime.now(UTC)).total_seconds() + 300
         await asyncio.wait_for(handle.result(), max(remaining, 1))
