@@ -11,8 +11,11 @@ from dataclasses import dataclass
 Call = Callable[[int], Awaitable[object]]
 
 
-async def latencies(call: Call, *, requests: int, concurrency: int) -> list[float]:
-    """Run `requests` calls, at most `concurrency` at once; each call's latency in ms."""
+async def latencies(
+    call: Call, *, requests: int, concurrency: int, pause_s: float = 0.0
+) -> list[float]:
+    """Run `requests` calls, at most `concurrency` at once, each lane waiting `pause_s` after
+    each of its calls; each call's latency in ms."""
     samples: list[float] = []
     counter = iter(range(requests))
 
@@ -21,6 +24,8 @@ async def latencies(call: Call, *, requests: int, concurrency: int) -> list[floa
             started = time.perf_counter()
             await call(n)
             samples.append((time.perf_counter() - started) * 1000)
+            if pause_s:
+                await asyncio.sleep(pause_s)
 
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     return samples
