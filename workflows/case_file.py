@@ -12,23 +12,18 @@ step. Everything else is here, once:
 - a notification the notify service refuses for good (a bad address, a number it cannot call) is
   recorded on the case, shown in its details and alerted to the technical service team lead; it
   never fails the process. Outages are retried without limit by the named policy;
-- CsdSlaState is always the worst of the case's clocks;
-- the search attributes changed in one step of the workflow (a decision moving the stage and
-  closing its clock, a clock passing its warning and its deadline at one wake) reach Temporal as
-  one upsert: one history event and one visibility write, not one per change.
+- CsdSlaState is always the worst of the case's clocks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -46,9 +41,6 @@ with workflow.unsafe.imports_passed_through():
 
 # Who hears of a notification refused for good.
 REFUSALS_TO = "technical_service_team_lead"
-# Step 1 of the README's patch policy: executions that started before it upsert every change
-# at once, as their histories record.
-ONE_UPSERT_PER_STEP = "case-file-one-upsert-per-step"
 
 
 @dataclass
@@ -156,7 +148,6 @@ class CaseFile(Generic[StatusT]):
         self._changed = changed
         self._situation = ""
         self._outbox: list[tuple[str, Mail]] = []
-        self._unsent_attributes: dict[str, SearchAttributeUpdate[Any]] = {}
 
     # -- stage, history and what the Web UI shows ------------------------------------------
 
@@ -165,19 +156,21 @@ class CaseFile(Generic[StatusT]):
         if not self.status.case_key:
             # workflow.uuid4 is seeded by the history: the same on every replay.
             self.status.case_key = workflow.uuid4().hex[:16]
-        self._upsert(
-            search_attributes.PROCESS.value_set(self.process),
-            search_attributes.REGION.value_set(region or "department"),
-            search_attributes.STAGE.value_set(self.status.stage),
-            search_attributes.SLA_STATE.value_set(self.status.sla_state or OK),
-            search_attributes.RULE_VERSION.value_set(rule_version),
+        workflow.upsert_search_attributes(
+            [
+                search_attributes.PROCESS.value_set(self.process),
+                search_attributes.REGION.value_set(region or "department"),
+                search_attributes.STAGE.value_set(self.status.stage),
+                search_attributes.SLA_STATE.value_set(self.status.sla_state or OK),
+                search_attributes.RULE_VERSION.value_set(rule_version),
+            ]
         )
         self._situation = self._words(self.status.stage)
         self._show()
 
     def place(self, region: str) -> None:
         """The region, once routing has found it."""
-        self._upsert(search_attributes.REGION.value_set(region))
+        workflow.upsert_search_attributes([search_attributes.REGION.value_set(region)])
 
     def record(self, actor_id: str, kind: str, note: str = "") -> CaseEvent:
         """Add a step to the history and queue the mails the process sends for it."""
@@ -192,7 +185,7 @@ class CaseFile(Generic[StatusT]):
     def move_to(self, stage: str, details: str = "") -> None:
         """Change stage: the search attribute, and the details in the process's words."""
         self.status.stage = stage
-        self._upsert(search_attributes.STAGE.value_set(stage))
+        workflow.upsert_search_attributes([search_attributes.STAGE.value_set(stage)])
         self.say(details or self._words(stage))
 
     def say(self, details: str) -> None:
@@ -200,24 +193,6 @@ class CaseFile(Generic[StatusT]):
         self._situation = details
         self._show()
         self._changed()
-
-    def _upsert(self, *updates: SearchAttributeUpdate[Any]) -> None:
-        """Change search attributes at the end of this step of the workflow, with every other
-        change made in it, the latest value of each winning."""
-        if not workflow.patched(ONE_UPSERT_PER_STEP):
-            workflow.upsert_search_attributes(list(updates))
-            return
-        if not self._unsent_attributes:
-            # The workflow's own event loop runs this once the step's coroutine yields, before
-            # the task completes (after a return too: the SDK moves the completion last).
-            asyncio.get_running_loop().call_soon(self._send_attributes)
-        for update in updates:
-            self._unsent_attributes[update.key.name] = update
-
-    def _send_attributes(self) -> None:
-        updates = list(self._unsent_attributes.values())
-        self._unsent_attributes.clear()
-        workflow.upsert_search_attributes(updates)
 
     @staticmethod
     def now() -> str:
@@ -262,7 +237,7 @@ class CaseFile(Generic[StatusT]):
         state = worst([v.state for v in self.status.slas])
         if state != self.status.sla_state:
             self.status.sla_state = state
-            self._upsert(search_attributes.SLA_STATE.value_set(state))
+            workflow.upsert_search_attributes([search_attributes.SLA_STATE.value_set(state)])
         self._changed()
 
     # -- the outbox ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 # generations before it, and their patch ids, were retired with it, nothing being deployed yet.
 GENERATIONS = ("core", "claim-records-usage", "mi-candidate-on-call-misses", "wr2-log-bundle",
                "meeting-agenda-figures", "wr4-tally-figures",
-               "wr3-inspection-records", "case-file-one-upsert-per-step")  # fmt: skip
+               "wr3-inspection-records")  # fmt: skip
 GENERATION = GENERATIONS[-1]
 
 
