@@ -14,6 +14,7 @@ from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from csd.staff.v1 import staff_pb2
 from csd.staff.v1.staff_pb2_grpc import StaffServiceStub
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,6 +35,8 @@ from workflows.claim import (
 )
 
 MONTH = "2026-06"
+# The SDK records the patches a run took here, beside each patch marker.
+CHANGE_VERSION = SearchAttributeKey.for_keyword_list("TemporalChangeVersion")
 
 
 async def _on_site(stack: Stack, person: str, day: str) -> None:
@@ -190,6 +193,12 @@ async def test_a_shared_room_and_a_pre_approval_are_paid_once_across_claims(
         )
         paid = await _approve(first)
         assert paid.approved_fen == 290_00
+        # The run took the patch, and says so where ops look (README: Changing a running
+        # workflow): TemporalChangeVersion lists the patch id.
+        described = await first.describe()
+        assert "claim-records-usage" in (
+            described.typed_search_attributes.get(CHANGE_VERSION) or []
+        )
         await record_history(first, "claim_records_usage")
         # liu.yang shared that room: it is not paid again on her claim.
         second = await env.client.start_workflow(
