@@ -95,6 +95,7 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
             alone = await latencies(
                 ours_alone, requests=ALONE, concurrency=1, pause_s=ALONE_PAUSE_S
             )
+            await system.settle()
             bare_alone_ms = await latencies(
                 bare_alone, requests=ALONE, concurrency=1, pause_s=ALONE_PAUSE_S
             )
