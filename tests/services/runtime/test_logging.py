@@ -1,0 +1,84 @@
+"""Every log line of a process is one JSON object of the same shape, whether csd-ops's own
+structlog loggers wrote it (straight to stderr) or a library's stdlib logger (through the
+root handler): operators' log queries rely on the keys below."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from services.runtime.logging import configure_logging
+
+
+@pytest.fixture
+def stderr(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """What the process writes to stderr (configure_logging binds the stream it is given)."""
+    root = logging.getLogger()
+    handlers, level, config = root.handlers[:], root.level, structlog.get_config()
+    bound = structlog.contextvars.get_contextvars()
+    yield capsys
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(**bound)
+
+
+def lines(stderr: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stderr.readouterr().err.splitlines()]
+
+
+def test_our_lines_and_a_librarys_lines_have_one_shape(stderr: pytest.CaptureFixture[str]) -> None:
+    configure_logging("staff")
+    with structlog.contextvars.bound_contextvars(request_id="r-1", rpc="/csd.staff.v1/GetPerson"):
+        structlog.get_logger("csd.rpc").info("rpc", code="OK", elapsed_ms=1.5)
+        logging.getLogger("grpc._cython").warning("channel %s closed", "staff")
+    ours, library = lines(stderr)
+    assert ours == {
+        "event": "rpc",
+        "code": "OK",
+        "elapsed_ms": 1.5,
+        "process": "staff",
+        "request_id": "r-1",
+        "rpc": "/csd.staff.v1/GetPerson",
+        "level": "info",
+        "logger": "csd.rpc",
+        "timestamp": ours["timestamp"],
+    }
+    assert library == {
+        "event": "channel staff closed",
+        "process": "staff",
+        "request_id": "r-1",
+        "rpc": "/csd.staff.v1/GetPerson",
+        "level": "warning",
+        "logger": "grpc._cython",
+        "timestamp": library["timestamp"],
+    }
+    assert str(ours["timestamp"]).endswith("Z")
+
+
+def test_the_level_holds_for_both_and_an_exception_comes_in_full(
+    stderr: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("worker", level="WARNING")
+    log = structlog.get_logger("csd.worker")
+    log.info("not shown")
+    logging.getLogger("temporalio").info("not shown either")
+    try:
+        raise RuntimeError("the store is gone")
+    except RuntimeError:
+        log.exception("activity failed")
+    [line] = lines(stderr)
+    assert (line["event"], line["level"], line["logger"]) == ("activity failed", "error",
+                                                              "csd.worker")  # fmt: skip
+    assert "RuntimeError: the store is gone" in str(line["exception"])
+
+
+def test_names_not_ascii_stay_readable(stderr: pytest.CaptureFixture[str]) -> None:
+    configure_logging("notify")
+    structlog.get_logger("csd.notify").info("sent", hospital="瑞金医院")
+    assert '"hospital": "瑞金医院"' in stderr.readouterr().err
