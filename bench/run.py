@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import platform
 import tempfile
@@ -155,11 +154,7 @@ def table(figures: dict[str, dict[str, object]], detail: dict[str, list[str]]) -
 
 async def main(families: tuple[str, ...], rounds: int, postgres: str) -> None:
     # Log as the services do in production (JSON lines), into a file rather than the terminal.
-    configure_logging("bench")
-    log_file = (HERE / "bench.log").open("w")
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(log_file)
+    configure_logging("bench", stream=(HERE / "bench.log").open("w"))
     if postgres and not await postgres_answers(postgres):
         print(f"PostgreSQL at {postgres} does not answer: SQLite only")
         postgres = ""

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import os
 import signal
 import sys
@@ -212,11 +211,7 @@ def _say(message: str, *, error: bool = False) -> None:
 def _log_to(path: Path) -> None:
     """csd dev's own log (restarts, leftovers stopped) as JSON lines in var/log/dev.log: its
     terminal is for people."""
-    configure_logging("dev")
-    stream = path.open("a", encoding="utf-8")
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(stream)
+    configure_logging("dev", stream=path.open("a", encoding="utf-8"))
 
 
 def _tail(path: Path, lines: int = 10) -> str:

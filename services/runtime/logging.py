@@ -42,11 +42,12 @@ def _writers(file: TextIO) -> Any:
     return make
 
 
-def configure_logging(process: str, *, level: str = "INFO") -> None:
-    """Send every log line of this process to stderr as one JSON object."""
+def configure_logging(process: str, *, level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every log line of this process to `stream` (stderr) as one JSON object."""
+    stream = stream or sys.stderr
     structlog.configure(
         processors=[*_SHARED, *_RENDER],
-        logger_factory=_writers(sys.stderr),
+        logger_factory=_writers(stream),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,
     )
@@ -54,7 +55,7 @@ def configure_logging(process: str, *, level: str = "INFO") -> None:
         foreign_pre_chain=_SHARED,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *_RENDER],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -82,3 +83,19 @@ def test_names_not_ascii_stay_readable(stderr: pytest.CaptureFixture[str]) -> No
     configure_logging("notify")
     structlog.get_logger("csd.notify").info("sent", hospital="瑞金医院")
     assert '"hospital": "瑞金医院"' in stderr.readouterr().err
+
+
+def test_a_process_may_log_to_a_file_instead(
+    stderr: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """csd dev keeps its own log in var/log/dev.log, its terminal being for people."""
+    with (tmp_path / "dev.log").open("a", encoding="utf-8") as file:
+        configure_logging("dev", stream=file)
+        structlog.get_logger("csd.dev").warning("part exited", part="notify")
+        logging.getLogger("asyncio").error("a library speaks")
+    written = [json.loads(line) for line in (tmp_path / "dev.log").read_text().splitlines()]
+    assert [(w["event"], w["logger"]) for w in written] == [
+        ("part exited", "csd.dev"),
+        ("a library speaks", "asyncio"),
+    ]
+    assert stderr.readouterr().err == ""
