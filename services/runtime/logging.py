@@ -1,6 +1,6 @@
 """structlog JSON logging, configured once per process.
 
-Our own loggers render their JSON line in structlog and write it straight to stderr: one line
+Our own loggers render their JSON line in structlog and write it straight to the stream: one line
 per RPC is the services' access log, and the standard library's record, handler and formatter
 machinery was a tenth of a busy service's event loop (bench/README.md, service reads). The
 stdlib root logger goes through structlog's ProcessorFormatter with the same processors, so
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import structlog
@@ -35,7 +36,9 @@ class _NamedWriteLogger(structlog.WriteLogger):
         self.name = name
 
 
-def _writers(file: TextIO) -> Any:
+def _writers(file: TextIO) -> Callable[..., _NamedWriteLogger]:
+    """structlog's logger factory: get_logger("csd.rpc") names the line's logger."""
+
     def make(*args: Any) -> _NamedWriteLogger:
         return _NamedWriteLogger(str(args[0]) if args else "csd", file)
 
