@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from bench import processes
 from bench.leave_load import LeaveSlots, approve, leave_in_stage, request_leave
-from bench.measure import Figure, latencies, percentile
+from bench.measure import Figure, latencies, p50_p99, percentile
 from bench.probe_worker import worker_processes
 from bench.system import System
 from bench.workflows import BareApprovalWorkflow
@@ -76,13 +76,12 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
             async def bare(n: int, handles: list[Bare] = handles) -> object:
                 return await handles[n].execute_update(BareApprovalWorkflow.decide, True)
 
-            async def ours_alone(n: int, leaves: list[G.Leave] = leaves) -> object:
-                return await approve(gateway, leaves[DECISIONS + n])
+            # The last ALONE of each side wait for the one-at-a-time turn.
+            async def ours_alone(n: int) -> object:
+                return await ours(DECISIONS + n)
 
-            async def bare_alone(n: int, handles: list[Bare] = handles) -> object:
-                return await handles[DECISIONS + n].execute_update(
-                    BareApprovalWorkflow.decide, True
-                )
+            async def bare_alone(n: int) -> object:
+                return await bare(DECISIONS + n)
 
             before = processes.cpu_by_part(os.getpid())
             ours_ms = await latencies(ours, requests=DECISIONS, concurrency=IN_FLIGHT)
@@ -102,14 +101,11 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
             ratios.append(percentile(ours_ms, 0.99) / percentile(bare_ms, 0.99))
             floors.append(percentile(bare_ms, 0.99))
             detail.append(
-                f"decision: {DECISIONS} approvals, {IN_FLIGHT} in flight: p50 "
-                f"{percentile(ours_ms, 0.5):.1f} ms, p99 {percentile(ours_ms, 0.99):.1f} ms "
-                f"beside a bare Update's p50 {percentile(bare_ms, 0.5):.1f} ms, p99 "
-                f"{floors[-1]:.1f} ms (ratio {ratios[-1]:.2f}); CPU while ours ran: {ours_cpu}; "
-                f"while the floor ran: {bare_cpu}; one at a time, {ALONE_PAUSE_S:g} s apart: "
-                f"p50 {percentile(alone, 0.5):.1f} ms, p99 {percentile(alone, 0.99):.1f} ms "
-                f"beside a bare Update's p50 {percentile(bare_alone_ms, 0.5):.1f} ms, p99 "
-                f"{percentile(bare_alone_ms, 0.99):.1f} ms"
+                f"decision: {DECISIONS} approvals, {IN_FLIGHT} in flight: {p50_p99(ours_ms)} "
+                f"beside a bare Update's {p50_p99(bare_ms)} (ratio {ratios[-1]:.2f}); CPU while "
+                f"ours ran: {ours_cpu}; while the floor ran: {bare_cpu}; one at a time, "
+                f"{ALONE_PAUSE_S:g} s apart: {p50_p99(alone)} beside a bare Update's "
+                f"{p50_p99(bare_alone_ms)}"
             )
     figure = Figure("approve_p99_ratio", "ratio", ratios, floors, TARGET_RATIO, floor_unit="ms")
     return [figure], detail

@@ -59,6 +59,11 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def p50_p99(samples: list[float]) -> str:
+    """Latencies in ms as the detail lines quote them."""
+    return f"p50 {percentile(samples, 0.5):.1f} ms, p99 {percentile(samples, 0.99):.1f} ms"
+
+
 @dataclass
 class Figure:
     """One benchmark figure over several rounds: the median, with min and max."""

@@ -13,7 +13,7 @@ from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 
 from bench.leave_load import as_user
-from bench.measure import Figure, paced, percentile
+from bench.measure import Figure, p50_p99, paced, percentile
 from bench.probe_worker import worker_processes
 from bench.system import System
 from bench.workflows import BareActivityWorkflow
@@ -56,9 +56,8 @@ async def figures(rounds: int, system: System) -> tuple[list[Figure], list[str]]
                 await system.settle()
                 [bare_ms] = await paced([bare], rate=rate, count=count)
                 detail.append(
-                    f"trigger at {rate:g}/s, in turn: p50 {percentile(ours_ms, 0.5):.1f} ms, p99 "
-                    f"{percentile(ours_ms, 0.99):.1f} ms beside a bare start's p50 "
-                    f"{percentile(bare_ms, 0.5):.1f} ms, p99 {percentile(bare_ms, 0.99):.1f} ms"
+                    f"trigger at {rate:g}/s, in turn: {p50_p99(ours_ms)} beside a bare start's "
+                    f"{p50_p99(bare_ms)}"
                 )
             # The headline is the busier rate's.
             values.append(percentile(ours_ms, 0.99))
