@@ -35,6 +35,17 @@ class _NamedWriteLogger(structlog.WriteLogger):
         super().__init__(file)
         self.name = name
 
+    def msg(self, message: str) -> None:
+        # A line that cannot be written (the reader of a pipe gone, the disk full, the file
+        # closed) is lost, as the standard library's handlers lose theirs: a log line must never
+        # fail the RPC or the activity that wrote it.
+        try:
+            super().msg(message)
+        except (OSError, ValueError):
+            pass
+
+    log = debug = info = warn = warning = err = error = critical = exception = fatal = msg
+
 
 def _writers(file: TextIO) -> Callable[..., _NamedWriteLogger]:
     """structlog's logger factory: get_logger("csd.rpc") names the line's logger."""

@@ -4,6 +4,7 @@ root handler): operators' log queries rely on the keys below."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -99,3 +100,27 @@ def test_a_process_may_log_to_a_file_instead(
         ("a library speaks", "asyncio"),
     ]
     assert stderr.readouterr().err == ""
+
+
+class _BrokenPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def _closed() -> io.StringIO:
+    stream = io.StringIO()
+    stream.close()
+    return stream
+
+
+@pytest.mark.parametrize("stream", [_BrokenPipe(), _closed()], ids=["broken pipe", "closed"])
+def test_a_line_that_cannot_be_written_is_lost_not_raised(
+    stderr: pytest.CaptureFixture[str], stream: io.StringIO
+) -> None:
+    """The reader of stderr gone, or the file closed: the RPC or activity that logs goes on."""
+    configure_logging("staff", stream=stream)
+    log = structlog.get_logger("csd.rpc")
+    log.info("rpc", code="OK")
+    log.warning("slow", elapsed_ms=900)
+    log.error("refused")
+    logging.getLogger("grpc._cython").error("a library speaks")
