@@ -10,6 +10,7 @@ grpc's, SQLAlchemy's and Temporal's loggers come out as the same JSON lines as o
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -56,8 +57,29 @@ def _writers(file: TextIO) -> Callable[..., _NamedWriteLogger]:
     return make
 
 
-def configure_logging(process: str, *, level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Send every log line of this process to `stream` (stderr) as one JSON object."""
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def level_from_env() -> str:
+    """CSD_LOG_LEVEL (DEBUG, INFO, WARNING or ERROR; INFO when unset); SystemExit with what to
+    set when it is none of them. At WARNING the per-RPC access lines (INFO) are left out."""
+    given = os.environ.get("CSD_LOG_LEVEL", "").strip()
+    if not given:
+        return "INFO"
+    if given.upper() not in LEVELS:
+        raise SystemExit(
+            f"CSD_LOG_LEVEL={given!r} is not a log level; set it to one of {', '.join(LEVELS)}, "
+            "or leave it unset for INFO"
+        )
+    return given.upper()
+
+
+def configure_logging(
+    process: str, *, level: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Send every log line of this process at `level` (CSD_LOG_LEVEL) or above to `stream`
+    (stderr) as one JSON object."""
+    level = level or level_from_env()
     stream = stream or sys.stderr
     structlog.configure(
         processors=[*_SHARED, *_RENDER],

@@ -124,3 +124,25 @@ def test_a_line_that_cannot_be_written_is_lost_not_raised(
     log.warning("slow", elapsed_ms=900)
     log.error("refused")
     logging.getLogger("grpc._cython").error("a library speaks")
+
+
+def test_the_level_comes_from_csd_log_level(
+    stderr: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSD_LOG_LEVEL", "warning")
+    configure_logging("gateway")
+    structlog.get_logger("csd.rpc").info("rpc", code="OK")
+    structlog.get_logger("csd.rpc").warning("slow", elapsed_ms=900)
+    logging.getLogger("temporalio").info("polling")
+    assert [line["event"] for line in lines(stderr)] == ["slow"]
+
+
+@pytest.mark.parametrize("given", ["loud", "5", "INFO,DEBUG"])
+def test_a_level_that_is_none_says_what_to_set(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    monkeypatch.setenv("CSD_LOG_LEVEL", given)
+    with pytest.raises(SystemExit) as refused:
+        configure_logging("staff")
+    assert str(refused.value) == (
+        f"CSD_LOG_LEVEL={given!r} is not a log level; set it to one of DEBUG, INFO, WARNING, "
+        "ERROR, or leave it unset for INFO"
+    )
