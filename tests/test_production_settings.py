@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import json
 import os
-import socket
 import sys
 import time
 import uuid
@@ -40,6 +39,7 @@ from services.runtime.payload_codec import ENCODING, Keyring
 from services.runtime.settings import Settings
 from services.runtime.tls import ADMIN
 from tests.conftest import _drop_postgres_database, _postgres_database
+from tests.ports import free_port
 from tests.tls_frontend import TlsFrontend
 from workflows import search_attributes
 
@@ -49,13 +49,6 @@ REPO = Path(__file__).resolve().parents[1]
 ISSUER = "https://id.hospital-group.example"
 AUDIENCE = "csd-ops"
 SERVICES = ("staff", "finance", "notify")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -122,7 +115,7 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
     idp = IdentityProvider(tmp_path / "jwks.json")
     idp.publish()
     mail = MailSink(tmp_path / "mail")
-    smtp_port = _free_port()
+    smtp_port = free_port()
     await mail.start(port=smtp_port)
     dev_server = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
@@ -131,8 +124,8 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
     )
     frontend = TlsFrontend.for_temporal(dev_server.client.service_client.config.target_host, pki)
     await frontend.start()
-    addresses = {name: f"127.0.0.1:{_free_port()}" for name in (*SERVICES, "gateway")}
-    metrics = {name: f"127.0.0.1:{_free_port()}" for name in (*SERVICES, "gateway", "worker")}
+    addresses = {name: f"127.0.0.1:{free_port()}" for name in (*SERVICES, "gateway")}
+    metrics = {name: f"127.0.0.1:{free_port()}" for name in (*SERVICES, "gateway", "worker")}
     common = {
         "CSD_AUTH_MODE": "jwt",
         "CSD_VAR_DIR": str(tmp_path / "var"),

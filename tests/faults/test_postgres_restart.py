@@ -14,7 +14,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -30,6 +29,7 @@ from csd.finance.v1.finance_pb2_grpc import FinanceServiceStub
 from google.protobuf.message import Message
 
 from services.finance import server as finance_server
+from tests.ports import free_port
 
 pytestmark = pytest.mark.faults
 
@@ -61,18 +61,12 @@ def _as_cluster_owner() -> list[str]:
     return [runuser, "-u", "postgres", "--"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateCluster:
     """A throwaway PostgreSQL cluster: its own data directory, port and socket directory."""
 
     def __init__(self, root: Path, bin_dir: Path, prefix: list[str]) -> None:
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.up = False
         self._bin = bin_dir
         self._prefix = prefix

@@ -42,6 +42,7 @@ from services.notify.phone import LogProvider
 from services.runtime.settings import Settings
 from services.worker.main import STICKY_QUEUE_TIMEOUT, WORKFLOWS, activities_for
 from tests.calendar_dates import plain_monday
+from tests.ports import free_port
 from tests.stack import Stack, notify_stub
 from tests.workflows.test_penalty import bypass
 from workflows import retry_policies, task_queues
@@ -110,13 +111,6 @@ FIRING_SLACK = 1.0
 # How late a timer's workflow may finish beyond its deadline plus the outage: the worker, whose
 # polls failed throughout the outage, polls again only after its backoff (2.4 s measured here).
 TIMER_SLACK = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -6,62 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.ports import free_port
+
 CSD = str(Path(sys.executable).parent / "csd")
 METRICS_PARTS = ("GATEWAY", "STAFF", "FINANCE", "NOTIFY", "WORKER", "WORKER_2")
-
-
-def _ephemeral_ports() -> range:
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-    except (OSError, ValueError):
-        low, high = "32768", "60999"
-    return range(int(low), int(high) + 1)
-
-
-_PICK = random.SystemRandom()
-# Every port handed out in this process: two parts of one csd dev (or two tests) must never be
-# given the same one, and a free port stays free until its csd dev binds it.
-_GIVEN: set[int] = set()
-
-
-def _own_ports() -> range:
-    """This test process's share of 20000-32767: each xdist worker draws from its own slice,
-    so two `csd dev`s started by tests at the same time never pick the same port (seen: a
-    finance metrics port taken between the choice and the bind, by the other worker's run)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    index = int(worker) if worker.isdigit() else 0
-    width = (32768 - 20000) // max(count, 1)
-    return range(20000 + index * width, 20000 + (index + 1) * width)
-
-
-def free_port() -> int:
-    """A port free now and outside the ephemeral range: a port the kernel hands out (to a
-    client connection, or to the Temporal dev server's own internal services binding port 0)
-    may be taken again between this choice and csd dev's bind, as was seen for a part's
-    metrics port on the second start of a test."""
-    ephemeral = _ephemeral_ports()
-    own = _own_ports()
-    while True:
-        # Not the module's generator: Hypothesis seeds it alike for every test, which handed
-        # each test (and each xdist worker) the same "random" ports.
-        port = _PICK.choice(own)
-        if port in ephemeral or port in _GIVEN:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _GIVEN.add(port)
-        return port
 
 
 def dev_environment(tmp_path: Path) -> dict[str, str]:

@@ -6,7 +6,6 @@ relabelled as another case's fails to decrypt."""
 from __future__ import annotations
 
 import base64
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,16 +25,11 @@ from services.gateway.bearer_tokens import JwtAuthenticator, key_source
 from services.gateway.local_keys import LocalKeys, ensure_local_keys, local_token
 from services.runtime.payload_codec import CASE, Keyring
 from services.runtime.temporal_client import data_converter
+from tests.ports import free_port
 from tests.stack import Stack
 
 ORIGIN = "http://127.0.0.1:8233"
 SECRET = "Ward 7 export shows patient Zhang San twice"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -61,7 +55,7 @@ async def served(
         namespace=plain.namespace,
         data_converter=data_converter(Keyring.generate("k1").render()),
     )
-    codec_address = f"127.0.0.1:{_free_port()}"
+    codec_address = f"127.0.0.1:{free_port()}"
     running = await gateway_server.start(
         authentication=lambda staff: JwtAuthenticator(
             source, issuer=keys.issuer, audience=keys.audience, staff=staff

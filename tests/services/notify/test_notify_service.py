@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 
 from services.mailsink import MailSink, envelope_recipients
 from services.notify.phone import WebhookProvider
+from tests.ports import free_port
 from tests.services.notify.conftest import PhoneGateway, StartNotify, smtp_mailer
 
 N = notify_pb2
@@ -73,14 +74,6 @@ def phone_lines(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-async def free_port() -> int:
-    """A loopback port nothing listens on (until a test starts something there)."""
-    probe = MailSink()
-    await probe.start()
-    await probe.stop()
-    return probe.port
 
 
 async def test_email_arrives_over_smtp_with_chinese_names_and_cc(
@@ -167,7 +160,7 @@ async def test_a_key_reused_for_another_message_is_refused(
 async def test_smtp_outage_fails_the_attempt_and_the_retry_delivers_once(
     start_notify: StartNotify, tmp_path: Path
 ) -> None:
-    port = await free_port()
+    port = free_port()
     notify = await start_notify(mailer=smtp_mailer(port))
     request = email()
     failures, sends = _attempts("email", "failed"), _attempts("email", "sent")

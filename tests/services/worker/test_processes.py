@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,17 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 from services.runtime import procfs
 from services.runtime.settings import Settings
 from services.worker.processes import Child, metrics_address_of
+from tests.ports import free_port, free_ports
 from tests.stack import Stack
 from workflows import search_attributes
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _alive(pid: int) -> bool:
@@ -115,9 +108,7 @@ def _children(log: Path) -> list[int]:
 async def test_two_processes_poll_restart_a_dead_one_and_stop_together(
     own_dev_server: WorkflowEnvironment, stack: Stack, tmp_path: Path
 ) -> None:
-    metrics_port = _free_port()
-    while _free_port() == metrics_port + 1:  # the second child's port must be free too
-        metrics_port = _free_port()
+    metrics_port = free_ports(2)  # the second child listens on the next one
     parent, log = await _start(own_dev_server, stack, tmp_path, metrics_port)
     try:
         await _until("both children poll", lambda: len(_events(log, "worker polling")) == 2, log)
@@ -150,7 +141,7 @@ async def test_two_processes_poll_restart_a_dead_one_and_stop_together(
 async def test_a_parent_killed_outright_takes_its_children_with_it(
     own_dev_server: WorkflowEnvironment, stack: Stack, tmp_path: Path
 ) -> None:
-    parent, log = await _start(own_dev_server, stack, tmp_path, _free_port())
+    parent, log = await _start(own_dev_server, stack, tmp_path, free_port())
     try:
         await _until("both children start", lambda: len(_children(log)) == 2, log)
         children = _children(log)
