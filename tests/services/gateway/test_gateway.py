@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +23,7 @@ from services.gateway import server as gateway_server
 from services.gateway.penalties import PenaltyGateway
 from services.runtime.errors import Unavailable
 from services.runtime.server import RunningServer
+from tests.ports import free_port
 from tests.stack import Stack
 from workflows.regulation import texts
 from workflows.regulation.texts import TEXT as MAX_NOTE
@@ -53,9 +53,7 @@ async def gateway_without_worker(
 
 
 def unused_address() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"
+    return f"127.0.0.1:{free_port()}"
 
 
 def as_user(user: str) -> tuple[tuple[str, str], ...]:

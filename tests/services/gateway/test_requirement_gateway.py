@@ -36,16 +36,21 @@ def submission(reference: str, **changes: object) -> G.SubmitRequirementRequest:
 
 
 async def routed(gateway: GatewayServiceStub, reference: str) -> None:
+    """Asked of the workflow itself, by someone who may not filter: "still being routed"
+    (FAILED_PRECONDITION) until it knows its senior support, then PERMISSION_DENIED. (A filter
+    the gateway refuses on its own, such as a refusal without a reason, says nothing of it.)"""
     for _ in range(200):
         try:
             await gateway.FilterRequirement(
-                G.FilterRequirementRequest(reference=reference, accept=False, reason=""),
-                metadata=as_user("gao.lei"),
+                G.FilterRequirementRequest(reference=reference, accept=True),
+                metadata=as_user("wang.qiang"),
             )
         except grpc.aio.AioRpcError as err:
-            # INVALID_ARGUMENT (no reason) means the filter is open: the requirement is routed.
-            if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            if err.code() == grpc.StatusCode.PERMISSION_DENIED:
                 return
+            assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
+        else:
+            raise AssertionError("wang.qiang, not senior support, filtered the requirement")
         await asyncio.sleep(0.05)
     raise AssertionError("never routed")
 

@@ -7,7 +7,6 @@ SQLSTATE (57P03) alone says so. The fault suite's PostgreSQL restart found both.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -20,13 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.runtime.database import create_engine
 from services.runtime.server import start_server
+from tests.ports import free_port
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"
 
 
 def answering_connect_with(error: Exception) -> AsyncEngine:
