@@ -41,7 +41,7 @@ from services.gateway.references import business_reference
 from services.runtime.errors import InvalidArgument
 from tests.calendar_dates import plain_monday
 from tests.faults.test_fuzzed_gateway_input import NASTY, REFUSALS
-from tests.services.gateway.conftest import gateway_for
+from tests.services.gateway.conftest import gateway_for, requirement_routed
 from tests.stack import Stack
 from workflows import assistance, leave, major_problem, penalty, requirement
 
@@ -329,19 +329,7 @@ async def targets(fuzz_env: tuple[GatewayServiceStub, Stack, Client]) -> Targets
         lambda: stage_of("GetMajorProblem", G.GetMajorProblemRequest(reference=f"MI-{tag}")),
         lambda p: bool(p.calls),
     )
-    for _ in range(300):
-        try:
-            # A refusal without a reason is INVALID_ARGUMENT once the filter is open (routed).
-            await gateway.FilterRequirement(
-                G.FilterRequirementRequest(reference=f"RQ-{tag}", accept=False),
-                metadata=as_user("gao.lei"),
-            )
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the requirement was never routed to support")
+    await requirement_routed(gateway, f"RQ-{tag}")
     found = Targets(
         gateway, stack, client, f"XA-{tag}", leave_ref.leave_id, f"MI-{tag}", f"RQ-{tag}"
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
 import pytest
+from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -64,3 +66,23 @@ async def dev_gateway(
     """A gateway over the real dev server, whose visibility store answers list queries."""
     async with gateway_for(dev_server_env.client, stack, task_queue) as stub:
         yield stub
+
+
+async def requirement_routed(gateway: GatewayServiceStub, reference: str) -> None:
+    """Asked of the workflow itself, by someone who may not filter: "still being routed"
+    (FAILED_PRECONDITION) until it knows its senior support, then PERMISSION_DENIED. (A filter
+    the gateway refuses on its own, such as a refusal without a reason, says nothing of it.)"""
+    for _ in range(200):
+        try:
+            await gateway.FilterRequirement(
+                G.FilterRequirementRequest(reference=reference, accept=True),
+                metadata=(("x-csd-user", "wang.qiang"),),
+            )
+        except grpc.aio.AioRpcError as err:
+            if err.code() == grpc.StatusCode.PERMISSION_DENIED:
+                return
+            assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
+        else:
+            raise AssertionError("wang.qiang, not senior support, filtered the requirement")
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{reference} was never routed to support")

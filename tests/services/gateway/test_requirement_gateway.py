@@ -13,6 +13,7 @@ import pytest
 from csd.gateway.v1 import gateway_pb2 as G
 from csd.gateway.v1.gateway_pb2_grpc import GatewayServiceStub
 
+from tests.services.gateway.conftest import requirement_routed
 from tests.stack import Stack
 
 RQ1 = "a requirement without its purpose and business scenario is refused (RQ-1)"
@@ -33,26 +34,6 @@ def submission(reference: str, **changes: object) -> G.SubmitRequirementRequest:
     }
     fields.update(changes)
     return G.SubmitRequirementRequest(**fields)  # type: ignore[arg-type]
-
-
-async def routed(gateway: GatewayServiceStub, reference: str) -> None:
-    """Asked of the workflow itself, by someone who may not filter: "still being routed"
-    (FAILED_PRECONDITION) until it knows its senior support, then PERMISSION_DENIED. (A filter
-    the gateway refuses on its own, such as a refusal without a reason, says nothing of it.)"""
-    for _ in range(200):
-        try:
-            await gateway.FilterRequirement(
-                G.FilterRequirementRequest(reference=reference, accept=True),
-                metadata=as_user("wang.qiang"),
-            )
-        except grpc.aio.AioRpcError as err:
-            if err.code() == grpc.StatusCode.PERMISSION_DENIED:
-                return
-            assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
-        else:
-            raise AssertionError("wang.qiang, not senior support, filtered the requirement")
-        await asyncio.sleep(0.05)
-    raise AssertionError("never routed")
 
 
 @pytest.mark.parametrize(
@@ -84,7 +65,7 @@ async def test_bad_submissions_are_refused_with_the_reason(
 async def test_only_support_filters_and_the_record_reads_back(gateway: GatewayServiceStub) -> None:
     reference = f"RQ-{uuid.uuid4().hex[:8]}"
     await gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
-    await routed(gateway, reference)
+    await requirement_routed(gateway, reference)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await gateway.FilterRequirement(
             G.FilterRequirementRequest(reference=reference, accept=True),
@@ -242,7 +223,7 @@ async def test_the_tracking_sheet_filters_and_exports(dev_gateway: GatewayServic
     await dev_gateway.SubmitRequirement(
         submission(f"RQ-{tag}-b", hospital="武漢協和醫院"), metadata=as_user("ma.chao")
     )
-    await routed(dev_gateway, f"RQ-{tag}-a")
+    await requirement_routed(dev_gateway, f"RQ-{tag}-a")
     await dev_gateway.FilterRequirement(
         G.FilterRequirementRequest(reference=f"RQ-{tag}-a", accept=True),
         metadata=as_user("gao.lei"),
@@ -317,7 +298,7 @@ async def test_the_tracking_sheet_agrees_with_the_case_after_each_step(
         raise AssertionError(f"the sheet says {rows}, the case {expected}")
 
     await dev_gateway.SubmitRequirement(submission(reference), metadata=as_user("zhao.lei"))
-    await routed(dev_gateway, reference)
+    await requirement_routed(dev_gateway, reference)
     assert (await agrees()).stage == "submitted"
     await dev_gateway.FilterRequirement(
         G.FilterRequirementRequest(reference=reference, accept=True), metadata=as_user("gao.lei")
