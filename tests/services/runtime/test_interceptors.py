@@ -184,6 +184,25 @@ async def test_a_good_call_passes_through(stub: gateway_pb2_grpc.GatewayServiceS
     assert answer.reference == "fine"
 
 
+async def test_every_call_of_a_method_logs_its_own_request_and_caller(
+    stub: gateway_pb2_grpc.GatewayServiceStub,
+) -> None:
+    """The method's handler is wrapped once and kept; what each call says is its own."""
+    request = gateway_pb2.GetAssistanceRequest(reference="fine")
+    with structlog.testing.capture_logs(
+        processors=[structlog.contextvars.merge_contextvars]
+    ) as logs:
+        await stub.GetAssistance(request, metadata=(("x-request-id", "r-1"), ("x-csd-user", "a")))
+        await stub.GetAssistance(request, metadata=(("x-request-id", "r-2"), ("x-csd-user", "b")))
+        await stub.GetAssistance(request, metadata=(("x-csd-user-bin", b"\x00"),))
+        await stub.GetAssistance(request)
+    lines = [(e["request_id"], e["caller"]) for e in logs if e["event"] == "rpc"]
+    assert lines[:2] == [("r-1", "a"), ("r-2", "b")]
+    (third, nobody), (fourth, nobody_either) = lines[2:]
+    assert nobody == nobody_either == ""
+    assert len({third, fourth, "r-1", "r-2"}) == 4 and len(third) == 32
+
+
 async def test_a_refusal_quoting_a_huge_input_keeps_its_status() -> None:
     """The details are a header a client may refuse past 8 KiB; a long quote is cut instead."""
 
