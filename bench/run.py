@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -126,7 +127,9 @@ def _cell(e: object) -> tuple[str, str, str]:
     spread = f" ({min(rounds)}-{max(rounds)})" if len(rounds) > 1 else ""
     floor = f"{e['floor']} {e['floor_unit']}" if e["floor"] is not None else "—"
     ratio = f"{e['ratio']}" if e["ratio"] is not None else "—"
-    return f"{e['value']} {e['unit']}{spread}", floor, ratio
+    # Kept from an earlier run when this one measured SQLite alone.
+    when = f", {str(e['measured'])[:10]}" if "measured" in e else ""
+    return f"{e['value']} {e['unit']}{spread}{when}", floor, ratio
 
 
 def table(figures: dict[str, dict[str, object]], detail: dict[str, list[str]]) -> str:
@@ -152,6 +155,32 @@ def table(figures: dict[str, dict[str, object]], detail: dict[str, list[str]]) -
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
+def merge(
+    previous: dict[str, Any],
+    figures: dict[str, dict[str, object]],
+    detail: dict[str, list[str]],
+    date: str,
+) -> tuple[dict[str, dict[str, object]], dict[str, list[str]]]:
+    """The last results with this run's figures and details in place of theirs. A family run on
+    SQLite alone (`--postgres ''`) keeps its last PostgreSQL figures and lines, marked with
+    the date they were measured, rather than losing them."""
+    merged = {e["name"]: e for e in previous.get("figures", []) if "sqlite" in e}
+    for name, figure in figures.items():
+        entry = {"name": name, "measured": date, **figure}
+        before = merged.get(name, {})
+        if entry.get("postgresql") is None and isinstance(before.get("postgresql"), dict):
+            entry["postgresql"] = {"measured": before["measured"], **before["postgresql"]}
+        merged[name] = entry
+    details = previous.get("detail", {}) if isinstance(previous.get("detail"), dict) else {}
+    for family, lines in detail.items():
+        if not any(line.startswith("postgresql:") for line in lines):
+            lines = lines + [
+                line for line in details.get(family, []) if line.startswith("postgresql:")
+            ]
+        details[family] = lines
+    return merged, details
+
+
 async def main(families: tuple[str, ...], rounds: int, postgres: str) -> None:
     # Log as the services do in production (JSON lines), into a file rather than the terminal.
     configure_logging("bench", stream=(HERE / "bench.log").open("w"))
@@ -162,10 +191,7 @@ async def main(families: tuple[str, ...], rounds: int, postgres: str) -> None:
     date = datetime.now(UTC).isoformat(timespec="seconds")
     # Figures and details of families not run this time stay as they were.
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    merged = {e["name"]: e for e in previous.get("figures", []) if "sqlite" in e}
-    merged |= {name: {"name": name, "measured": date, **f} for name, f in figures.items()}
-    details = previous.get("detail", {}) if isinstance(previous.get("detail"), dict) else {}
-    details |= detail
+    merged, details = merge(previous, figures, detail, date)
     results = {
         "machine": {
             "cpus": os.cpu_count(),
