@@ -8,16 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.finance.models import LedgerEntry, PolicyRate, PolicyVersion
+from services.runtime.database import insert_statement
 
 _LEDGER_COLUMNS = tuple(column.key for column in LedgerEntry.__table__.columns)
-_INSERT_LEDGER_ENTRY = insert(cast(Table, LedgerEntry.__table__))
 
 
 async def get_policy_version(version: str, *, session: AsyncSession) -> PolicyVersion | None:
@@ -88,11 +87,10 @@ async def add_entry(entry: LedgerEntry, *, session: AsyncSession) -> LedgerEntry
     """Insert a ledger entry; a second row for one idempotency key fails here.
 
     A plain INSERT of the row's columns: the ledger is append-only, so the unit of work (and its
-    cost on every fine and reimbursement) buys nothing. The statement is the table's own, built
-    once, with the row as its parameters: `insert(...).values(row)` would build, key and look up
-    a new statement on every write."""
+    cost on every fine and reimbursement) buys nothing; the table's one statement, with the row
+    as its parameters."""
     values = {key: getattr(entry, key) for key in _LEDGER_COLUMNS}
-    await session.execute(_INSERT_LEDGER_ENTRY, values)
+    await session.execute(insert_statement(LedgerEntry), values)
     return entry
 
 

@@ -7,11 +7,11 @@ the service's Alembic migrations, in tests too, run over the service's own async
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Insert, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -55,6 +55,19 @@ def create_engine(url: str) -> AsyncEngine:
             ) from err
 
     return engine
+
+
+_INSERTS: dict[type[Any], Insert] = {}
+
+
+def insert_statement(model: type[Any]) -> Insert:
+    """The plain INSERT of `model`'s table, built once. Executed with the row as its parameters
+    it is compiled once too, where `insert(model).values(row)` builds, keys and looks up a new
+    statement on every write and runs it through the ORM's bulk-insert path (bench/README.md)."""
+    statement = _INSERTS.get(model)
+    if statement is None:
+        statement = _INSERTS[model] = insert(cast(Table, model.__table__))
+    return statement
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,18 +7,18 @@ winner's response. A key reused for a different request is refused, never silent
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, Insert, LargeBinary, String, Table, insert
+from sqlalchemy import DateTime, LargeBinary, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.runtime.database import insert_statement
 from services.runtime.errors import FailedPrecondition, InvalidArgument, ServiceError
 
 ResponseT = TypeVar("ResponseT", bound=Message)
@@ -76,7 +76,7 @@ async def run_once(
                 # A plain INSERT, not the unit of work: it is a third of a write's cost. The
                 # table's one statement with the record as parameters, compiled once.
                 await session.execute(
-                    _insert_statement(record_model.__table__),  # type: ignore[attr-defined]
+                    insert_statement(record_model),
                     {
                         "key": key,
                         "operation": operation,
@@ -93,11 +93,6 @@ async def run_once(
                 return earlier
             raise
         return response
-
-
-@functools.cache
-def _insert_statement(table: Table) -> Insert:
-    return insert(table)
 
 
 async def _replay(
